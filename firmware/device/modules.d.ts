@@ -1,0 +1,102 @@
+// Device modules as Moddable SDK 8.x defines them, where @moddable/typings 5.6.0 is older or absent.
+// These declarations are the whole seam between firmware/ and its host: the Moddable runtime on a
+// board, host-sim/ on Node, and tools/xs/ on the XS engine all implement exactly this surface.
+
+declare module "embedded:io/socket/tcp" {
+  /** Anything the socket can write from or read into. */
+  export type BufferSource = ArrayBuffer | Uint8Array | DataView;
+
+  export interface TCPOptions {
+    /** IPv4 literal: the socket does not resolve names. */
+    address: string;
+    port: number;
+    nodelay?: boolean;
+    format?: "buffer" | "number";
+    /** Bytes now buffered for read(); called again only when more arrive. */
+    onReadable?: (this: TCP, count: number) => void;
+    /** Free space in the send buffer; fires first when the connection is established. */
+    onWritable?: (this: TCP, count: number) => void;
+    /** No detail; fires on any close, only after buffered reads were drained. */
+    onError?: (this: TCP) => void;
+  }
+
+  export default class TCP {
+    constructor(options: TCPOptions);
+    /** With no argument: an ArrayBuffer of all buffered bytes (undefined when none).
+     *  With a number: exactly that many bytes. With a view: fills the whole view and returns its
+     *  length; throws when fewer bytes are buffered than asked for. */
+    read(): ArrayBuffer | undefined;
+    read(count: number): ArrayBuffer;
+    read(into: Uint8Array): number;
+    /** Copies the whole buffer into the send buffer and returns the free space left; throws
+     *  ("would block") when it does not fit. Never a partial write. */
+    write(data: BufferSource): number;
+    close(): void;
+    readonly remoteAddress?: string;
+    readonly remotePort?: number;
+  }
+}
+
+declare module "embedded:io/socket/udp" {
+  export default class UDP {
+    constructor(options: {
+      port?: number;
+      onReadable?: (this: UDP, count: number) => void;
+      onError?: (this: UDP) => void;
+    });
+    write(data: ArrayBuffer | Uint8Array, address: string, port: number): void;
+    read(): ArrayBuffer | undefined;
+    close(): void;
+  }
+}
+
+declare module "embedded:network/dns/resolver/udp" {
+  import type UDP from "embedded:io/socket/udp";
+  export interface ResolveRequest {
+    host: string;
+    onResolved(this: Resolver, host: string, address: string): void;
+    onError(this: Resolver, host: string): void;
+  }
+  export default class Resolver {
+    constructor(options: { socket: { io: typeof UDP }; servers: string[] });
+    resolve(request: ResolveRequest): void;
+    close(): void;
+  }
+}
+
+declare module "timer" {
+  /** Opaque timer handle. */
+  export type TimerId = object | number;
+  const Timer: {
+    /** One shot after `interval` ms (next turn when omitted or 0); with `repeat`, repeats. */
+    set(callback: (id: TimerId) => void, interval?: number, repeat?: number): TimerId;
+    repeat(callback: (id: TimerId) => void, interval: number): TimerId;
+    /** Reschedules; with no interval the timer stays allocated but will not fire. */
+    schedule(id: TimerId, interval?: number, repeat?: number): void;
+    clear(id: TimerId | undefined | null): void;
+  };
+  export default Timer;
+}
+
+declare module "text/encoder" {
+  export default class TextEncoder {
+    encode(text: string): Uint8Array;
+    encodeInto(text: string, into: Uint8Array): { read: number; written: number };
+  }
+}
+
+declare module "text/decoder" {
+  export default class TextDecoder {
+    constructor(label?: "utf-8", options?: { fatal?: boolean; ignoreBOM?: boolean });
+    decode(bytes?: Uint8Array | ArrayBuffer, options?: { stream?: boolean }): string;
+  }
+}
+
+declare module "mc/config" {
+  /** The app's settings: the manifest's "config" block, overridden on the mcconfig command line. */
+  const config: Record<string, unknown>;
+  export default config;
+}
+
+/** Moddable's debug output; host-sim prints it to stdout. */
+declare function trace(...values: unknown[]): void;

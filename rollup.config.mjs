@@ -1,0 +1,23 @@
+// Builds firmware/ into ES modules under dist/: one module per public entry, device specifiers left
+// external so that Moddable (manifest "modules") and the host simulator (host-sim/register.js) each
+// bind them to their own implementation. Entries import each other by package name ("nats-xs"),
+// which the manifests and package.json "exports" both resolve.
+import typescript from "@rollup/plugin-typescript";
+
+const DEVICE = /^(embedded:|timer$|text\/|mc\/)/;
+const SELF = /^nats-xs(\/|$)/;
+
+export default {
+  input: {
+    "nats-xs": "firmware/index.ts",
+    "apps/sensor": "firmware/apps/sensor/main.ts",
+  },
+  external: (id) => DEVICE.test(id) || SELF.test(id),
+  output: {
+    dir: "dist",
+    format: "es",
+    entryFileNames: "[name].js",
+    sourcemap: false,
+  },
+  plugins: [typescript({ tsconfig: "./tsconfig.json", outputToFilesystem: true })],
+};
