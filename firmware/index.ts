@@ -1,0 +1,37 @@
+/**
+ * nats-xs: a NATS client for the Moddable XS engine. The API is a strict subset of nats.js v3
+ * core, with the same names, so that code moves between a device and a Node backend.
+ */
+export { connect, NatsConnection, VERSION } from "./nats/connection.js";
+export type { RequestOptions, ServerInfo, Stats } from "./nats/connection.js";
+export type { ConnectionOptions } from "./nats/options.js";
+export { headers, Match } from "./nats/headers.js";
+export type { MsgHdrs } from "./nats/headers.js";
+export { Msg, MsgChunk } from "./nats/msg.js";
+export type { PublishOptions } from "./nats/msg.js";
+export { Subscription } from "./nats/subscription.js";
+export type { MsgCallback, SubscriptionOptions } from "./nats/subscription.js";
+export type { Status } from "./nats/status.js";
+export { Parser, Delivery } from "./nats/parser.js";
+export type { ParserSink } from "./nats/parser.js";
+export {
+  NatsError,
+  InvalidArgumentError,
+  InvalidSubjectError,
+  MaxPayloadError,
+  TimeoutError,
+  NoRespondersError,
+  ClosedConnectionError,
+  DrainingConnectionError,
+  ConnectionError,
+  AuthorizationError,
+  PermissionViolationError,
+  ProtocolError,
+  ServerError,
+  StaleConnectionError,
+  BufferFullError,
+  MessageTooLargeError,
+} from "./nats/errors.js";
+
+/** An empty payload, as in nats.js. */
+export const Empty: Uint8Array = new Uint8Array(0);

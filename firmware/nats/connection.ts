@@ -1,0 +1,1083 @@
+/**
+ * The NATS connection: handshake, keepalive, reconnect, subscriptions by sid, and the muxed
+ * request inbox. The socket is reached only through the device module `embedded:io/socket/tcp`;
+ * bytes go in through the Parser and out through the Outbound queue.
+ *
+ * Hot path: a publish encodes one frame straight into the outbound batch (no allocation for
+ * ASCII subjects and payloads that fit); an incoming message costs the subject string, the Msg
+ * object and a view of its bytes.
+ */
+import TCP from "embedded:io/socket/tcp";
+import UDP from "embedded:io/socket/udp";
+import Resolver from "embedded:network/dns/resolver/udp";
+import Timer from "timer";
+import type { TimerId } from "timer";
+import TextDecoder from "text/decoder";
+import TextEncoder from "text/encoder";
+import {
+  AuthorizationError,
+  BufferFullError,
+  ClosedConnectionError,
+  ConnectionError,
+  DrainingConnectionError,
+  InvalidArgumentError,
+  MaxPayloadError,
+  MessageTooLargeError,
+  NatsError,
+  NoRespondersError,
+  PermissionViolationError,
+  ProtocolError,
+  ServerError,
+  StaleConnectionError,
+  TimeoutError,
+} from "./errors.js";
+import { MsgHdrsImpl } from "./headers.js";
+import type { MsgHdrs } from "./headers.js";
+import { Msg, MsgChunk } from "./msg.js";
+import type { MsgOwner, PublishOptions } from "./msg.js";
+import { Nuid } from "./nuid.js";
+import { resolveOptions } from "./options.js";
+import type { ConnectionOptions, ResolvedOptions } from "./options.js";
+import { Outbound } from "./outbound.js";
+import { Delivery, Parser } from "./parser.js";
+import type { ParserSink } from "./parser.js";
+import { Server, ServerPool } from "./servers.js";
+import { StatusStream } from "./status.js";
+import type { Status } from "./status.js";
+import { checkPublishSubject, checkQueue, checkSubscribeSubject } from "./subjects.js";
+import { Subscription } from "./subscription.js";
+import type { SubscriptionOptions, SubscriptionOwner } from "./subscription.js";
+import { utf8Length, uintLength, writeAscii, writeString, writeUint } from "./text.js";
+
+/** Version sent in CONNECT. */
+export const VERSION = "0.1.0";
+
+const enum State {
+  /** Resolving or dialing; no socket yet, or no INFO yet. */
+  Connecting,
+  /** CONNECT and PING sent; waiting for the PONG that confirms them. */
+  Handshake,
+  Connected,
+  /** Waiting before the next dial. */
+  Reconnecting,
+  Draining,
+  Closing,
+  Closed,
+}
+
+/** The first PONG arms the connection; unsent data is flushed at most this long on close(). */
+const CLOSE_FLUSH_MS = 2000;
+/** Interval of the idle per-turn flush timer (it is rescheduled to 0 when there is work). */
+const IDLE = 0x3fffffff;
+
+/** What the server told us in INFO (the fields nats-xs uses; the rest are kept too). */
+export interface ServerInfo {
+  server_id: string;
+  server_name: string;
+  version: string;
+  proto: number;
+  headers: boolean;
+  max_payload: number;
+  host: string;
+  port: number;
+  jetstream?: boolean;
+  client_id?: number;
+  auth_required?: boolean;
+  tls_required?: boolean;
+  nonce?: string;
+  connect_urls?: string[];
+  ldm?: boolean;
+  cluster?: string;
+  domain?: string;
+  [key: string]: unknown;
+}
+
+export interface RequestOptions {
+  /** Milliseconds to wait for the reply (default 1000). */
+  timeout?: number;
+  headers?: MsgHdrs;
+}
+
+/** Traffic counters. `dropped` counts messages the client had to drop, each also reported. */
+export interface Stats {
+  inMsgs: number;
+  outMsgs: number;
+  inBytes: number;
+  outBytes: number;
+  reconnects: number;
+  dropped: number;
+}
+
+interface PendingRequest {
+  resolve(msg: Msg): void;
+  reject(err: Error): void;
+  timer: TimerId;
+  subject: string;
+}
+
+/** A connection to a NATS server. Create it with `connect()`. */
+export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
+  readonly options: ResolvedOptions;
+  readonly decoder: TextDecoder = new TextDecoder();
+  readonly encoder: TextEncoder = new TextEncoder();
+  #state = State.Connecting;
+  readonly #pool: ServerPool;
+  #server: Server | null = null;
+  #info: ServerInfo | undefined = undefined;
+  #maxPayload = 1048576;
+  #socket: TCP | null = null;
+  /** Bumped for every dial: callbacks of an older socket or resolver see a different number. */
+  #generation = 0;
+  #writable = 0;
+  #sawWritable = false;
+  readonly #readBuf: Uint8Array;
+  readonly #parser: Parser;
+  readonly #out: Outbound;
+  #flushTimer: TimerId;
+  #flushScheduled = false;
+  #pingTimer: TimerId | null = null;
+  #connectTimer: TimerId | null = null;
+  #reconnectTimer: TimerId | null = null;
+  #pingsOut = 0;
+  /** One entry per PING in flight: the flush() to resolve, or null for a keepalive PING. */
+  #pongs: (((err?: Error) => void) | null)[] = [];
+  /** flush() calls made while disconnected: their PINGs go out after the next handshake. */
+  #flushWaiting: ((err?: Error) => void)[] = [];
+  readonly #subs = new Map<number, Subscription>();
+  #sid = 0;
+  /** The subscription and subject of the message being parsed. */
+  #cur: Subscription | null = null;
+  #curSubject = "";
+  #curReply = "";
+  #curSize = 0;
+  #muxSub: Subscription | null = null;
+  #muxPrefix = "";
+  #requestSeq = 0;
+  readonly #requests = new Map<string, PendingRequest>();
+  readonly #nuid = new Nuid();
+  #statusStreams: StatusStream[] = [];
+  #lastError: Error | null = null;
+  #everConnected = false;
+  #connectWaiter: { resolve(nc: NatsConnection): void; reject(err: Error): void } | null = null;
+  #closeWaiter: (() => void) | null = null;
+  #resolveClosed!: (err: Error | undefined) => void;
+  readonly #closed: Promise<Error | undefined>;
+  readonly #stats: Stats = { inMsgs: 0, outMsgs: 0, inBytes: 0, outBytes: 0, reconnects: 0, dropped: 0 };
+
+  constructor(options: ConnectionOptions) {
+    this.options = resolveOptions(options);
+    this.#pool = new ServerPool(this.options.servers, !this.options.noRandomize);
+    this.#readBuf = new Uint8Array(this.options.readBufferBytes);
+    this.#parser = new Parser(this, this.decoder, this.options.receiveBufferBytes);
+    this.#out = new Outbound(this.options.outboundBufferBytes);
+    this.#flushTimer = Timer.set(() => this.#onFlushTimer(), IDLE, IDLE);
+    Timer.schedule(this.#flushTimer);
+    this.#closed = new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+  }
+
+  /** Dials the servers; resolves once connected. Used by connect(). */
+  start(): Promise<NatsConnection> {
+    return new Promise((resolve, reject) => {
+      this.#connectWaiter = { resolve, reject };
+      this.#next();
+    });
+  }
+
+  // ---- public API ---------------------------------------------------------------------------
+
+  /** The server's INFO, once connected. */
+  get info(): ServerInfo | undefined {
+    return this.#info;
+  }
+
+  isClosed(): boolean {
+    return this.#state === State.Closed;
+  }
+
+  isDraining(): boolean {
+    return this.#state === State.Draining;
+  }
+
+  /** host:port of the server in use, or "" when not connected. */
+  getServer(): string {
+    return this.#server !== null && (this.#state === State.Connected || this.#state === State.Draining) ? this.#server.key : "";
+  }
+
+  stats(): Stats {
+    return { ...this.#stats };
+  }
+
+  /** Status events (connect, disconnect, reconnecting, reconnect, update, ldm, error, ...). */
+  status(): AsyncIterable<Status> {
+    const s = new StatusStream((x) => {
+      const i = this.#statusStreams.indexOf(x);
+      if (i >= 0) this.#statusStreams.splice(i, 1);
+    });
+    if (this.#state === State.Closed) s.end();
+    else this.#statusStreams.push(s);
+    return s;
+  }
+
+  /** Resolves when the connection is closed: with the error that closed it, if any. */
+  closed(): Promise<Error | undefined> {
+    return this.#closed;
+  }
+
+  /** Publishes `data` (bytes or a UTF-8 string) on `subject`. Throws at once on misuse, when the
+   *  message exceeds max_payload, or when the outbound or reconnect buffer is full. */
+  publish(subject: string, data?: Uint8Array | string, options?: PublishOptions): void {
+    const state = this.#state;
+    if (state >= State.Closing) throw new ClosedConnectionError();
+    checkPublishSubject(subject);
+    let reply = "";
+    let hdrs: MsgHdrsImpl | null = null;
+    if (options !== undefined) {
+      if (options.reply !== undefined && options.reply !== "") {
+        checkPublishSubject(options.reply);
+        reply = options.reply;
+      }
+      if (options.headers !== undefined) {
+        if (!(options.headers instanceof MsgHdrsImpl)) throw new InvalidArgumentError("headers must come from headers()");
+        hdrs = options.headers;
+      }
+    }
+    let size = 0;
+    if (data !== undefined) {
+      if (typeof data === "string") size = utf8Length(data);
+      else if (data instanceof Uint8Array) size = data.length;
+      else throw new InvalidArgumentError("data must be a Uint8Array or a string");
+    }
+    const hdrLen = hdrs === null ? 0 : hdrs.encodedLength();
+    const total = hdrLen + size;
+    if (total > this.#maxPayload) throw new MaxPayloadError(total, this.#maxPayload);
+    const subjectLen = utf8Length(subject);
+    const replyLen = reply === "" ? 0 : utf8Length(reply) + 1;
+    const line = (hdrs === null ? 4 : 6 + uintLength(hdrLen)) + subjectLen + replyLen + 1 + uintLength(total) + 2;
+    const frame = line + total + 2;
+    const out = this.#out;
+    // a payload larger than the batch is never copied: only its frame head is held
+    const byReference = typeof data !== "string" && data !== undefined && size > out.capacity;
+    this.#checkRoom(frame, byReference ? frame - size : frame);
+    let pos = out.reserve(frame);
+    if (pos < 0 && this.#pump()) pos = out.reserve(frame);
+    if (pos >= 0) {
+      this.#encodePub(out.buffer, pos, subject, reply, hdrs, hdrLen, total, data, false);
+    } else if (byReference) {
+      // too large to copy into the batch: the caller's array is sent as it is, by reference
+      const head = new Uint8Array(line + hdrLen);
+      this.#encodePub(head, 0, subject, reply, hdrs, hdrLen, total, undefined, true);
+      out.push(head.subarray(0, line + hdrLen), true, false, false);
+      out.push(data, false, false, true);
+      out.push(Uint8Array.of(13, 10), false, false, false);
+    } else {
+      const copy = new Uint8Array(frame);
+      this.#encodePub(copy, 0, subject, reply, hdrs, hdrLen, total, data, false);
+      out.push(copy, true, false, false);
+    }
+    this.#stats.outMsgs++;
+    this.#stats.outBytes += size;
+    this.#scheduleFlush();
+  }
+
+  /** Subscribes to `subject` (wildcards allowed). */
+  subscribe(subject: string, options: SubscriptionOptions = {}): Subscription {
+    if (this.#state >= State.Closing) throw new ClosedConnectionError();
+    if (this.#state === State.Draining) throw new DrainingConnectionError();
+    checkSubscribeSubject(subject);
+    if (options.queue !== undefined) checkQueue(options.queue);
+    if (options.max !== undefined && (!Number.isInteger(options.max) || options.max < 0))
+      throw new InvalidArgumentError("max must be a whole number of messages");
+    if (options.callback !== undefined && typeof options.callback !== "function") throw new InvalidArgumentError("callback must be a function");
+    if (options.chunks === true && options.callback === undefined) throw new InvalidArgumentError("a subscription with chunks needs a callback");
+    const sub = new Subscription(this, ++this.#sid, subject, options);
+    this.#subs.set(sub.sid, sub);
+    if (this.#state === State.Connected) {
+      this.#sendSub(sub);
+      if (sub.max > 0) this.#sendUnsub(sub.sid, sub.max);
+      this.#scheduleFlush();
+    }
+    return sub;
+  }
+
+  /** Sends a request and resolves with the first reply; rejects with TimeoutError or
+   *  NoRespondersError. The reply's bytes are a copy the caller may keep. */
+  request(subject: string, data?: Uint8Array | string, options: RequestOptions = {}): Promise<Msg> {
+    if (this.#state >= State.Closing) return Promise.reject(new ClosedConnectionError());
+    if (this.#state === State.Draining) return Promise.reject(new DrainingConnectionError());
+    const timeout = options.timeout ?? 1000;
+    if (!Number.isFinite(timeout) || timeout <= 0) return Promise.reject(new InvalidArgumentError("timeout must be a positive number of milliseconds"));
+    try {
+      checkPublishSubject(subject);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (this.#muxSub === null) {
+      this.#muxPrefix = `${this.options.inboxPrefix}.${this.#nuid.next()}.`;
+      this.#muxSub = this.subscribe(`${this.#muxPrefix}*`, { callback: (_err, msg) => this.#onReply(msg) });
+    }
+    const token = (++this.#requestSeq).toString(36);
+    return new Promise((resolve, reject) => {
+      const timer = Timer.set(() => {
+        if (this.#requests.delete(token)) reject(new TimeoutError(`no reply to the request on ${JSON.stringify(subject)} within ${timeout} ms`));
+      }, timeout);
+      this.#requests.set(token, { resolve, reject, timer, subject });
+      try {
+        this.publish(subject, data, { reply: this.#muxPrefix + token, headers: options.headers });
+      } catch (e) {
+        Timer.clear(timer);
+        this.#requests.delete(token);
+        reject(e);
+      }
+    });
+  }
+
+  /** Resolves when the server has processed everything sent before this call. */
+  flush(): Promise<void> {
+    if (this.#state >= State.Closing) return Promise.reject(new ClosedConnectionError());
+    return new Promise((resolve, reject) => {
+      const done = (err?: Error) => (err === undefined ? resolve() : reject(err));
+      if (this.#state === State.Connected || this.#state === State.Draining) this.#ping(done);
+      else this.#flushWaiting.push(done);
+    });
+  }
+
+  /** Unsubscribes everything, delivers what the server already sent, flushes, then closes. */
+  async drain(): Promise<void> {
+    if (this.#state >= State.Closing) throw new ClosedConnectionError();
+    if (this.#state === State.Draining) throw new DrainingConnectionError();
+    this.#state = this.#state === State.Connected ? State.Draining : this.#state;
+    const subs = [...this.#subs.values()].filter((s) => s !== this.#muxSub);
+    if (this.#state === State.Draining) for (const s of subs) this.#sendUnsub(s.sid, 0);
+    try {
+      await this.flush();
+    } catch {
+      // the connection went away while draining: close below reports it
+    }
+    for (const s of subs) this.#removeSub(s, null);
+    await this.close();
+  }
+
+  /** Closes the connection: unsent data gets a short chance to go out, pending requests fail. */
+  async close(): Promise<void> {
+    if (this.#state === State.Closed) return;
+    if (this.#state === State.Closing) {
+      await this.#closed;
+      return;
+    }
+    const wasConnected = this.#state === State.Connected || this.#state === State.Draining;
+    this.#state = State.Closing;
+    this.#clearTimers();
+    if (wasConnected && this.#socket !== null) {
+      this.#pump();
+      if (!this.#out.empty) {
+        await new Promise<void>((resolve) => {
+          const t = Timer.set(() => {
+            this.#closeWaiter = null;
+            resolve();
+          }, CLOSE_FLUSH_MS);
+          this.#closeWaiter = () => {
+            Timer.clear(t);
+            this.#closeWaiter = null;
+            resolve();
+          };
+        });
+      }
+    }
+    this.#finishClose(null);
+  }
+
+  /** Drops the current connection and reconnects (for tests and for moving off a server). */
+  reconnect(): void {
+    if (this.#state >= State.Closing) throw new ClosedConnectionError();
+    if (this.#socket !== null) this.#dropSocket(null);
+  }
+
+  // ---- SubscriptionOwner ------------------------------------------------------------------
+
+  /** @internal */
+  unsubscribe(sub: Subscription, max: number): void {
+    if (sub.done) return;
+    if (max > 0 && max > sub.received) {
+      sub.max = max;
+      if (this.#state === State.Connected || this.#state === State.Draining) {
+        this.#sendUnsub(sub.sid, max);
+        this.#scheduleFlush();
+      }
+      return;
+    }
+    this.#removeSub(sub, null);
+    if (this.#state === State.Connected || this.#state === State.Draining) {
+      this.#sendUnsub(sub.sid, 0);
+      this.#scheduleFlush();
+    }
+  }
+
+  /** @internal */
+  async drainSubscription(sub: Subscription): Promise<void> {
+    if (this.#state === State.Connected || this.#state === State.Draining) {
+      this.#sendUnsub(sub.sid, 0);
+      try {
+        await this.flush();
+      } catch {
+        // disconnected: nothing more will arrive for it anyway
+      }
+    }
+    this.#removeSub(sub, null);
+  }
+
+  // ---- ParserSink -------------------------------------------------------------------------
+
+  /** @internal */
+  onInfo(buf: Uint8Array, start: number, end: number): void {
+    let info: ServerInfo;
+    try {
+      info = JSON.parse(this.decoder.decode(buf.subarray(start, end))) as ServerInfo;
+    } catch {
+      return this.onProtocolError("INFO is not valid JSON");
+    }
+    const first = this.#state === State.Connecting;
+    this.#info = info;
+    if (typeof info.max_payload === "number" && info.max_payload > 0) this.#maxPayload = info.max_payload;
+    if (!this.options.ignoreClusterUpdates && Array.isArray(info.connect_urls)) {
+      const change = this.#pool.update(info.connect_urls, this.#server);
+      if (!first && (change.added.length > 0 || change.deleted.length > 0))
+        this.#emit({ type: "update", added: change.added, deleted: change.deleted });
+    }
+    if (info.ldm === true) this.#emit({ type: "ldm", server: this.#server?.key });
+    if (!first) return;
+    if (info.tls_required === true) {
+      this.#lastError = new ConnectionError(`${this.#server?.key} requires TLS, which this build does not include; use a plain nats:// listener`);
+      return this.#dropSocket(this.#lastError);
+    }
+    this.#state = State.Handshake;
+    this.#out.setFront(this.#encodeText(`CONNECT ${this.#connectJson()}\r\nPING\r\n`));
+    this.#pump();
+  }
+
+  /** @internal */
+  onPing(): void {
+    this.#control("PONG\r\n");
+  }
+
+  /** @internal */
+  onPong(): void {
+    this.#pingsOut = 0;
+    if (this.#state === State.Handshake) return this.#onConnected();
+    const done = this.#pongs.shift();
+    if (done) done();
+  }
+
+  /** @internal */
+  onOk(): void {}
+
+  /** @internal */
+  onErr(buf: Uint8Array, start: number, end: number): void {
+    let text = this.decoder.decode(buf.subarray(start, end)).trim();
+    if (text.length >= 2 && text.charCodeAt(0) === 39 && text.charCodeAt(text.length - 1) === 39) text = text.substring(1, text.length - 1);
+    const lower = text.toLowerCase();
+    if (lower.startsWith("permissions violation")) return this.#permissionError(text);
+    if (lower.startsWith("invalid subject") || lower.startsWith("maximum subscriptions exceeded")) {
+      this.#emit({ type: "error", error: new ServerError(text) });
+      return;
+    }
+    let err: NatsError;
+    if (lower.indexOf("authorization") >= 0 || lower.indexOf("authentication") >= 0) err = new AuthorizationError(text);
+    else if (lower.startsWith("stale connection")) err = new StaleConnectionError(0);
+    else err = new ServerError(text);
+    this.#lastError = err;
+    this.#emit({ type: "error", error: err });
+    this.#dropSocket(err);
+  }
+
+  /** @internal */
+  onMsgHead(subject: string, sid: number, reply: string, hdrLen: number, total: number): number {
+    const stats = this.#stats;
+    stats.inMsgs++;
+    stats.inBytes += total - hdrLen;
+    const sub = this.#subs.get(sid);
+    if (sub === undefined || sub.done) return Delivery.Discard; // unsubscribed; the server had sent it already
+    this.#cur = sub;
+    this.#curSubject = subject;
+    this.#curReply = reply;
+    this.#curSize = total - hdrLen;
+    const limit = this.#parser.capacity;
+    if (sub.chunks ? hdrLen > limit : total > limit) {
+      sub.received++;
+      sub.dropped++;
+      stats.dropped++;
+      this.#deliverError(sub, new MessageTooLargeError(subject, total, limit));
+      this.#checkMax(sub);
+      return Delivery.Discard;
+    }
+    return sub.chunks ? Delivery.Chunks : Delivery.Whole;
+  }
+
+  /** @internal */
+  onMsg(hdr: Uint8Array | null, data: Uint8Array): void {
+    const sub = this.#cur as Subscription;
+    sub.received++;
+    const msg = new Msg(this, this.#curSubject, sub.sid, this.#curReply, hdr, data);
+    const cb = sub.callback;
+    if (cb !== null) {
+      try {
+        cb(null, msg);
+      } catch (e) {
+        this.#emit({ type: "error", error: e as Error });
+      }
+    } else if (!sub.enqueue(msg)) {
+      sub.dropped++;
+      this.#stats.dropped++;
+      this.#emit({ type: "slowConsumer", error: new NatsError(`subscription ${sub.subject} dropped a message: its iterator queue is full`, "SLOW_CONSUMER") });
+    }
+    this.#checkMax(sub);
+  }
+
+  /** @internal */
+  onChunk(hdr: Uint8Array | null, offset: number, bytes: Uint8Array, last: boolean): void {
+    const sub = this.#cur as Subscription;
+    if (sub.done) return; // unsubscribed in the middle of the message
+    if (last) sub.received++;
+    const msg = new MsgChunk(this, this.#curSubject, sub.sid, this.#curReply, hdr, bytes, offset, this.#curSize, last);
+    try {
+      (sub.callback as NonNullable<typeof sub.callback>)(null, msg);
+    } catch (e) {
+      this.#emit({ type: "error", error: e as Error });
+    }
+    if (last) this.#checkMax(sub);
+  }
+
+  /** @internal */
+  onProtocolError(message: string): void {
+    const err = new ProtocolError(message);
+    this.#lastError = err;
+    this.#emit({ type: "error", error: err });
+    this.#dropSocket(err);
+  }
+
+  // ---- connection lifecycle -----------------------------------------------------------------
+
+  /** Dials the next server of the pool, or gives up. */
+  #next(): void {
+    this.#reconnectTimer = null;
+    if (this.#state >= State.Closing) return;
+    const servers = this.#pool.servers;
+    if (servers.length === 0) return this.#giveUp();
+    const server = servers[0];
+    if (!this.#everConnected && !this.options.waitOnFirstConnect && server.lastAttempt !== 0) return this.#giveUp();
+    const o = this.options;
+    const wait = server.lastAttempt === 0 ? 0 : server.lastAttempt + o.reconnectTimeWait + Math.floor(Math.random() * (o.reconnectJitter + 1)) - Date.now();
+    if (wait > 0) {
+      this.#state = State.Reconnecting;
+      this.#reconnectTimer = Timer.set(() => this.#next(), wait);
+      return;
+    }
+    this.#dial(server);
+  }
+
+  #dial(server: Server): void {
+    this.#state = State.Connecting;
+    this.#server = server;
+    server.lastAttempt = Date.now();
+    this.#pool.rotate(server);
+    const generation = ++this.#generation;
+    if (this.#everConnected) this.#emit({ type: "reconnecting", server: server.key });
+    this.#connectTimer = Timer.set(() => {
+      this.#connectTimer = null;
+      if (generation !== this.#generation) return;
+      this.#lastError = new ConnectionError(`${server.key} did not complete the handshake within ${this.options.timeout} ms`);
+      this.#dropSocket(this.#lastError);
+    }, this.options.timeout);
+    const host = server.host;
+    if (isIPv4(host)) return this.#open(server, host, generation);
+    if (host === "localhost") return this.#open(server, "127.0.0.1", generation);
+    const resolver = new Resolver({ socket: { io: UDP }, servers: this.options.dnsServers });
+    resolver.resolve({
+      host,
+      onResolved: (_host: string, address: string) => {
+        resolver.close();
+        if (generation === this.#generation) this.#open(server, String(address), generation);
+      },
+      onError: () => {
+        resolver.close();
+        if (generation !== this.#generation) return;
+        this.#attemptFailed(new ConnectionError(`cannot resolve ${host}; check the name or use an IPv4 address`));
+      },
+    });
+  }
+
+  #open(server: Server, address: string, generation: number): void {
+    this.#parser.reset();
+    this.#writable = 0;
+    this.#sawWritable = false;
+    try {
+      this.#socket = new TCP({
+        address,
+        port: server.port,
+        nodelay: true,
+        onReadable: (count: number) => {
+          if (generation === this.#generation) this.#onReadable(count);
+        },
+        onWritable: (count: number) => {
+          if (generation === this.#generation) this.#onWritable(count);
+        },
+        onError: () => {
+          if (generation === this.#generation) this.#dropSocket(null);
+        },
+      });
+    } catch (e) {
+      this.#attemptFailed(new ConnectionError(`cannot open a socket to ${server.key}`, e));
+    }
+  }
+
+  #onReadable(count: number): void {
+    const buf = this.#readBuf;
+    const socket = this.#socket;
+    while (count > 0 && socket !== null && this.#socket === socket) {
+      const n = count < buf.length ? count : buf.length;
+      socket.read(n === buf.length ? buf : buf.subarray(0, n));
+      count -= n;
+      this.#parser.parse(buf, 0, n);
+    }
+  }
+
+  #onWritable(count: number): void {
+    if (!this.#sawWritable) {
+      // the first count after connecting is the whole send buffer
+      this.#sawWritable = true;
+      this.#out.limitTo(count);
+    }
+    this.#writable = count;
+    this.#pump();
+  }
+
+  /** The first PONG after CONNECT: the connection is up. */
+  #onConnected(): void {
+    const server = this.#server as Server;
+    this.#state = State.Connected;
+    Timer.clear(this.#connectTimer);
+    this.#connectTimer = null;
+    server.failures = 0;
+    this.#lastError = null;
+    // subscriptions go out before anything queued while disconnected
+    const subs = this.#encodeSubscriptions();
+    if (subs !== null) this.#out.setFront(subs);
+    this.#pingTimer = Timer.repeat(() => this.#onPingTimer(), this.options.pingInterval);
+    const waiting = this.#flushWaiting;
+    this.#flushWaiting = [];
+    for (const done of waiting) this.#ping(done);
+    if (!this.#everConnected) {
+      this.#everConnected = true;
+      this.#emit({ type: "connect", server: server.key });
+      const w = this.#connectWaiter;
+      this.#connectWaiter = null;
+      if (w !== null) w.resolve(this);
+    } else {
+      this.#stats.reconnects++;
+      this.#emit({ type: "reconnect", server: server.key });
+    }
+    this.#pump();
+    this.#scheduleFlush();
+  }
+
+  /** A connection attempt failed before the socket opened. */
+  #attemptFailed(err: Error): void {
+    this.#lastError = err;
+    this.#dropSocket(err);
+  }
+
+  /** Drops the socket (if any) and moves on: reconnect, give up, or finish closing. */
+  #dropSocket(err: Error | null): void {
+    const socket = this.#socket;
+    this.#socket = null;
+    this.#generation++;
+    Timer.clear(this.#connectTimer);
+    this.#connectTimer = null;
+    Timer.clear(this.#pingTimer);
+    this.#pingTimer = null;
+    if (socket !== null) {
+      try {
+        socket.close();
+      } catch {
+        // already closed by the peer
+      }
+    }
+    const state = this.#state;
+    if (state === State.Closed) return;
+    if (state === State.Closing) return this.#finishClose(null);
+    const server = this.#server;
+    const wasConnected = state === State.Connected || state === State.Draining;
+    const lost = err ?? new ConnectionError(`connection to ${server?.key} lost before the server answered`);
+    for (const done of this.#pongs) if (done !== null) done(lost);
+    this.#pongs.length = 0;
+    this.#pingsOut = 0;
+    this.#out.rewind();
+    if (wasConnected) {
+      this.#emit({ type: "disconnect", server: server?.key });
+      if (state === State.Draining || !this.options.reconnect) return this.#finishClose(err);
+    } else if (server !== null) {
+      server.failures++;
+      const max = this.options.maxReconnectAttempts;
+      if ((this.#everConnected || this.options.waitOnFirstConnect) && max >= 0 && server.failures >= max) this.#pool.remove(server);
+    }
+    this.#state = State.Reconnecting;
+    this.#next();
+  }
+
+  #giveUp(): void {
+    const tried = this.options.servers.join(", ");
+    const err = this.#everConnected
+      ? new ConnectionError(`gave up reconnecting after ${this.options.maxReconnectAttempts} attempts per server (${tried})`, this.#lastError ?? undefined)
+      : this.#lastError instanceof AuthorizationError
+        ? this.#lastError
+        : new ConnectionError(`could not connect to ${tried}: ${this.#lastError?.message ?? "no server answered"}; check that nats-server runs there`, this.#lastError ?? undefined);
+    this.#finishClose(err);
+  }
+
+  #finishClose(err: Error | null): void {
+    if (this.#state === State.Closed) return;
+    this.#state = State.Closed;
+    this.#clearTimers();
+    Timer.clear(this.#flushTimer);
+    const socket = this.#socket;
+    this.#socket = null;
+    this.#generation++;
+    if (socket !== null) {
+      try {
+        socket.close();
+      } catch {
+        // already gone
+      }
+    }
+    const closedErr = new ClosedConnectionError(undefined, err ?? undefined);
+    for (const done of this.#pongs) if (done !== null) done(closedErr);
+    this.#pongs.length = 0;
+    for (const done of this.#flushWaiting) done(closedErr);
+    this.#flushWaiting.length = 0;
+    for (const r of this.#requests.values()) {
+      Timer.clear(r.timer);
+      r.reject(closedErr);
+    }
+    this.#requests.clear();
+    for (const s of this.#subs.values()) s.finish(err);
+    this.#subs.clear();
+    this.#out.clear();
+    const w = this.#connectWaiter;
+    this.#connectWaiter = null;
+    if (w !== null) w.reject(err ?? closedErr);
+    this.#emit({ type: "close", error: err ?? undefined });
+    for (const s of this.#statusStreams) s.end();
+    this.#statusStreams = [];
+    if (this.#closeWaiter !== null) this.#closeWaiter();
+    this.#resolveClosed(err ?? undefined);
+  }
+
+  #clearTimers(): void {
+    Timer.clear(this.#connectTimer);
+    Timer.clear(this.#pingTimer);
+    Timer.clear(this.#reconnectTimer);
+    this.#connectTimer = this.#pingTimer = this.#reconnectTimer = null;
+  }
+
+  #onPingTimer(): void {
+    if (this.#state !== State.Connected && this.#state !== State.Draining) return;
+    if (this.#pingsOut >= this.options.maxPingOut) {
+      const err = new StaleConnectionError(this.#pingsOut);
+      this.#lastError = err;
+      this.#emit({ type: "staleConnection", error: err });
+      return this.#dropSocket(err);
+    }
+    this.#pingsOut++;
+    this.#emit({ type: "ping", pendingPings: this.#pingsOut });
+    this.#ping(null);
+  }
+
+  // ---- outbound -----------------------------------------------------------------------------
+
+  /** Throws BufferFullError unless a frame of `bytes`, of which `held` would be copies, fits the
+   *  bound for the current state: copies while connected, everything while disconnected. */
+  #checkRoom(bytes: number, held: number): void {
+    const out = this.#out;
+    const s = this.#state;
+    if (s === State.Connected || s === State.Draining) {
+      if (out.held + held > this.options.maxPendingBytes && out.held > 0) {
+        this.#pump();
+        if (out.held + held > this.options.maxPendingBytes) throw new BufferFullError("outbound queue", this.options.maxPendingBytes);
+      }
+    } else if (out.held + out.referenced + bytes > this.options.reconnectBufferBytes) {
+      throw new BufferFullError("reconnect buffer", this.options.reconnectBufferBytes);
+    }
+  }
+
+  /** Writes what the socket takes now; true when something was written. */
+  #pump(): boolean {
+    const socket = this.#socket;
+    if (socket === null || this.#writable <= 0) return false;
+    const before = this.#writable;
+    const s = this.#state;
+    try {
+      this.#writable = this.#out.drain(socket, this.#writable, s !== State.Connected && s !== State.Draining && s !== State.Closing);
+    } catch {
+      // the socket's count moved under us; onWritable will report the new one
+      this.#writable = 0;
+    }
+    if (this.#closeWaiter !== null && this.#out.empty) this.#closeWaiter();
+    return this.#writable !== before;
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    Timer.schedule(this.#flushTimer, 0, IDLE);
+  }
+
+  #onFlushTimer(): void {
+    this.#flushScheduled = false;
+    Timer.schedule(this.#flushTimer);
+    this.#pump();
+  }
+
+  /** Queues a PING; `done` runs on its PONG (null for keepalive). */
+  #ping(done: ((err?: Error) => void) | null): void {
+    this.#pongs.push(done);
+    this.#control("PING\r\n");
+  }
+
+  /** Queues a protocol line with no subject (PING, PONG). */
+  #control(text: string): void {
+    if (this.#socket === null) return;
+    const pos = this.#out.reserve(text.length);
+    if (pos >= 0) writeAscii(this.#out.buffer, pos, text);
+    else this.#out.push(this.#encodeText(text), true, true, false);
+    this.#scheduleFlush();
+  }
+
+  #sendSub(sub: Subscription): void {
+    const n = this.#subLength(sub);
+    const out = this.#out;
+    const pos = out.reserve(n);
+    if (pos >= 0) this.#encodeSub(out.buffer, pos, sub);
+    else {
+      const b = new Uint8Array(n);
+      this.#encodeSub(b, 0, sub);
+      out.push(b, true, true, false);
+    }
+  }
+
+  #sendUnsub(sid: number, max: number): void {
+    const n = 6 + uintLength(sid) + (max > 0 ? 1 + uintLength(max) : 0) + 2;
+    const out = this.#out;
+    let pos = out.reserve(n);
+    let b = out.buffer;
+    if (pos < 0) {
+      b = new Uint8Array(n);
+      pos = 0;
+    }
+    const end = encodeUnsub(b, pos, sid, max);
+    if (b !== out.buffer) out.push(b.subarray(0, end), true, true, false);
+  }
+
+  /** SUB (and UNSUB for the remaining max) of every subscription, for a reconnect. */
+  #encodeSubscriptions(): Uint8Array | null {
+    let n = 0;
+    for (const s of this.#subs.values()) n += this.#subLength(s) + (s.max > 0 ? 8 + uintLength(s.sid) + uintLength(s.max) : 0);
+    if (n === 0) return null;
+    const b = new Uint8Array(n);
+    let pos = 0;
+    for (const s of this.#subs.values()) {
+      pos = this.#encodeSub(b, pos, s);
+      if (s.max > 0) pos = encodeUnsub(b, pos, s.sid, s.max);
+    }
+    return b.subarray(0, pos);
+  }
+
+  #subLength(sub: Subscription): number {
+    return 4 + utf8Length(sub.subject) + (sub.queue === "" ? 0 : 1 + utf8Length(sub.queue)) + 1 + uintLength(sub.sid) + 2;
+  }
+
+  #encodeSub(b: Uint8Array, pos: number, sub: Subscription): number {
+    pos = writeAscii(b, pos, "SUB ");
+    pos = writeString(b, pos, sub.subject, this.encoder);
+    if (sub.queue !== "") {
+      b[pos++] = 32;
+      pos = writeString(b, pos, sub.queue, this.encoder);
+    }
+    b[pos++] = 32;
+    pos = writeUint(b, pos, sub.sid);
+    b[pos++] = 13;
+    b[pos++] = 10;
+    return pos;
+  }
+
+  /** PUB/HPUB control line and headers, then the payload and CRLF unless `byReference` (the
+   *  caller queues the payload and the CRLF itself). */
+  #encodePub(b: Uint8Array, pos: number, subject: string, reply: string, hdrs: MsgHdrsImpl | null, hdrLen: number, total: number, data: Uint8Array | string | undefined, byReference: boolean): number {
+    const enc = this.encoder;
+    pos = writeAscii(b, pos, hdrs === null ? "PUB " : "HPUB ");
+    pos = writeString(b, pos, subject, enc);
+    b[pos++] = 32;
+    if (reply !== "") {
+      pos = writeString(b, pos, reply, enc);
+      b[pos++] = 32;
+    }
+    if (hdrs !== null) {
+      pos = writeUint(b, pos, hdrLen);
+      b[pos++] = 32;
+    }
+    pos = writeUint(b, pos, total);
+    b[pos++] = 13;
+    b[pos++] = 10;
+    if (hdrs !== null) pos = hdrs.encode(b, pos, enc);
+    if (byReference) return pos;
+    if (typeof data === "string") pos = writeString(b, pos, data, enc);
+    else if (data !== undefined) {
+      b.set(data, pos);
+      pos += data.length;
+    }
+    b[pos++] = 13;
+    b[pos++] = 10;
+    return pos;
+  }
+
+  #encodeText(text: string): Uint8Array {
+    const b = new Uint8Array(utf8Length(text));
+    writeString(b, 0, text, this.encoder);
+    return b;
+  }
+
+  #connectJson(): string {
+    const o = this.options;
+    const s = this.#server as Server;
+    const c: Record<string, unknown> = {
+      verbose: false,
+      pedantic: false,
+      tls_required: false,
+      lang: "nats-xs",
+      version: VERSION,
+      protocol: 1,
+      headers: true,
+      no_responders: true,
+      echo: !o.noEcho,
+    };
+    if (o.name !== "") c.name = o.name;
+    const user = s.user !== "" ? s.user : o.user;
+    const pass = s.user !== "" ? s.pass : o.pass;
+    const token = s.token !== "" ? s.token : o.token;
+    if (user !== "") {
+      c.user = user;
+      c.pass = pass;
+    }
+    if (token !== "") c.auth_token = token;
+    return JSON.stringify(c);
+  }
+
+  // ---- delivery -----------------------------------------------------------------------------
+
+  #checkMax(sub: Subscription): void {
+    if (sub.max > 0 && sub.received >= sub.max) this.#removeSub(sub, null);
+  }
+
+  #removeSub(sub: Subscription, err: Error | null): void {
+    this.#subs.delete(sub.sid);
+    if (sub === this.#muxSub) this.#muxSub = null;
+    sub.finish(err);
+  }
+
+  #deliverError(sub: Subscription, err: Error): void {
+    if (sub.callback === null) {
+      this.#emit({ type: "error", error: err });
+      return;
+    }
+    try {
+      sub.callback(err, null);
+    } catch (e) {
+      this.#emit({ type: "error", error: e as Error });
+    }
+  }
+
+  #onReply(msg: Msg | null): void {
+    if (msg === null) return;
+    const token = msg.subject.substring(this.#muxPrefix.length);
+    const r = this.#requests.get(token);
+    if (r === undefined) return; // timed out already
+    this.#requests.delete(token);
+    Timer.clear(r.timer);
+    const copy = msg.copy();
+    if (copy.data.length === 0) {
+      const h = copy.headers;
+      if (h !== undefined && h.code === 503) return r.reject(new NoRespondersError(r.subject));
+    }
+    r.resolve(copy);
+  }
+
+  #permissionError(text: string): void {
+    // "Permissions Violation for Subscription to <subject>[ using queue <queue>]" or "... Publish to <subject>"
+    const lower = text.toLowerCase();
+    const isSub = lower.indexOf("for subscription to") >= 0;
+    const at = lower.indexOf(" to ");
+    let subject = at >= 0 ? text.substring(at + 4).trim() : "";
+    let queue = "";
+    const q = subject.toLowerCase().indexOf(" using queue ");
+    if (q >= 0) {
+      queue = subject.substring(q + 13).trim();
+      subject = subject.substring(0, q).trim();
+    }
+    if (subject.length > 1 && subject.charCodeAt(0) === 34) subject = subject.substring(1, subject.length - 1);
+    const err = new PermissionViolationError(text, isSub ? "subscription" : "publish", subject, queue);
+    if (isSub) {
+      for (const s of [...this.#subs.values()]) {
+        if (s.subject === subject && (queue === "" || s.queue === queue)) {
+          this.#deliverError(s, err);
+          this.#removeSub(s, err);
+        }
+      }
+    }
+    this.#emit({ type: "error", error: err });
+  }
+
+  #emit(event: Status): void {
+    for (const s of this.#statusStreams) s.push(event);
+  }
+}
+
+function encodeUnsub(b: Uint8Array, pos: number, sid: number, max: number): number {
+  pos = writeAscii(b, pos, "UNSUB ");
+  pos = writeUint(b, pos, sid);
+  if (max > 0) {
+    b[pos++] = 32;
+    pos = writeUint(b, pos, max);
+  }
+  b[pos++] = 13;
+  b[pos++] = 10;
+  return pos;
+}
+
+function isIPv4(host: string): boolean {
+  let parts = 0;
+  let digits = 0;
+  let value = 0;
+  for (let i = 0; i <= host.length; i++) {
+    const c = i < host.length ? host.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || value > 255) return false;
+      parts++;
+      digits = value = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      value = value * 10 + c - 48;
+      digits++;
+    } else return false;
+  }
+  return parts === 4;
+}
+
+/** Connects to NATS; resolves once the server accepted CONNECT. */
+export function connect(options: ConnectionOptions = {}): Promise<NatsConnection> {
+  let nc: NatsConnection;
+  try {
+    nc = new NatsConnection(options);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return nc.start();
+}

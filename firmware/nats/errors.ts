@@ -1,0 +1,201 @@
+/**
+ * Error classes of nats-xs. Callers test them with `instanceof`; `code` is a stable string for
+ * logs and switch statements. Every message says what happened and what to do about it.
+ *
+ * `name` is a getter on each class, never an assignment: a preloaded `Error.prototype` is frozen on
+ * Moddable, and writing `this.name` would throw there.
+ */
+export class NatsError extends Error {
+  /** Stable machine-readable code, e.g. "TIMEOUT" or "503". */
+  readonly code: string;
+  constructor(message: string, code: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.code = code;
+  }
+  override get name(): string {
+    return "NatsError";
+  }
+}
+
+/** A caller passed something the API cannot accept (wrong type, out of range, bad header). */
+export class InvalidArgumentError extends NatsError {
+  constructor(message: string) {
+    super(message, "INVALID_ARGUMENT");
+  }
+  override get name(): string {
+    return "InvalidArgumentError";
+  }
+}
+
+/** A subject or queue name that NATS does not allow; refused before anything is sent. */
+export class InvalidSubjectError extends NatsError {
+  readonly subject: string;
+  constructor(subject: string, why: string) {
+    super(`invalid subject ${JSON.stringify(subject)}: ${why}`, "BAD_SUBJECT");
+    this.subject = subject;
+  }
+  override get name(): string {
+    return "InvalidSubjectError";
+  }
+}
+
+/** The message (payload plus headers) is larger than the server's max_payload. */
+export class MaxPayloadError extends NatsError {
+  readonly size: number;
+  readonly max: number;
+  constructor(size: number, max: number) {
+    super(
+      `message of ${size} bytes exceeds the server's max_payload of ${max} bytes; send it in parts, or raise max_payload in the server configuration`,
+      "MAX_PAYLOAD_EXCEEDED",
+    );
+    this.size = size;
+    this.max = max;
+  }
+  override get name(): string {
+    return "MaxPayloadError";
+  }
+}
+
+/** A request or flush got no answer in time. */
+export class TimeoutError extends NatsError {
+  constructor(message = "timed out waiting for the server or responder; raise the timeout or check that a responder is running") {
+    super(message, "TIMEOUT");
+  }
+  override get name(): string {
+    return "TimeoutError";
+  }
+}
+
+/** A request went to a subject with no subscriber (the server answered with status 503). */
+export class NoRespondersError extends NatsError {
+  readonly subject: string;
+  constructor(subject: string) {
+    super(`no responders are subscribed to ${JSON.stringify(subject)}; start a responder or check the subject`, "503");
+    this.subject = subject;
+  }
+  override get name(): string {
+    return "NoRespondersError";
+  }
+}
+
+/** The connection is closed: nothing more can be sent or received on it. Connect again. */
+export class ClosedConnectionError extends NatsError {
+  constructor(message = "the connection is closed; create a new one with connect()", cause?: unknown) {
+    super(message, "CONNECTION_CLOSED", cause);
+  }
+  override get name(): string {
+    return "ClosedConnectionError";
+  }
+}
+
+/** The connection is draining: it accepts no new subscriptions or requests. */
+export class DrainingConnectionError extends NatsError {
+  constructor() {
+    super("the connection is draining and accepts no new subscriptions or requests", "CONNECTION_DRAINING");
+  }
+  override get name(): string {
+    return "DrainingConnectionError";
+  }
+}
+
+/** No server could be reached, or the connection to it failed. */
+export class ConnectionError extends NatsError {
+  constructor(message: string, cause?: unknown) {
+    super(message, "CONNECTION_REFUSED", cause);
+  }
+  override get name(): string {
+    return "ConnectionError";
+  }
+}
+
+/** The server refused the credentials (user/pass or token). */
+export class AuthorizationError extends NatsError {
+  constructor(text: string) {
+    super(`the server refused the credentials (${text}); check user, pass or token`, "AUTHORIZATION_VIOLATION");
+  }
+  override get name(): string {
+    return "AuthorizationError";
+  }
+}
+
+/** The server denied a publish or a subscription; the connection stays open. */
+export class PermissionViolationError extends NatsError {
+  /** "publish" or "subscription" */
+  readonly operation: string;
+  readonly subject: string;
+  readonly queue: string;
+  constructor(text: string, operation: string, subject: string, queue: string) {
+    super(`the server denied this ${operation}: ${text}; grant the permission on the server or use another subject`, "PERMISSIONS_VIOLATION");
+    this.operation = operation;
+    this.subject = subject;
+    this.queue = queue;
+  }
+  override get name(): string {
+    return "PermissionViolationError";
+  }
+}
+
+/** The server or the byte stream broke the NATS protocol; the connection is closed and retried. */
+export class ProtocolError extends NatsError {
+  constructor(message: string) {
+    super(message, "PROTOCOL_ERROR");
+  }
+  override get name(): string {
+    return "ProtocolError";
+  }
+}
+
+/** An -ERR from the server that is not one of the kinds above. */
+export class ServerError extends NatsError {
+  constructor(text: string) {
+    super(`server error: ${text}`, "SERVER_ERROR");
+  }
+  override get name(): string {
+    return "ServerError";
+  }
+}
+
+/** The server stopped answering PINGs; the connection is dropped and retried. */
+export class StaleConnectionError extends NatsError {
+  constructor(outstanding: number) {
+    super(`the server did not answer ${outstanding} PINGs; the connection is considered stale and is being re-established`, "STALE_CONNECTION");
+  }
+  override get name(): string {
+    return "StaleConnectionError";
+  }
+}
+
+/** The outbound or reconnect buffer is full: this publish was NOT queued. */
+export class BufferFullError extends NatsError {
+  readonly limit: number;
+  constructor(what: string, limit: number) {
+    super(
+      `the ${what} is full (${limit} bytes); this message was not queued. Wait for flush() or reconnection, or raise the limit`,
+      "BUFFER_FULL",
+    );
+    this.limit = limit;
+  }
+  override get name(): string {
+    return "BufferFullError";
+  }
+}
+
+/** An incoming message did not fit the receive buffer and the subscription does not take chunks:
+ *  it was skipped (and counted), the connection stays up. */
+export class MessageTooLargeError extends NatsError {
+  readonly subject: string;
+  readonly size: number;
+  readonly limit: number;
+  constructor(subject: string, size: number, limit: number) {
+    super(
+      `a message of ${size} bytes on ${JSON.stringify(subject)} exceeds the receive buffer of ${limit} bytes and was skipped; subscribe with { chunks: true } or raise receiveBufferBytes`,
+      "MESSAGE_TOO_LARGE",
+    );
+    this.subject = subject;
+    this.size = size;
+    this.limit = limit;
+  }
+  override get name(): string {
+    return "MessageTooLargeError";
+  }
+}

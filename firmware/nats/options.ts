@@ -1,0 +1,137 @@
+/**
+ * Connection options: nats.js names where nats.js has the option, device names for the buffers.
+ * Every buffer is bounded here, and the README lists what each one costs.
+ */
+import { InvalidArgumentError } from "./errors.js";
+
+export interface ConnectionOptions {
+  /** "host:port", "nats://[user:pass@]host:port", or a list of them. Default "127.0.0.1:4222". */
+  servers?: string | string[];
+  /** Client name shown by the server (monitoring, `nats server report connections`). */
+  name?: string;
+  user?: string;
+  pass?: string;
+  token?: string;
+  /** Milliseconds between client PINGs (default 120000). */
+  pingInterval?: number;
+  /** Unanswered PINGs before the connection is declared stale (default 2). */
+  maxPingOut?: number;
+  /** Reconnect after losing the connection (default true). */
+  reconnect?: boolean;
+  /** Failed attempts per server before it leaves the pool; -1 for no limit (default 10). */
+  maxReconnectAttempts?: number;
+  /** Milliseconds between attempts to the same server (default 2000). */
+  reconnectTimeWait?: number;
+  /** Up to this many milliseconds are added at random to each wait (default 100). */
+  reconnectJitter?: number;
+  /** Milliseconds for one connection attempt, from dialing to the first PONG (default 20000). */
+  timeout?: number;
+  /** Do not receive your own publishes on your subscriptions (default false). */
+  noEcho?: boolean;
+  /** Keep the server list in the given order instead of shuffling it (default false). */
+  noRandomize?: boolean;
+  /** Keep trying the servers when the first connect fails, instead of rejecting (default false). */
+  waitOnFirstConnect?: boolean;
+  /** Do not add the servers the cluster announces (connect_urls) to the pool (default false). */
+  ignoreClusterUpdates?: boolean;
+  /** Prefix of request inboxes (default "_INBOX"). */
+  inboxPrefix?: string;
+
+  /** Bytes taken from the socket per read; allocated once (default 1024). */
+  readBufferBytes?: number;
+  /** Largest message (headers + payload) delivered whole; frames split across reads are assembled
+   *  here, allocated on first need. Larger messages go to chunked subscriptions or are skipped
+   *  and reported (default 4096, at least 1024). */
+  receiveBufferBytes?: number;
+  /** Batch buffer for outgoing frames, written once per turn of the event loop; allocated once.
+   *  Payloads larger than this are sent from the caller's array without a copy (default 2048). */
+  outboundBufferBytes?: number;
+  /** Copied bytes that may wait for the socket while connected before publish() throws
+   *  BufferFullError (default 32768). */
+  maxPendingBytes?: number;
+  /** Bytes (copied or referenced) that publish() may queue while disconnected; beyond it publish()
+   *  throws BufferFullError. 0 refuses publishing while disconnected (default 8192). */
+  reconnectBufferBytes?: number;
+  /** DNS servers for host names that are not IPv4 literals (default ["1.1.1.1", "8.8.8.8"]). */
+  dnsServers?: string[];
+}
+
+/** Options with every default filled in. */
+export interface ResolvedOptions {
+  servers: string[];
+  name: string;
+  user: string;
+  pass: string;
+  token: string;
+  pingInterval: number;
+  maxPingOut: number;
+  reconnect: boolean;
+  maxReconnectAttempts: number;
+  reconnectTimeWait: number;
+  reconnectJitter: number;
+  timeout: number;
+  noEcho: boolean;
+  noRandomize: boolean;
+  waitOnFirstConnect: boolean;
+  ignoreClusterUpdates: boolean;
+  inboxPrefix: string;
+  readBufferBytes: number;
+  receiveBufferBytes: number;
+  outboundBufferBytes: number;
+  maxPendingBytes: number;
+  reconnectBufferBytes: number;
+  dnsServers: string[];
+}
+
+function num(value: unknown, fallback: number, name: string, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || Math.floor(value) !== value || value < min)
+    throw new InvalidArgumentError(`option ${name} must be an integer >= ${min}, not ${String(value)}`);
+  return value;
+}
+
+function str(value: unknown, name: string): string {
+  if (value === undefined) return "";
+  if (typeof value !== "string") throw new InvalidArgumentError(`option ${name} must be a string`);
+  return value;
+}
+
+function bool(value: unknown, fallback: boolean, name: string): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") throw new InvalidArgumentError(`option ${name} must be true or false`);
+  return value;
+}
+
+/** Checks the caller's options and fills in the defaults; throws InvalidArgumentError. */
+export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
+  if (o === null || typeof o !== "object") throw new InvalidArgumentError("connect() takes an options object");
+  let servers = o.servers === undefined ? ["127.0.0.1:4222"] : Array.isArray(o.servers) ? o.servers.slice() : [o.servers];
+  servers = servers.filter((s) => typeof s === "string" && s.length > 0);
+  if (servers.length === 0) throw new InvalidArgumentError("option servers must name at least one server");
+  const dns = o.dnsServers === undefined ? ["1.1.1.1", "8.8.8.8"] : o.dnsServers.slice();
+  return {
+    servers,
+    name: str(o.name, "name"),
+    user: str(o.user, "user"),
+    pass: str(o.pass, "pass"),
+    token: str(o.token, "token"),
+    pingInterval: num(o.pingInterval, 120000, "pingInterval", 1),
+    maxPingOut: num(o.maxPingOut, 2, "maxPingOut", 1),
+    reconnect: bool(o.reconnect, true, "reconnect"),
+    maxReconnectAttempts: num(o.maxReconnectAttempts, 10, "maxReconnectAttempts", -1),
+    reconnectTimeWait: num(o.reconnectTimeWait, 2000, "reconnectTimeWait", 0),
+    reconnectJitter: num(o.reconnectJitter, 100, "reconnectJitter", 0),
+    timeout: num(o.timeout, 20000, "timeout", 1),
+    noEcho: bool(o.noEcho, false, "noEcho"),
+    noRandomize: bool(o.noRandomize, false, "noRandomize"),
+    waitOnFirstConnect: bool(o.waitOnFirstConnect, false, "waitOnFirstConnect"),
+    ignoreClusterUpdates: bool(o.ignoreClusterUpdates, false, "ignoreClusterUpdates"),
+    inboxPrefix: o.inboxPrefix === undefined ? "_INBOX" : str(o.inboxPrefix, "inboxPrefix"),
+    readBufferBytes: num(o.readBufferBytes, 1024, "readBufferBytes", 64),
+    receiveBufferBytes: num(o.receiveBufferBytes, 4096, "receiveBufferBytes", 1024),
+    outboundBufferBytes: num(o.outboundBufferBytes, 2048, "outboundBufferBytes", 256),
+    maxPendingBytes: num(o.maxPendingBytes, 32768, "maxPendingBytes", 256),
+    reconnectBufferBytes: num(o.reconnectBufferBytes, 8192, "reconnectBufferBytes", 0),
+    dnsServers: dns,
+  };
+}

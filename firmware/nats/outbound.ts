@@ -1,0 +1,259 @@
+/**
+ * The outbound queue: every frame the client sends passes through here, in order.
+ *
+ * Small frames are encoded straight into one fixed buffer (the batch), which is written to the
+ * socket whole, once per turn of the event loop or when it fills. The batch is never cut: it holds
+ * whole frames only and is written only when the socket can take all of it, so after a disconnect
+ * it still starts at a frame boundary and can be replayed. Frames that do not fit the batch go to
+ * the spill list behind it: copies of small frames, and payloads larger than the batch by
+ * reference (not copied). A large payload is written in pieces as the socket drains; if the
+ * connection drops in the middle, the frame is rewound and sent whole on the next connection.
+ *
+ * A separate "front" segment carries the connection handshake (CONNECT, PING, then the SUBs of a
+ * reconnect) and goes out before anything queued while disconnected.
+ */
+import type TCP from "embedded:io/socket/tcp";
+
+/** Spill entry flags. */
+const enum Flag {
+  /** First entry of a frame. */
+  Start = 1,
+  /** The frame is not a message (SUB, UNSUB, PING...): not replayed after a reconnect. */
+  Control = 2,
+  /** The entry is the caller's payload, referenced rather than copied. */
+  Reference = 4,
+}
+
+const CR = 13;
+const LF = 10;
+
+export class Outbound {
+  readonly #buf: Uint8Array;
+  /** Usable part of the batch: never more than the socket's whole send buffer. */
+  #cap: number;
+  #start = 0;
+  #end = 0;
+  #spill: Uint8Array[] = [];
+  #flags: number[] = [];
+  /** Entry being written, offset within it, and the first entry of its frame. */
+  #head = 0;
+  #headOff = 0;
+  #frameHead = 0;
+  #front: Uint8Array | null = null;
+  #frontOff = 0;
+  /** Bytes copied into our memory and not yet handed to the socket. */
+  held = 0;
+  /** Caller-owned payload bytes queued by reference and not yet handed to the socket. */
+  referenced = 0;
+
+  constructor(capacity: number) {
+    this.#buf = new Uint8Array(capacity);
+    this.#cap = capacity;
+  }
+
+  /** The batch buffer: write a frame at the offset reserve() returned. */
+  get buffer(): Uint8Array {
+    return this.#buf;
+  }
+
+  /** Bytes the batch may hold; frames larger than this take the spill path. */
+  get capacity(): number {
+    return this.#cap;
+  }
+
+  /** Caps the batch at the socket's send-buffer size, so that it can always be written whole. */
+  limitTo(socketBuffer: number): void {
+    this.#cap = Math.max(64, Math.min(this.#buf.length, socketBuffer));
+    if (this.#end - this.#start <= this.#cap) return;
+    // queued while disconnected beyond what this socket takes at once: move it behind, frame by
+    // frame, ahead of anything already spilled
+    const buf = this.#buf;
+    const spill: Uint8Array[] = [];
+    const flags: number[] = [];
+    for (let p = this.#start; p < this.#end; ) {
+      const len = frameLength(buf, p, this.#end);
+      spill.push(buf.slice(p, p + len));
+      flags.push(Flag.Start);
+      p += len;
+    }
+    this.#spill = spill.concat(this.#spill.slice(this.#head));
+    this.#flags = flags.concat(this.#flags.slice(this.#head));
+    this.#head = this.#headOff = this.#frameHead = 0;
+    this.#start = this.#end = 0;
+  }
+
+  /** True when nothing waits to be written. */
+  get empty(): boolean {
+    return this.#front === null && this.#start === this.#end && this.#head === this.#spill.length;
+  }
+
+  /** Reserves `n` contiguous bytes in the batch; the offset, or -1 when the frame must spill. */
+  reserve(n: number): number {
+    if (this.#head < this.#spill.length) return -1; // keep order behind the spill
+    if (this.#end + n > this.#cap) {
+      if (this.#end - this.#start + n > this.#cap) return -1;
+      this.#buf.copyWithin(0, this.#start, this.#end);
+      this.#end -= this.#start;
+      this.#start = 0;
+    }
+    const pos = this.#end;
+    this.#end += n;
+    this.held += n;
+    return pos;
+  }
+
+  /** Appends a spill entry: `start` on the first entry of a frame, `control` for non-messages,
+   *  `reference` when `bytes` is the caller's array rather than our copy. */
+  push(bytes: Uint8Array, start: boolean, control: boolean, reference: boolean): void {
+    this.#spill.push(bytes);
+    this.#flags.push((start ? Flag.Start : 0) | (control ? Flag.Control : 0) | (reference ? Flag.Reference : 0));
+    if (reference) this.referenced += bytes.length;
+    else this.held += bytes.length;
+  }
+
+  /** Sets the handshake bytes that go out before everything else. */
+  setFront(bytes: Uint8Array | null): void {
+    this.#front = bytes;
+    this.#frontOff = 0;
+  }
+
+  /** True while handshake bytes remain unwritten. */
+  get frontPending(): boolean {
+    return this.#front !== null;
+  }
+
+  /**
+   * Writes what the socket can take, in order; returns the socket's free space afterwards.
+   * With `frontOnly`, nothing but the handshake is written.
+   */
+  drain(socket: TCP, writable: number, frontOnly: boolean): number {
+    const front = this.#front;
+    if (front !== null && writable > 0) {
+      const left = front.length - this.#frontOff;
+      const n = left <= writable ? left : writable;
+      writable = socket.write(front.subarray(this.#frontOff, this.#frontOff + n));
+      this.#frontOff += n;
+      if (this.#frontOff === front.length) this.setFront(null);
+    }
+    if (this.#front !== null || frontOnly) return writable;
+    const queued = this.#end - this.#start;
+    if (queued > 0) {
+      if (queued > writable) return writable; // wait until the batch fits whole
+      writable = socket.write(queued === this.#buf.length ? this.#buf : this.#buf.subarray(this.#start, this.#end));
+      this.held -= queued;
+      this.#start = this.#end = 0;
+    }
+    const spill = this.#spill;
+    while (this.#head < spill.length && writable > 0) {
+      const entry = spill[this.#head];
+      const left = entry.length - this.#headOff;
+      let n = left;
+      if (left > writable) {
+        // small entries wait to go whole; only a large one is cut to keep the socket busy
+        if (entry.length <= this.#cap) break;
+        n = writable;
+      }
+      writable = socket.write(this.#headOff === 0 && n === entry.length ? entry : entry.subarray(this.#headOff, this.#headOff + n));
+      if ((this.#flags[this.#head] & Flag.Reference) !== 0) this.referenced -= n;
+      else this.held -= n;
+      this.#headOff += n;
+      if (this.#headOff === entry.length) {
+        this.#head++;
+        this.#headOff = 0;
+        if (this.#head === spill.length || (this.#flags[this.#head] & Flag.Start) !== 0) this.#frameHead = this.#head;
+      }
+    }
+    if (this.#head === spill.length && spill.length > 0) {
+      spill.length = 0;
+      this.#flags.length = 0;
+      this.#head = this.#headOff = this.#frameHead = 0;
+    }
+    return writable;
+  }
+
+  /**
+   * After the socket is gone: drops the handshake and control frames (a reconnect sends them anew),
+   * and rewinds a message frame that was cut to its start so that it is sent whole again.
+   * Returns the number of message frames kept.
+   */
+  rewind(): number {
+    this.setFront(null);
+    let kept = 0;
+    // batch: whole frames only; keep PUB and HPUB
+    const buf = this.#buf;
+    let w = 0;
+    let p = this.#start;
+    while (p < this.#end) {
+      const len = frameLength(buf, p, this.#end);
+      if (isMessage(buf, p)) {
+        if (w !== p) buf.copyWithin(w, p, p + len);
+        w += len;
+        kept++;
+      }
+      p += len;
+    }
+    this.#start = 0;
+    this.#end = w;
+    // spill: from the start of the frame being written, message frames only
+    const spill = this.#spill;
+    const flags = this.#flags;
+    let keep = false;
+    let out = 0;
+    this.held = w;
+    this.referenced = 0;
+    for (let i = this.#frameHead; i < spill.length; i++) {
+      const f = flags[i];
+      if ((f & Flag.Start) !== 0) {
+        keep = (f & Flag.Control) === 0;
+        if (keep) kept++;
+      }
+      if (!keep) continue;
+      spill[out] = spill[i];
+      flags[out] = f;
+      if ((f & Flag.Reference) !== 0) this.referenced += spill[i].length;
+      else this.held += spill[i].length;
+      out++;
+    }
+    spill.length = out;
+    flags.length = out;
+    this.#head = this.#headOff = this.#frameHead = 0;
+    return kept;
+  }
+
+  /** Drops everything (the connection is closed). */
+  clear(): void {
+    this.setFront(null);
+    this.#start = this.#end = 0;
+    this.#spill.length = 0;
+    this.#flags.length = 0;
+    this.#head = this.#headOff = this.#frameHead = 0;
+    this.held = this.referenced = 0;
+  }
+}
+
+/** True when the frame at `p` is a PUB or HPUB. */
+function isMessage(buf: Uint8Array, p: number): boolean {
+  const c = buf[p];
+  return c === 80 /* P */ ? buf[p + 1] === 85 /* U */ : c === 72 /* H */;
+}
+
+/** Length of the frame at `p`, as this client writes them: a line, plus a payload for PUB/HPUB. */
+function frameLength(buf: Uint8Array, p: number, end: number): number {
+  let eol = p;
+  while (eol < end && buf[eol] !== LF) eol++;
+  let len = eol + 1 - p;
+  if (isMessage(buf, p)) {
+    // the last argument is the total payload size
+    let q = eol - 1;
+    if (buf[q] === CR) q--;
+    let size = 0;
+    let scale = 1;
+    while (q > p && buf[q] >= 48 && buf[q] <= 57) {
+      size += (buf[q] - 48) * scale;
+      scale *= 10;
+      q--;
+    }
+    len += size + 2;
+  }
+  return len;
+}

@@ -1,0 +1,141 @@
+/**
+ * The server pool: the configured servers plus those the cluster announces, with the bookkeeping
+ * the reconnect loop needs (failed attempts, time of the last attempt).
+ */
+import { InvalidArgumentError } from "./errors.js";
+
+/** One server of the pool. */
+export class Server {
+  /** host:port, the key of the pool. */
+  readonly key: string;
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly pass: string;
+  readonly token: string;
+  /** Announced by the cluster rather than configured. */
+  readonly discovered: boolean;
+  /** Failed attempts since the last successful connection. */
+  failures = 0;
+  /** Date.now() of the last dial; 0 when never dialed. */
+  lastAttempt = 0;
+
+  constructor(host: string, port: number, user: string, pass: string, token: string, discovered: boolean) {
+    this.host = host;
+    this.port = port;
+    this.user = user;
+    this.pass = pass;
+    this.token = token;
+    this.discovered = discovered;
+    this.key = `${host}:${port}`;
+  }
+}
+
+/** Parses "host", "host:port" or "nats://[user[:pass]@]host[:port]"; throws InvalidArgumentError. */
+export function parseServer(url: string, discovered: boolean): Server {
+  let rest = url.trim();
+  const scheme = rest.indexOf("://");
+  if (scheme >= 0) {
+    const name = rest.substring(0, scheme).toLowerCase();
+    if (name === "tls" || name === "wss" || name === "ws")
+      throw new InvalidArgumentError(`${url}: only plain nats:// connections are supported by this build`);
+    if (name !== "nats") throw new InvalidArgumentError(`${url}: unknown scheme ${name}://, use nats://`);
+    rest = rest.substring(scheme + 3);
+  }
+  const slash = rest.indexOf("/");
+  if (slash >= 0) rest = rest.substring(0, slash);
+  let user = "";
+  let pass = "";
+  let token = "";
+  const at = rest.lastIndexOf("@");
+  if (at >= 0) {
+    const auth = rest.substring(0, at);
+    rest = rest.substring(at + 1);
+    const colon = auth.indexOf(":");
+    if (colon >= 0) {
+      user = decodeURIComponent(auth.substring(0, colon));
+      pass = decodeURIComponent(auth.substring(colon + 1));
+    } else token = decodeURIComponent(auth);
+  }
+  if (rest.startsWith("[")) throw new InvalidArgumentError(`${url}: IPv6 addresses are not supported by the device socket`);
+  let host = rest;
+  let port = 4222;
+  const colon = rest.lastIndexOf(":");
+  if (colon >= 0) {
+    host = rest.substring(0, colon);
+    const p = rest.substring(colon + 1);
+    port = Number(p);
+    if (p.length === 0 || !Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError(`${url}: bad port ${JSON.stringify(p)}`);
+  }
+  if (host.length === 0) throw new InvalidArgumentError(`${url}: no host`);
+  return new Server(host, port, user, pass, token, discovered);
+}
+
+/** The ordered pool. The next server to dial is always the first; dialing moves it to the end. */
+export class ServerPool {
+  readonly servers: Server[] = [];
+
+  constructor(urls: string[], randomize: boolean) {
+    for (const u of urls) this.#add(parseServer(u, false));
+    if (randomize) {
+      const s = this.servers;
+      for (let i = s.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        const t = s[i];
+        s[i] = s[j];
+        s[j] = t;
+      }
+    }
+  }
+
+  #add(server: Server): boolean {
+    for (const s of this.servers) if (s.key === server.key) return false;
+    this.servers.push(server);
+    return true;
+  }
+
+  /** Moves `server` to the end: it was just dialed. */
+  rotate(server: Server): void {
+    const i = this.servers.indexOf(server);
+    if (i >= 0) {
+      this.servers.splice(i, 1);
+      this.servers.push(server);
+    }
+  }
+
+  remove(server: Server): void {
+    const i = this.servers.indexOf(server);
+    if (i >= 0) this.servers.splice(i, 1);
+  }
+
+  /**
+   * Merges the cluster's connect_urls: adds new ones, drops discovered servers that the cluster no
+   * longer lists (configured ones stay). Credentials of the configured servers carry over.
+   * Returns the keys added and deleted.
+   */
+  update(urls: string[], current: Server | null): { added: string[]; deleted: string[] } {
+    const added: string[] = [];
+    const deleted: string[] = [];
+    const seen: string[] = [];
+    const auth = this.servers.length > 0 ? this.servers[0] : null;
+    for (const u of urls) {
+      let s: Server;
+      try {
+        s = parseServer(u, true);
+      } catch {
+        continue; // e.g. an IPv6 address we cannot dial
+      }
+      const withAuth = auth === null ? s : new Server(s.host, s.port, auth.user, auth.pass, auth.token, true);
+      seen.push(withAuth.key);
+      if (this.#add(withAuth)) added.push(withAuth.key);
+    }
+    for (let i = this.servers.length - 1; i >= 0; i--) {
+      const s = this.servers[i];
+      if (s.discovered && s !== current && seen.indexOf(s.key) < 0) {
+        this.servers.splice(i, 1);
+        deleted.push(s.key);
+      }
+    }
+    return { added, deleted };
+  }
+}

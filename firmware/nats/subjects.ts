@@ -1,0 +1,70 @@
+/**
+ * Subject and queue-name rules (tokens split by dots, none empty; `*` and `>` are wildcards only as
+ * a whole token, so `a.b*` is a literal subject; `>` only last), checked before anything reaches the wire: without pedantic mode the
+ * server silently accepts subjects that can never match, so the client has to refuse them.
+ */
+import { InvalidSubjectError } from "./errors.js";
+
+const DOT = 46;
+const STAR = 42;
+const GT = 62;
+
+/** Reasons by number, so the checks themselves allocate nothing. */
+const REASONS = Object.freeze([
+  "",
+  "it is empty",
+  "it contains white space or a control character",
+  "it has an empty token (a leading, trailing or double dot)",
+  "",
+  "'>' may only be the last token",
+  "a publish subject may not contain wildcards",
+  "it is not a string",
+]);
+
+/** 0 when valid, else an index into REASONS. */
+function scan(subject: unknown, wildcards: boolean): number {
+  if (typeof subject !== "string") return 7;
+  const n = subject.length;
+  if (n === 0) return 1;
+  let tokenStart = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? subject.charCodeAt(i) : DOT;
+    if (c === DOT) {
+      const len = i - tokenStart;
+      if (len === 0) return 3;
+      if (len === 1) {
+        const t = subject.charCodeAt(tokenStart);
+        if (t === STAR || t === GT) {
+          if (!wildcards) return 6;
+          if (t === GT && i !== n) return 5;
+        }
+      }
+      tokenStart = i + 1;
+    } else if (c <= 32 || c === 127) {
+      return 2;
+    }
+  }
+  return 0;
+}
+
+/** Throws InvalidSubjectError unless `subject` is a valid subject to publish to (no wildcards). */
+export function checkPublishSubject(subject: unknown): asserts subject is string {
+  const why = scan(subject, false);
+  if (why !== 0) throw new InvalidSubjectError(String(subject), REASONS[why]);
+}
+
+/** Throws InvalidSubjectError unless `subject` is a valid subscription subject (wildcards allowed). */
+export function checkSubscribeSubject(subject: unknown): asserts subject is string {
+  const why = scan(subject, true);
+  if (why !== 0) throw new InvalidSubjectError(String(subject), REASONS[why]);
+}
+
+/** Throws InvalidSubjectError unless `queue` is a valid queue group name. */
+export function checkQueue(queue: unknown): asserts queue is string {
+  if (typeof queue !== "string") throw new InvalidSubjectError(String(queue), "a queue group name must be a string");
+  if (queue.length === 0) throw new InvalidSubjectError(queue, "a queue group name may not be empty");
+  for (let i = 0; i < queue.length; i++) {
+    const c = queue.charCodeAt(i);
+    if (c <= 32 || c === 127) throw new InvalidSubjectError(queue, "a queue group name may not contain white space or control characters");
+  }
+}
