@@ -90,6 +90,9 @@ export class Parser {
   #remaining = 0;
   #offset = 0;
   #hdr: Uint8Array | null = null;
+  /** A whole message sits in scratch, waiting for its line end. */
+  #pendingWhole = false;
+  readonly #empty = new Uint8Array(0);
 
   constructor(sink: ParserSink, decoder: TextDecoder, capacity: number) {
     this.#sink = sink;
@@ -103,6 +106,7 @@ export class Parser {
     this.#op = Op.None;
     this.#have = 0;
     this.#hdr = null;
+    this.#pendingWhole = false;
   }
 
   /** Bytes of heap the scratch buffer holds (0 until a split frame needed it). */
@@ -126,7 +130,12 @@ export class Parser {
     while (i < end) {
       switch (this.#state) {
         case State.OpStart: {
-          const c = buf[i] | 0x20;
+          const b = buf[i];
+          if (b === CR || b === LF) {
+            i++;
+            continue;
+          }
+          const c = b | 0x20;
           let op = Op.None;
           if (c === 0x6d) op = Op.Msg;
           else if (c === 0x68) op = Op.Hmsg;
@@ -135,9 +144,6 @@ export class Parser {
           else if (c === 0x2d) op = Op.Err;
           else if (c === 0x70) {
             this.#state = State.OpP;
-            i++;
-            continue;
-          } else if (buf[i] === CR || buf[i] === LF) {
             i++;
             continue;
           } else return this.#fail(`unknown protocol operation starting with byte ${buf[i]}`);
@@ -207,6 +213,8 @@ export class Parser {
           let lineEnd = i;
           i++; // past LF
           if (this.#have === 0) {
+            // the same limit as a split line, so that behaviour never depends on where reads cut
+            if (lineEnd - lineStart > this.capacity) return this.#fail(`protocol line longer than ${this.capacity} bytes`);
             if (lineEnd > lineStart && buf[lineEnd - 1] === CR) lineEnd--;
             if (!this.#arguments(buf, lineStart, lineEnd)) return;
           } else {
@@ -217,12 +225,16 @@ export class Parser {
             this.#have = 0;
             if (!this.#arguments(s, 0, n)) return;
           }
-          // #arguments() chose the next state; a whole message in this chunk is delivered at once
-          if ((this.#state as State) === State.Payload && end - i >= this.#total) {
+          // #arguments() chose the next state; a whole message in this chunk, with the line end
+          // that proves its size right, is delivered at once from the chunk
+          if ((this.#state as State) === State.Payload && end - i >= this.#total + 2) {
+            const t = i + this.#total;
+            const eol = buf[t] === CR && buf[t + 1] === LF ? 2 : buf[t] === LF ? 1 : 0;
+            if (eol === 0) return this.#fail("message payload longer than its announced size");
             const h = this.#hdrLen;
-            this.#sink.onMsg(h > 0 ? buf.subarray(i, i + h) : null, buf.subarray(i + h, i + this.#total));
-            i += this.#total;
-            this.#state = State.MsgEndCr;
+            this.#state = State.OpStart;
+            this.#sink.onMsg(h > 0 ? buf.subarray(i, i + h) : null, buf.subarray(i + h, t));
+            i = t + eol;
           }
           break;
         }
@@ -233,10 +245,9 @@ export class Parser {
           this.#have += take;
           i += take;
           if (this.#have === this.#total) {
-            const h = this.#hdrLen;
-            this.#have = 0;
+            // delivered once the line end confirms the size
+            this.#pendingWhole = true;
             this.#state = State.MsgEndCr;
-            this.#sink.onMsg(h > 0 ? s.subarray(0, h) : null, s.subarray(h, this.#total));
           }
           break;
         }
@@ -282,8 +293,19 @@ export class Parser {
         case State.MsgEndLf:
           // CRLF after the payload; a bare LF is tolerated
           if (buf[i] === CR && this.#state === State.MsgEndCr) this.#state = State.MsgEndLf;
-          else if (buf[i] === LF) this.#state = State.OpStart;
-          else return this.#fail("message payload longer than its announced size");
+          else if (buf[i] === LF) {
+            this.#state = State.OpStart;
+            if (this.#pendingWhole) {
+              this.#pendingWhole = false;
+              const h = this.#hdrLen;
+              this.#have = 0;
+              if (this.#total === 0) this.#sink.onMsg(null, this.#empty);
+              else {
+                const s = this.#scratch as Uint8Array;
+                this.#sink.onMsg(h > 0 ? s.subarray(0, h) : null, s.subarray(h, this.#total));
+              }
+            }
+          } else return this.#fail("message payload longer than its announced size");
           i++;
           break;
       }
@@ -349,11 +371,16 @@ export class Parser {
     this.#hdrLen = hdrLen;
     this.#have = 0;
     const delivery = this.#sink.onMsgHead(subject, sid, reply, hdrLen, total);
+    if ((delivery === Delivery.Whole && total > this.capacity) || (delivery === Delivery.Chunks && hdrLen > this.capacity)) {
+      // the sink checks sizes against capacity first; this guards the scratch against a sink that did not
+      this.#fail(`a message of ${total} bytes cannot be assembled in ${this.capacity} bytes`);
+      return false;
+    }
     if (delivery === Delivery.Whole) {
       this.#state = State.Payload;
       if (total === 0) {
         this.#state = State.MsgEndCr;
-        this.#sink.onMsg(null, buf.subarray(end, end));
+        this.#pendingWhole = true;
       }
     } else if (delivery === Delivery.Chunks) {
       this.#remaining = total - hdrLen;
