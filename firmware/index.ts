@@ -2,7 +2,7 @@
  * nats-xs: a NATS client for the Moddable XS engine. The API is a strict subset of nats.js v3
  * core, with the same names, so that code moves between a device and a Node backend.
  */
-export { connect, NatsConnection, VERSION } from "./nats/connection.js";
+export { connect, MessageWriter, NatsConnection, VERSION } from "./nats/connection.js";
 export type { RequestOptions, ServerInfo, Stats } from "./nats/connection.js";
 export type { ConnectionOptions } from "./nats/options.js";
 export { headers, Match } from "./nats/headers.js";

@@ -156,6 +156,12 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   readonly #requests = new Map<string, PendingRequest>();
   readonly #nuid = new Nuid();
   #statusStreams: StatusStream[] = [];
+  /** The open streamed message, if any. */
+  #stream: MessageWriter | null = null;
+  /** Writers waiting for the outbound queue to drain below the low-water mark. */
+  #readyWaiters: (() => void)[] = [];
+  /** A streamed message may keep this many copied bytes queued before write() asks to wait. */
+  readonly #streamLowWater: number;
   #lastError: Error | null = null;
   #everConnected = false;
   #connectWaiter: { resolve(nc: NatsConnection): void; reject(err: Error): void } | null = null;
@@ -170,6 +176,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     this.#readBuf = new Uint8Array(this.options.readBufferBytes);
     this.#parser = new Parser(this, this.decoder, this.options.receiveBufferBytes);
     this.#out = new Outbound(this.options.outboundBufferBytes);
+    this.#streamLowWater = Math.min(this.options.maxPendingBytes, Math.max(this.options.outboundBufferBytes, 4096));
     this.#flushTimer = Timer.set(() => this.#onFlushTimer(), IDLE, IDLE);
     Timer.schedule(this.#flushTimer);
     this.#closed = new Promise((resolve) => {
@@ -279,6 +286,62 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     this.#stats.outMsgs++;
     this.#stats.outBytes += size;
     this.#scheduleFlush();
+  }
+
+  /**
+   * Starts a message of exactly `size` payload bytes whose payload is written in pieces, so that a
+   * payload never has to sit whole in memory: `write()` copies each piece into the outbound queue
+   * and returns false when the caller should `await ready()`; `end()` closes the message. Other
+   * publishes made while the message is open are queued behind it. A disconnect in the middle
+   * aborts the message (it is counted in stats().dropped); later writes throw.
+   */
+  publishStream(subject: string, size: number, options?: PublishOptions): MessageWriter {
+    if (this.#state >= State.Closing) throw new ClosedConnectionError();
+    if (this.#stream !== null) throw new InvalidArgumentError("another streamed message is open on this connection; end() it first");
+    checkPublishSubject(subject);
+    if (!Number.isInteger(size) || size < 0) throw new InvalidArgumentError("size must be a whole number of bytes");
+    const reply = options?.reply ?? "";
+    if (reply !== "") checkPublishSubject(reply);
+    const h = options?.headers;
+    if (h !== undefined && !(h instanceof MsgHdrsImpl)) throw new InvalidArgumentError("headers must come from headers()");
+    const hdrs = h ?? null;
+    const hdrLen = hdrs === null ? 0 : hdrs.encodedLength();
+    const total = hdrLen + size;
+    if (total > this.#maxPayload) throw new MaxPayloadError(total, this.#maxPayload);
+    const line = (hdrs === null ? 4 : 6 + uintLength(hdrLen)) + utf8Length(subject) + (reply === "" ? 0 : utf8Length(reply) + 1) + 1 + uintLength(total) + 2;
+    this.#checkRoom(line + hdrLen, line + hdrLen);
+    const head = new Uint8Array(line + hdrLen);
+    this.#encodePub(head, 0, subject, reply, hdrs, hdrLen, total, undefined, true);
+    this.#out.beginStream(head);
+    const w = new MessageWriter(this, size);
+    this.#stream = w;
+    this.#scheduleFlush();
+    return w;
+  }
+
+  /** @internal A piece of the open streamed message. */
+  streamWrite(w: MessageWriter, bytes: Uint8Array): boolean {
+    if (this.#stream !== w) throw w.error ?? new ClosedConnectionError();
+    this.#checkRoom(bytes.length, bytes.length);
+    this.#out.streamPiece(bytes.slice());
+    this.#scheduleFlush();
+    return this.#out.held < this.#streamLowWater;
+  }
+
+  /** @internal Ends the open streamed message. */
+  streamEnd(w: MessageWriter): void {
+    if (this.#stream !== w) throw w.error ?? new ClosedConnectionError();
+    this.#stream = null;
+    this.#out.endStream(Uint8Array.of(13, 10));
+    this.#stats.outMsgs++;
+    this.#stats.outBytes += w.size;
+    this.#scheduleFlush();
+  }
+
+  /** @internal Resolves when the outbound queue is below its low-water mark. */
+  streamReady(): Promise<void> {
+    if (this.#out.held < this.#streamLowWater || this.#state >= State.Closing) return Promise.resolve();
+    return new Promise((resolve) => this.#readyWaiters.push(resolve));
   }
 
   /** Subscribes to `subject` (wildcards allowed). */
@@ -712,7 +775,19 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     for (const done of this.#pongs) if (done !== null) done(lost);
     this.#pongs.length = 0;
     this.#pingsOut = 0;
+    const lostBefore = this.#out.lostStreams;
     this.#out.rewind();
+    const open = this.#stream;
+    if (open !== null) {
+      this.#stream = null;
+      open.error = new ConnectionError("the connection was lost in the middle of a streamed message; send it again after reconnecting", err ?? undefined);
+    }
+    const cut = this.#out.lostStreams - lostBefore;
+    if (cut > 0) {
+      this.#stats.dropped += cut;
+      this.#emit({ type: "error", error: new ConnectionError(`${cut} streamed message(s) cut by the disconnect were dropped`) });
+    }
+    this.#wakeWriters();
     if (wasConnected) {
       this.#emit({ type: "disconnect", server: server?.key });
       if (state === State.Draining || !this.options.reconnect) return this.#finishClose(err);
@@ -763,6 +838,11 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     for (const s of this.#subs.values()) s.finish(err);
     this.#subs.clear();
     this.#out.clear();
+    if (this.#stream !== null) {
+      this.#stream.error = closedErr;
+      this.#stream = null;
+    }
+    this.#wakeWriters();
     const w = this.#connectWaiter;
     this.#connectWaiter = null;
     if (w !== null) w.reject(err ?? closedErr);
@@ -823,7 +903,14 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
       this.#writable = 0;
     }
     if (this.#closeWaiter !== null && this.#out.empty) this.#closeWaiter();
+    if (this.#readyWaiters.length > 0 && this.#out.held < this.#streamLowWater) this.#wakeWriters();
     return this.#writable !== before;
+  }
+
+  #wakeWriters(): void {
+    const waiters = this.#readyWaiters;
+    this.#readyWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   #scheduleFlush(): void {
@@ -1038,6 +1125,45 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
 
   #emit(event: Status): void {
     for (const s of this.#statusStreams) s.push(event);
+  }
+}
+
+/** Writes one message whose payload arrives in pieces; from `NatsConnection.publishStream()`. */
+export class MessageWriter {
+  /** Payload bytes announced. */
+  readonly size: number;
+  /** Payload bytes written so far. */
+  written = 0;
+  /** Why the message was aborted (disconnect or close); writes then throw it. */
+  error: Error | null = null;
+  readonly #nc: NatsConnection;
+
+  constructor(nc: NatsConnection, size: number) {
+    this.#nc = nc;
+    this.size = size;
+  }
+
+  /** Copies `bytes` into the outbound queue; false means: `await ready()` before writing more. */
+  write(bytes: Uint8Array): boolean {
+    if (this.error !== null) throw this.error;
+    if (this.written + bytes.length > this.size)
+      throw new InvalidArgumentError(`the message was announced with ${this.size} bytes; writing ${bytes.length} more would exceed it`);
+    const more = this.#nc.streamWrite(this, bytes);
+    this.written += bytes.length;
+    return more;
+  }
+
+  /** Resolves when the outbound queue has room for more pieces. */
+  ready(): Promise<void> {
+    if (this.error !== null) return Promise.reject(this.error);
+    return this.#nc.streamReady();
+  }
+
+  /** Ends the message; throws when fewer bytes than announced were written. */
+  end(): void {
+    if (this.error !== null) throw this.error;
+    if (this.written !== this.size) throw new InvalidArgumentError(`the message was announced with ${this.size} bytes but ${this.written} were written`);
+    this.#nc.streamEnd(this);
   }
 }
 

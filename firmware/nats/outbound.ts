@@ -22,6 +22,9 @@ const enum Flag {
   Control = 2,
   /** The entry is the caller's payload, referenced rather than copied. */
   Reference = 4,
+  /** The frame is a streamed message: its written pieces are released at once, so a cut stream
+   *  cannot be replayed and is dropped instead. */
+  Stream = 8,
 }
 
 const CR = 13;
@@ -45,6 +48,12 @@ export class Outbound {
   held = 0;
   /** Caller-owned payload bytes queued by reference and not yet handed to the socket. */
   referenced = 0;
+  /** Frames queued while a streamed message is open; they follow it. */
+  #deferred: Uint8Array[] | null = null;
+  #deferredFlags: number[] = [];
+  /** Streamed messages that a disconnect cut and rewind() dropped. */
+  lostStreams = 0;
+  readonly #released = new Uint8Array(0);
 
   constructor(capacity: number) {
     this.#buf = new Uint8Array(capacity);
@@ -89,7 +98,7 @@ export class Outbound {
 
   /** Reserves `n` contiguous bytes in the batch; the offset, or -1 when the frame must spill. */
   reserve(n: number): number {
-    if (this.#head < this.#spill.length) return -1; // keep order behind the spill
+    if (this.#head < this.#spill.length || this.#deferred !== null) return -1; // keep order behind the spill
     if (this.#end + n > this.#cap) {
       if (this.#end - this.#start + n > this.#cap) return -1;
       this.#buf.copyWithin(0, this.#start, this.#end);
@@ -105,10 +114,50 @@ export class Outbound {
   /** Appends a spill entry: `start` on the first entry of a frame, `control` for non-messages,
    *  `reference` when `bytes` is the caller's array rather than our copy. */
   push(bytes: Uint8Array, start: boolean, control: boolean, reference: boolean): void {
-    this.#spill.push(bytes);
-    this.#flags.push((start ? Flag.Start : 0) | (control ? Flag.Control : 0) | (reference ? Flag.Reference : 0));
+    const flags = (start ? Flag.Start : 0) | (control ? Flag.Control : 0) | (reference ? Flag.Reference : 0);
+    if (this.#deferred !== null) {
+      this.#deferred.push(bytes);
+      this.#deferredFlags.push(flags);
+    } else {
+      this.#spill.push(bytes);
+      this.#flags.push(flags);
+    }
     if (reference) this.referenced += bytes.length;
     else this.held += bytes.length;
+  }
+
+  /** Opens a streamed message with its frame head; pieces follow with streamPiece(). */
+  beginStream(head: Uint8Array): void {
+    this.#spill.push(head);
+    this.#flags.push(Flag.Start | Flag.Stream);
+    this.held += head.length;
+    this.#deferred = [];
+    this.#deferredFlags = [];
+  }
+
+  /** Appends our own copy of a piece of the open streamed message. */
+  streamPiece(bytes: Uint8Array): void {
+    this.#spill.push(bytes);
+    this.#flags.push(Flag.Stream);
+    this.held += bytes.length;
+  }
+
+  /** Closes the streamed message (its final CRLF) and queues what was published meanwhile. */
+  endStream(tail: Uint8Array): void {
+    this.streamPiece(tail);
+    const deferred = this.#deferred;
+    this.#deferred = null;
+    if (deferred === null) return;
+    for (let i = 0; i < deferred.length; i++) {
+      this.#spill.push(deferred[i]);
+      this.#flags.push(this.#deferredFlags[i]);
+    }
+    this.#deferredFlags = [];
+  }
+
+  /** True while a streamed message is open. */
+  get streaming(): boolean {
+    return this.#deferred !== null;
   }
 
   /** Sets the handshake bytes that go out before everything else. */
@@ -158,12 +207,17 @@ export class Outbound {
       else this.held -= n;
       this.#headOff += n;
       if (this.#headOff === entry.length) {
+        if ((this.#flags[this.#head] & Flag.Stream) !== 0) spill[this.#head] = this.#released;
         this.#head++;
         this.#headOff = 0;
-        if (this.#head === spill.length || (this.#flags[this.#head] & Flag.Start) !== 0) this.#frameHead = this.#head;
+        if (this.#head === spill.length || (this.#flags[this.#head] & Flag.Start) !== 0) {
+          // the frame went out whole: nothing before it is needed for a replay any more
+          for (let i = this.#frameHead; i < this.#head; i++) spill[i] = this.#released;
+          this.#frameHead = this.#head;
+        }
       }
     }
-    if (this.#head === spill.length && spill.length > 0) {
+    if (this.#head === spill.length && spill.length > 0 && this.#deferred === null) {
       spill.length = 0;
       this.#flags.length = 0;
       this.#head = this.#headOff = this.#frameHead = 0;
@@ -201,10 +255,28 @@ export class Outbound {
     let out = 0;
     this.held = w;
     this.referenced = 0;
+    const open = this.#deferred;
+    // while a stream is open nothing else starts in the spill, so the last start is the open stream
+    let openStart = -1;
+    if (open !== null) for (let i = spill.length - 1; i >= 0 && openStart < 0; i--) if ((flags[i] & Flag.Start) !== 0) openStart = i;
+    if (open !== null) {
+      // the open stream is cut: what was published meanwhile follows the frames before it
+      this.#deferred = null;
+      for (let i = 0; i < open.length; i++) {
+        spill.push(open[i]);
+        flags.push(this.#deferredFlags[i]);
+      }
+      this.#deferredFlags = [];
+    }
     for (let i = this.#frameHead; i < spill.length; i++) {
       const f = flags[i];
       if ((f & Flag.Start) !== 0) {
         keep = (f & Flag.Control) === 0;
+        if (keep && (f & Flag.Stream) !== 0 && (spill[i] === this.#released || i < this.#head || (i === this.#head && this.#headOff > 0) || i === openStart)) {
+          // a stream whose first bytes already went out (or that is still open) cannot be replayed
+          keep = false;
+          this.lostStreams++;
+        }
         if (keep) kept++;
       }
       if (!keep) continue;
@@ -222,6 +294,8 @@ export class Outbound {
 
   /** Drops everything (the connection is closed). */
   clear(): void {
+    this.#deferred = null;
+    this.#deferredFlags = [];
     this.setFront(null);
     this.#start = this.#end = 0;
     this.#spill.length = 0;
