@@ -1,0 +1,9 @@
+// "xs:memory": XS heap figures of the app machine, for tests and benchmarks (host only).
+//   memory()  forces a garbage collection, then returns {slots, slotsPeak, chunkBytes, chunkBytesPeak}
+//   gc()      forces a garbage collection
+//   budget()  the creation budget: {chunkBytes, slots, stackSlots}
+const host = globalThis.__xsHost;
+export const memory = host.memory;
+export const gc = host.gc;
+export const budget = host.budget;
+export default Object.freeze({ memory, gc, budget });
