@@ -216,7 +216,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     return { ...this.#stats };
   }
 
-  /** Status events (connect, disconnect, reconnecting, reconnect, update, ldm, error, ...). */
+  /** Status events (disconnect, reconnecting, reconnect, update, ldm, error, ...). */
   status(): AsyncIterable<Status> {
     const s = new StatusStream((x) => {
       const i = this.#statusStreams.indexOf(x);
@@ -732,7 +732,6 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     for (const done of waiting) this.#ping(done);
     if (!this.#everConnected) {
       this.#everConnected = true;
-      this.#emit({ type: "connect", server: server.key });
       const w = this.#connectWaiter;
       this.#connectWaiter = null;
       if (w !== null) w.resolve(this);
@@ -790,7 +789,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     this.#wakeWriters();
     if (wasConnected) {
       this.#emit({ type: "disconnect", server: server?.key });
-      if (state === State.Draining || !this.options.reconnect) return this.#finishClose(err);
+      if (state === State.Draining || !this.options.reconnect) return this.#finishClose(lost);
     } else if (server !== null) {
       server.failures++;
       const max = this.options.maxReconnectAttempts;
@@ -968,7 +967,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   /** SUB (and UNSUB for the remaining max) of every subscription, for a reconnect. */
   #encodeSubscriptions(): Uint8Array | null {
     let n = 0;
-    for (const s of this.#subs.values()) n += this.#subLength(s) + (s.max > 0 ? 8 + uintLength(s.sid) + uintLength(s.max) : 0);
+    for (const s of this.#subs.values()) n += this.#subLength(s) + (s.max > 0 ? 9 + uintLength(s.sid) + uintLength(s.max) : 0);
     if (n === 0) return null;
     const b = new Uint8Array(n);
     let pos = 0;

@@ -4,7 +4,7 @@
  * dropped and the count is reported on the next event it reads.
  */
 
-/** A status event. `type` is one of: connect, disconnect, reconnecting, reconnect, update, ldm,
+/** A status event. `type` is one of: disconnect, reconnecting, reconnect, update, ldm,
  *  error, staleConnection, ping, close. */
 export interface Status {
   type: string;
