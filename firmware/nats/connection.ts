@@ -24,12 +24,10 @@ import {
   MaxPayloadError,
   MessageTooLargeError,
   NatsError,
-  NoRespondersError,
   PermissionViolationError,
   ProtocolError,
   ServerError,
   StaleConnectionError,
-  TimeoutError,
 } from "./errors.js";
 import { MsgHdrsImpl } from "./headers.js";
 import type { MsgHdrs } from "./headers.js";
@@ -47,7 +45,9 @@ import type { Status } from "./status.js";
 import { checkPublishSubject, checkQueue, checkSubscribeSubject } from "./subjects.js";
 import { Subscription } from "./subscription.js";
 import type { SubscriptionOptions, SubscriptionOwner } from "./subscription.js";
-import { utf8Length, uintLength, writeAscii, writeString, writeUint } from "./text.js";
+import { RequestMux } from "./mux.js";
+import { utf8Length, writeAscii, writeString } from "./text.js";
+import { encodePub, encodeSub, encodeUnsub, pubLineLength, subLength, unsubLength } from "./writer.js";
 
 /** Version sent in CONNECT. */
 export const VERSION = "0.1.0";
@@ -108,13 +108,6 @@ export interface Stats {
   dropped: number;
 }
 
-interface PendingRequest {
-  resolve(msg: Msg): void;
-  reject(err: Error): void;
-  timer: TimerId;
-  subject: string;
-}
-
 /** A connection to a NATS server. Create it with `connect()`. */
 export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   readonly options: ResolvedOptions;
@@ -151,9 +144,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   #curReply = "";
   #curSize = 0;
   #muxSub: Subscription | null = null;
-  #muxPrefix = "";
-  #requestSeq = 0;
-  readonly #requests = new Map<string, PendingRequest>();
+  readonly #mux: RequestMux;
   readonly #nuid = new Nuid();
   #statusStreams: StatusStream[] = [];
   /** The open streamed message, if any. */
@@ -179,6 +170,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     this.#streamLowWater = Math.min(this.options.maxPendingBytes, Math.max(this.options.outboundBufferBytes, 4096));
     this.#flushTimer = Timer.set(() => this.#onFlushTimer(), IDLE, IDLE);
     Timer.schedule(this.#flushTimer);
+    this.#mux = new RequestMux(`${this.options.inboxPrefix}.${this.#nuid.next()}.`);
     this.#closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
@@ -260,8 +252,8 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     const total = hdrLen + size;
     if (total > this.#maxPayload) throw new MaxPayloadError(total, this.#maxPayload);
     const subjectLen = utf8Length(subject);
-    const replyLen = reply === "" ? 0 : utf8Length(reply) + 1;
-    const line = (hdrs === null ? 4 : 6 + uintLength(hdrLen)) + subjectLen + replyLen + 1 + uintLength(total) + 2;
+    const replyLen = reply === "" ? 0 : utf8Length(reply);
+    const line = pubLineLength(subjectLen, replyLen, hdrs === null ? -1 : hdrLen, total);
     const frame = line + total + 2;
     const out = this.#out;
     // a payload larger than the batch is never copied: only its frame head is held
@@ -270,17 +262,17 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     let pos = out.reserve(frame);
     if (pos < 0 && this.#pump()) pos = out.reserve(frame);
     if (pos >= 0) {
-      this.#encodePub(out.buffer, pos, subject, reply, hdrs, hdrLen, total, data, false);
+      encodePub(out.buffer, pos, subject, reply, hdrs, hdrLen, total, data, false, this.encoder);
     } else if (byReference) {
       // too large to copy into the batch: the caller's array is sent as it is, by reference
       const head = new Uint8Array(line + hdrLen);
-      this.#encodePub(head, 0, subject, reply, hdrs, hdrLen, total, undefined, true);
+      encodePub(head, 0, subject, reply, hdrs, hdrLen, total, undefined, true, this.encoder);
       out.push(head.subarray(0, line + hdrLen), true, false, false);
       out.push(data, false, false, true);
       out.push(Uint8Array.of(13, 10), false, false, false);
     } else {
       const copy = new Uint8Array(frame);
-      this.#encodePub(copy, 0, subject, reply, hdrs, hdrLen, total, data, false);
+      encodePub(copy, 0, subject, reply, hdrs, hdrLen, total, data, false, this.encoder);
       out.push(copy, true, false, false);
     }
     this.#stats.outMsgs++;
@@ -308,10 +300,10 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     const hdrLen = hdrs === null ? 0 : hdrs.encodedLength();
     const total = hdrLen + size;
     if (total > this.#maxPayload) throw new MaxPayloadError(total, this.#maxPayload);
-    const line = (hdrs === null ? 4 : 6 + uintLength(hdrLen)) + utf8Length(subject) + (reply === "" ? 0 : utf8Length(reply) + 1) + 1 + uintLength(total) + 2;
+    const line = pubLineLength(utf8Length(subject), reply === "" ? 0 : utf8Length(reply), hdrs === null ? -1 : hdrLen, total);
     this.#checkRoom(line + hdrLen, line + hdrLen);
     const head = new Uint8Array(line + hdrLen);
-    this.#encodePub(head, 0, subject, reply, hdrs, hdrLen, total, undefined, true);
+    encodePub(head, 0, subject, reply, hdrs, hdrLen, total, undefined, true, this.encoder);
     this.#out.beginStream(head);
     const w = new MessageWriter(this, size);
     this.#stream = w;
@@ -376,21 +368,20 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     } catch (e) {
       return Promise.reject(e);
     }
+    const mux = this.#mux;
     if (this.#muxSub === null) {
-      this.#muxPrefix = `${this.options.inboxPrefix}.${this.#nuid.next()}.`;
-      this.#muxSub = this.subscribe(`${this.#muxPrefix}*`, { callback: (_err, msg) => this.#onReply(msg) });
+      this.#muxSub = this.subscribe(`${mux.prefix}*`, {
+        callback: (_err, msg) => {
+          if (msg !== null) mux.settle(msg);
+        },
+      });
     }
-    const token = (++this.#requestSeq).toString(36);
     return new Promise((resolve, reject) => {
-      const timer = Timer.set(() => {
-        if (this.#requests.delete(token)) reject(new TimeoutError(`no reply to the request on ${JSON.stringify(subject)} within ${timeout} ms`));
-      }, timeout);
-      this.#requests.set(token, { resolve, reject, timer, subject });
+      const reply = mux.add(subject, timeout, resolve, reject);
       try {
-        this.publish(subject, data, { reply: this.#muxPrefix + token, headers: options.headers });
+        this.publish(subject, data, { reply, headers: options.headers });
       } catch (e) {
-        Timer.clear(timer);
-        this.#requests.delete(token);
+        mux.cancel(reply);
         reject(e);
       }
     });
@@ -829,11 +820,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     this.#pongs.length = 0;
     for (const done of this.#flushWaiting) done(closedErr);
     this.#flushWaiting.length = 0;
-    for (const r of this.#requests.values()) {
-      Timer.clear(r.timer);
-      r.reject(closedErr);
-    }
-    this.#requests.clear();
+    this.#mux.rejectAll(closedErr);
     for (const s of this.#subs.values()) s.finish(err);
     this.#subs.clear();
     this.#out.clear();
@@ -940,19 +927,19 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   }
 
   #sendSub(sub: Subscription): void {
-    const n = this.#subLength(sub);
+    const n = subLength(sub.subject, sub.queue, sub.sid);
     const out = this.#out;
     const pos = out.reserve(n);
-    if (pos >= 0) this.#encodeSub(out.buffer, pos, sub);
+    if (pos >= 0) encodeSub(out.buffer, pos, sub.subject, sub.queue, sub.sid, this.encoder);
     else {
       const b = new Uint8Array(n);
-      this.#encodeSub(b, 0, sub);
+      encodeSub(b, 0, sub.subject, sub.queue, sub.sid, this.encoder);
       out.push(b, true, true, false);
     }
   }
 
   #sendUnsub(sid: number, max: number): void {
-    const n = 6 + uintLength(sid) + (max > 0 ? 1 + uintLength(max) : 0) + 2;
+    const n = unsubLength(sid, max);
     const out = this.#out;
     let pos = out.reserve(n);
     let b = out.buffer;
@@ -967,63 +954,15 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   /** SUB (and UNSUB for the remaining max) of every subscription, for a reconnect. */
   #encodeSubscriptions(): Uint8Array | null {
     let n = 0;
-    for (const s of this.#subs.values()) n += this.#subLength(s) + (s.max > 0 ? 9 + uintLength(s.sid) + uintLength(s.max) : 0);
+    for (const s of this.#subs.values()) n += subLength(s.subject, s.queue, s.sid) + (s.max > 0 ? unsubLength(s.sid, s.max) : 0);
     if (n === 0) return null;
     const b = new Uint8Array(n);
     let pos = 0;
     for (const s of this.#subs.values()) {
-      pos = this.#encodeSub(b, pos, s);
+      pos = encodeSub(b, pos, s.subject, s.queue, s.sid, this.encoder);
       if (s.max > 0) pos = encodeUnsub(b, pos, s.sid, s.max);
     }
     return b.subarray(0, pos);
-  }
-
-  #subLength(sub: Subscription): number {
-    return 4 + utf8Length(sub.subject) + (sub.queue === "" ? 0 : 1 + utf8Length(sub.queue)) + 1 + uintLength(sub.sid) + 2;
-  }
-
-  #encodeSub(b: Uint8Array, pos: number, sub: Subscription): number {
-    pos = writeAscii(b, pos, "SUB ");
-    pos = writeString(b, pos, sub.subject, this.encoder);
-    if (sub.queue !== "") {
-      b[pos++] = 32;
-      pos = writeString(b, pos, sub.queue, this.encoder);
-    }
-    b[pos++] = 32;
-    pos = writeUint(b, pos, sub.sid);
-    b[pos++] = 13;
-    b[pos++] = 10;
-    return pos;
-  }
-
-  /** PUB/HPUB control line and headers, then the payload and CRLF unless `byReference` (the
-   *  caller queues the payload and the CRLF itself). */
-  #encodePub(b: Uint8Array, pos: number, subject: string, reply: string, hdrs: MsgHdrsImpl | null, hdrLen: number, total: number, data: Uint8Array | string | undefined, byReference: boolean): number {
-    const enc = this.encoder;
-    pos = writeAscii(b, pos, hdrs === null ? "PUB " : "HPUB ");
-    pos = writeString(b, pos, subject, enc);
-    b[pos++] = 32;
-    if (reply !== "") {
-      pos = writeString(b, pos, reply, enc);
-      b[pos++] = 32;
-    }
-    if (hdrs !== null) {
-      pos = writeUint(b, pos, hdrLen);
-      b[pos++] = 32;
-    }
-    pos = writeUint(b, pos, total);
-    b[pos++] = 13;
-    b[pos++] = 10;
-    if (hdrs !== null) pos = hdrs.encode(b, pos, enc);
-    if (byReference) return pos;
-    if (typeof data === "string") pos = writeString(b, pos, data, enc);
-    else if (data !== undefined) {
-      b.set(data, pos);
-      pos += data.length;
-    }
-    b[pos++] = 13;
-    b[pos++] = 10;
-    return pos;
   }
 
   #encodeText(text: string): Uint8Array {
@@ -1080,21 +1019,6 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     } catch (e) {
       this.#emit({ type: "error", error: e as Error });
     }
-  }
-
-  #onReply(msg: Msg | null): void {
-    if (msg === null) return;
-    const token = msg.subject.substring(this.#muxPrefix.length);
-    const r = this.#requests.get(token);
-    if (r === undefined) return; // timed out already
-    this.#requests.delete(token);
-    Timer.clear(r.timer);
-    const copy = msg.copy();
-    if (copy.data.length === 0) {
-      const h = copy.headers;
-      if (h !== undefined && h.code === 503) return r.reject(new NoRespondersError(r.subject));
-    }
-    r.resolve(copy);
   }
 
   #permissionError(text: string): void {
@@ -1164,18 +1088,6 @@ export class MessageWriter {
     if (this.written !== this.size) throw new InvalidArgumentError(`the message was announced with ${this.size} bytes but ${this.written} were written`);
     this.#nc.streamEnd(this);
   }
-}
-
-function encodeUnsub(b: Uint8Array, pos: number, sid: number, max: number): number {
-  pos = writeAscii(b, pos, "UNSUB ");
-  pos = writeUint(b, pos, sid);
-  if (max > 0) {
-    b[pos++] = 32;
-    pos = writeUint(b, pos, max);
-  }
-  b[pos++] = 13;
-  b[pos++] = 10;
-  return pos;
 }
 
 function isIPv4(host: string): boolean {
