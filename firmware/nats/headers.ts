@@ -178,8 +178,11 @@ export class MsgHdrsImpl implements MsgHdrs {
     }
     l.length = w;
   }
-  *[Symbol.iterator](): Iterator<[string, string[]]> {
-    for (const k of this.keys()) yield [k, this.values(k)];
+  [Symbol.iterator](): Iterator<[string, string[]]> {
+    // an array iterator rather than a generator: nothing extra to freeze when preloaded
+    return this.keys()
+      .map((k): [string, string[]] => [k, this.values(k)])
+      [Symbol.iterator]();
   }
 
   /** Exact encoded size in bytes, CRLFCRLF included (the header length HPUB announces). */
