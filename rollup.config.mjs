@@ -10,6 +10,7 @@ const SELF = /^nats-xs(\/|$)/;
 export default {
   input: {
     "nats-xs": "firmware/index.ts",
+    "nats-xs-bridge": "firmware/bridge/index.ts",
     "apps/sensor": "firmware/apps/sensor/main.ts",
   },
   external: (id) => DEVICE.test(id) || SELF.test(id),
@@ -19,5 +20,6 @@ export default {
     entryFileNames: "[name].js",
     sourcemap: false,
   },
-  plugins: [typescript({ tsconfig: "./tsconfig.json", outputToFilesystem: true })],
+  // type errors fail the build: nothing that does not type-check is flashed
+  plugins: [typescript({ tsconfig: "./tsconfig.json", outputToFilesystem: true, noEmitOnError: true })],
 };

@@ -1,0 +1,118 @@
+/**
+ * Error classes of the NATSBridge layer. Every one extends NatsError (so `instanceof NatsError`
+ * catches them all) and carries a stable `code`. A malformed envelope costs only that envelope:
+ * the connection, the subscription and the envelopes after it keep working.
+ *
+ * `name` is a getter, never an assignment: a preloaded Error.prototype is frozen on Moddable.
+ */
+import { NatsError } from "nats-xs";
+
+/** Base class of the bridge errors. */
+export class BridgeError extends NatsError {
+  constructor(message: string, code: string, cause?: unknown) {
+    super(message, code, cause);
+  }
+  override get name(): string {
+    return "BridgeError";
+  }
+}
+
+/** The envelope is not valid JSON (or not a JSON object where one is required). */
+export class EnvelopeSyntaxError extends BridgeError {
+  /** Byte offset in the message where the problem was seen (-1 when unknown). */
+  readonly offset: number;
+  constructor(message: string, offset = -1) {
+    super(`the NATSBridge envelope is not valid JSON: ${message}${offset >= 0 ? ` (at byte ${offset})` : ""}; check the sender's JSON writer`, "BRIDGE_BAD_JSON");
+    this.offset = offset;
+  }
+  override get name(): string {
+    return "EnvelopeSyntaxError";
+  }
+}
+
+/** A required field is missing, or a field has the wrong JSON type. */
+export class EnvelopeFieldError extends BridgeError {
+  readonly field: string;
+  constructor(field: string, why: string) {
+    super(`NATSBridge envelope field ${JSON.stringify(field)} ${why}; the sender must write it as the NATSBridge README describes`, "BRIDGE_BAD_FIELD");
+    this.field = field;
+  }
+  override get name(): string {
+    return "EnvelopeFieldError";
+  }
+}
+
+/** A payload names a type this bridge does not know. */
+export class UnknownPayloadTypeError extends BridgeError {
+  readonly type: string;
+  constructor(type: string) {
+    super(
+      `unknown NATSBridge payload type ${JSON.stringify(type)}; expected text, dictionary, table (arrowtable, jsontable), image, audio, video or binary`,
+      "BRIDGE_UNKNOWN_TYPE",
+    );
+    this.type = type;
+  }
+  override get name(): string {
+    return "UnknownPayloadTypeError";
+  }
+}
+
+/** A direct payload's data is not valid base64 (RFC 4648 standard alphabet). */
+export class Base64Error extends BridgeError {
+  /** Offset of the offending character within the base64 text (-1 when it is the end). */
+  readonly position: number;
+  constructor(why: string, position: number) {
+    super(`invalid base64 in a NATSBridge payload: ${why}${position >= 0 ? ` at character ${position}` : ""}; the sender must use the standard base64 alphabet with padding`, "BRIDGE_BAD_BASE64");
+    this.position = position;
+  }
+  override get name(): string {
+    return "Base64Error";
+  }
+}
+
+/** The bytes of a payload (decoded, or downloaded) do not match its declared `size`. */
+export class PayloadSizeError extends BridgeError {
+  readonly declared: number;
+  /** Bytes seen so far when the mismatch was detected (a lower bound when `actual > declared`). */
+  readonly actual: number;
+  constructor(dataname: string, declared: number, actual: number) {
+    super(
+      `payload ${JSON.stringify(dataname)} declares ${declared} bytes but ${actual > declared ? "carries more than that" : `carries ${actual}`}; the envelope or the linked file is corrupt`,
+      "BRIDGE_SIZE_MISMATCH",
+    );
+    this.declared = declared;
+    this.actual = actual;
+  }
+  override get name(): string {
+    return "PayloadSizeError";
+  }
+}
+
+/** A payload (or an envelope field) is larger than this device accepts. */
+export class PayloadLimitError extends BridgeError {
+  readonly size: number;
+  readonly limit: number;
+  constructor(what: string, size: number, limit: number, hint: string) {
+    super(`${what} of ${size} bytes exceeds the limit of ${limit} bytes; ${hint}`, "BRIDGE_LIMIT");
+    this.size = size;
+    this.limit = limit;
+  }
+  override get name(): string {
+    return "PayloadLimitError";
+  }
+}
+
+/** A link could not be uploaded or downloaded: unreachable server, HTTP error, or timeout, after
+ *  the retries. `status` is the last HTTP status (0 when no response came). */
+export class LinkError extends BridgeError {
+  readonly url: string;
+  readonly status: number;
+  constructor(message: string, url: string, status = 0, cause?: unknown) {
+    super(`${message} (${url}); check that the file server runs and is reachable from the device`, "BRIDGE_LINK", cause);
+    this.url = url;
+    this.status = status;
+  }
+  override get name(): string {
+    return "LinkError";
+  }
+}

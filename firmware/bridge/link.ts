@@ -1,0 +1,294 @@
+/**
+ * The link transport (claim-check): payloads too large for the envelope go to an HTTP file server
+ * speaking the part of Plik's API that NATSBridge uses, and the envelope carries their URL.
+ *
+ *   POST /upload                           -> {"id": uploadId, "uploadToken": token, ...}
+ *   POST /file/:uploadId  (multipart, field "file", header X-UploadToken) -> {"id": fileId, "fileName", ...}
+ *   GET  /file/:uploadId/:fileId/:fileName -> the bytes (Range honoured where the server allows)
+ *
+ * Both directions stream through the HTTP client's fixed buffers: an upload reads the payload
+ * (bytes or a PayloadSource) a piece at a time, a download hands each piece to the payload's sink.
+ * Failures are retried with exponential backoff (max_retries 5, base_delay 100 ms, max_delay
+ * 5000 ms by default); a download that broke off resumes with `Range: bytes=<got>-`, and when the
+ * server ignores the Range the bytes already delivered are skipped, so the sink sees each byte once.
+ */
+import Timer from "timer";
+import TextDecoder from "text/decoder";
+import TextEncoder from "text/encoder";
+import { BridgeError, LinkError, PayloadLimitError, PayloadSizeError } from "./errors.js";
+import { HttpExchange, HttpResponseHead, parseUrl } from "./http.js";
+import type { HttpBodyWriter, HttpOptions, HttpResponseHandler, HttpTarget } from "./http.js";
+import type { MessagePayload } from "./envelope.js";
+import type { PayloadSink } from "./scanner.js";
+import type { Outgoing, PayloadSource } from "./writer.js";
+import { uuid4 } from "./ids.js";
+
+/** Progress of a link transfer: bytes done of total (-1 when unknown), after each piece. */
+export type ProgressCallback = (direction: "upload" | "download", dataname: string, done: number, total: number) => void;
+
+export interface LinkOptions {
+  /** Attempts after the first one (default 5). */
+  max_retries?: number;
+  /** Milliseconds before the first retry; doubles on each one (default 100). */
+  base_delay?: number;
+  /** Cap of the delay between retries in milliseconds (default 5000). */
+  max_delay?: number;
+  /** Milliseconds without progress before an attempt fails (default 10000). */
+  timeout?: number;
+  /** HTTP read and write buffer in bytes (default 1024). */
+  buffer_bytes?: number;
+  progress?: ProgressCallback;
+  /** DNS servers for file server host names (default ["1.1.1.1", "8.8.8.8"]). */
+  dns_servers?: string[];
+}
+
+/** Link options with their defaults. */
+export class LinkSettings {
+  readonly maxRetries: number;
+  readonly baseDelay: number;
+  readonly maxDelay: number;
+  readonly http: HttpOptions;
+  readonly progress: ProgressCallback | null;
+  constructor(o: LinkOptions = {}) {
+    this.maxRetries = count(o.max_retries, 5, "max_retries");
+    this.baseDelay = count(o.base_delay, 100, "base_delay");
+    this.maxDelay = count(o.max_delay, 5000, "max_delay");
+    this.http = {
+      timeout: Math.max(1, count(o.timeout, 10000, "timeout")),
+      bufferBytes: Math.max(256, count(o.buffer_bytes, 1024, "buffer_bytes")),
+      dnsServers: o.dns_servers ?? ["1.1.1.1", "8.8.8.8"],
+    };
+    this.progress = typeof o.progress === "function" ? o.progress : null;
+  }
+}
+
+function count(v: unknown, fallback: number, name: string): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0) throw new RangeError(`link option ${name} must be a whole number >= 0`);
+  return v;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    Timer.set(() => resolve(), ms);
+  });
+}
+
+/** Worth another attempt: no (complete) response, a server error, a timeout or a rate limit. */
+function retryable(e: unknown): boolean {
+  if (!(e instanceof LinkError)) return false;
+  return e.status === 0 || e.status >= 500 || e.status === 408 || e.status === 429;
+}
+
+/** Runs `attempt` until it succeeds, a non-retryable error comes, or the retries are spent. */
+async function withRetries<T>(s: LinkSettings, attempt: (n: number) => Promise<T>): Promise<T> {
+  for (let n = 0; ; n++) {
+    try {
+      return await attempt(n);
+    } catch (e) {
+      if (n >= s.maxRetries || !retryable(e)) throw e;
+      await sleep(Math.min(s.maxDelay, s.baseDelay * 2 ** n));
+    }
+  }
+}
+
+/** Collects a small response body (JSON) up to a bound. */
+class SmallBody implements HttpResponseHandler {
+  status = 0;
+  #buf = new Uint8Array(256);
+  #n = 0;
+  readonly #url: string;
+  constructor(url: string) {
+    this.#url = url;
+  }
+  head(head: HttpResponseHead): void {
+    this.status = head.status;
+    if (head.contentLength > 65536) throw new LinkError("the file server's answer is too large", this.#url, head.status);
+  }
+  data(bytes: Uint8Array): void {
+    const need = this.#n + bytes.length;
+    if (need > 65536) throw new LinkError("the file server's answer is too large", this.#url, this.status);
+    if (need > this.#buf.length) {
+      const b = new Uint8Array(Math.max(need, this.#buf.length * 2));
+      b.set(this.#buf.subarray(0, this.#n));
+      this.#buf = b;
+    }
+    this.#buf.set(bytes, this.#n);
+    this.#n = need;
+  }
+  text(): string {
+    return new TextDecoder().decode(this.#buf.subarray(0, this.#n));
+  }
+  json(what: string): Record<string, unknown> {
+    if (this.status < 200 || this.status > 299)
+      throw new LinkError(`the file server refused ${what} with HTTP ${this.status}${this.#n > 0 && this.#n < 200 ? `: ${this.text().trim()}` : ""}`, this.#url, this.status);
+    try {
+      const v = JSON.parse(this.text()) as unknown;
+      if (v !== null && typeof v === "object") return v as Record<string, unknown>;
+    } catch {
+      // reported below
+    }
+    throw new LinkError(`the file server's answer to ${what} is not a JSON object`, this.#url, this.status);
+  }
+}
+
+function joinUrl(base: string, path: string): string {
+  return base.endsWith("/") ? base.substring(0, base.length - 1) + path : base + path;
+}
+
+/** The file name a payload is stored under: its dataname, with what HTTP headers cannot carry
+ *  replaced. */
+function fileName(dataname: string): string {
+  let s = "";
+  for (let i = 0; i < dataname.length; i++) {
+    const c = dataname.charCodeAt(i);
+    s += c < 32 || c === 34 || c === 92 || c === 47 || c === 127 ? "_" : dataname[i];
+  }
+  return s === "" ? "payload" : s;
+}
+
+/**
+ * Uploads one payload and returns its download URL. Memory: the HTTP client's buffers and one
+ * piece of the payload (buffer_bytes) at a time.
+ */
+export async function upload(fileserverUrl: string, item: Outgoing, s: LinkSettings): Promise<string> {
+  const encoder = new TextEncoder();
+  const name = fileName(item.payload.dataname);
+  // 1. create the upload
+  const createUrl = joinUrl(fileserverUrl, "/upload");
+  const created = await withRetries(s, async () => {
+    const body = encoder.encode("{}");
+    const res = new SmallBody(createUrl);
+    await new HttpExchange("POST", parseUrl(createUrl), ["Content-Type", "application/json"], body.length, async (w) => {
+      if (!w.write(body)) await w.ready();
+    }, res, s.http).run();
+    return res.json("the upload");
+  });
+  const uploadId = created.id;
+  const token = created.uploadToken;
+  if (typeof uploadId !== "string" || uploadId === "") throw new LinkError("the file server's upload has no id", createUrl);
+  // 2. the file, as multipart form data
+  const fileUrl = joinUrl(fileserverUrl, `/file/${encodeURIComponent(uploadId)}`);
+  const boundary = `----nats-xs-${uuid4()}`;
+  const prologue = encoder.encode(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+  );
+  const epilogue = encoder.encode(`\r\n--${boundary}--\r\n`);
+  const total = prologue.length + item.size + epilogue.length;
+  const headers = ["Content-Type", `multipart/form-data; boundary=${boundary}`];
+  if (typeof token === "string" && token !== "") headers.push("X-UploadToken", token);
+  const file = await withRetries(s, async () => {
+    const res = new SmallBody(fileUrl);
+    await new HttpExchange("POST", parseUrl(fileUrl), headers, total, (w) => sendFile(w, prologue, item, epilogue, s), res, s.http).run();
+    return res.json("the file");
+  });
+  const fileId = file.id;
+  const storedName = typeof file.fileName === "string" && file.fileName !== "" ? file.fileName : name;
+  if (typeof fileId !== "string" || fileId === "") throw new LinkError("the file server's file has no id", fileUrl);
+  return joinUrl(fileserverUrl, `/file/${encodeURIComponent(uploadId)}/${encodeURIComponent(fileId)}/${encodeURIComponent(storedName)}`);
+}
+
+async function sendFile(w: HttpBodyWriter, prologue: Uint8Array, item: Outgoing, epilogue: Uint8Array, s: LinkSettings): Promise<void> {
+  const piece = s.http.bufferBytes;
+  if (!w.write(prologue)) await w.ready();
+  const progress = s.progress;
+  const name = item.payload.dataname;
+  if (item.bytes !== null) {
+    const b = item.bytes;
+    for (let at = 0; at < b.length; at += piece) {
+      if (!w.write(b.subarray(at, Math.min(b.length, at + piece)))) await w.ready();
+      if (progress !== null) progress("upload", name, Math.min(b.length, at + piece), b.length);
+    }
+  } else {
+    const src = item.source as PayloadSource;
+    const buf = new Uint8Array(piece);
+    let at = 0;
+    while (at < src.size) {
+      const want = Math.min(piece, src.size - at);
+      const r = src.read(at, want === piece ? buf : buf.subarray(0, want));
+      const got = typeof r === "number" ? r : await r;
+      if (!(got > 0)) throw new BridgeError(`payload source of ${JSON.stringify(name)} ended at ${at} of ${src.size} bytes`, "BRIDGE_SOURCE");
+      if (!w.write(got === piece ? buf : buf.subarray(0, got))) await w.ready();
+      at += got;
+      if (progress !== null) progress("upload", name, at, src.size);
+    }
+  }
+  if (!w.write(epilogue)) await w.ready();
+}
+
+/** Receives one download attempt into the sink, skipping bytes the sink already has. */
+class DownloadBody implements HttpResponseHandler {
+  readonly #p: MessagePayload;
+  readonly #sink: PayloadSink;
+  readonly #limit: number;
+  readonly #url: string;
+  readonly #s: LinkSettings;
+  /** Bytes the sink holds (across attempts). */
+  got = 0;
+  /** Bytes of this response to drop before delivering (the server ignored our Range). */
+  #skip = 0;
+  /** Length of the whole file as the server states it (-1 unknown). */
+  total = -1;
+  constructor(p: MessagePayload, sink: PayloadSink, limit: number, s: LinkSettings) {
+    this.#p = p;
+    this.#sink = sink;
+    this.#limit = limit;
+    this.#url = p.url;
+    this.#s = s;
+  }
+  head(h: HttpResponseHead): void {
+    const p = this.#p;
+    if (h.status === 206 && h.rangeStart === this.got) {
+      this.#skip = 0;
+      this.total = h.rangeTotal;
+    } else if (h.status === 200 || h.status === 206) {
+      // the whole file again (or a range we did not ask for): skip what the sink already has
+      this.#skip = h.status === 200 ? this.got : -1;
+      if (this.#skip < 0) throw new LinkError("the file server answered a different range than asked", this.#url, h.status);
+      this.total = h.contentLength;
+    } else {
+      throw new LinkError(`the file server answered HTTP ${h.status}`, this.#url, h.status);
+    }
+    if (this.total >= 0) {
+      if (p.size >= 0 && this.total !== p.size) throw new PayloadSizeError(p.dataname, p.size, this.total);
+      if (this.total > this.#limit) throw new PayloadLimitError(`linked payload ${JSON.stringify(p.dataname)}`, this.total, this.#limit, "raise max_size in the receive options and give a sink");
+    }
+  }
+  data(bytes: Uint8Array): void {
+    if (this.#skip > 0) {
+      const drop = Math.min(this.#skip, bytes.length);
+      this.#skip -= drop;
+      if (drop === bytes.length) return;
+      bytes = bytes.subarray(drop);
+    }
+    const p = this.#p;
+    const got = this.got + bytes.length;
+    if (p.size >= 0 && got > p.size) throw new PayloadSizeError(p.dataname, p.size, got);
+    if (got > this.#limit) throw new PayloadLimitError(`linked payload ${JSON.stringify(p.dataname)}`, got, this.#limit, "raise max_size in the receive options and give a sink");
+    this.#sink.write(bytes);
+    this.got = got;
+    const progress = this.#s.progress;
+    if (progress !== null) progress("download", p.dataname, got, p.size >= 0 ? p.size : this.total);
+  }
+}
+
+/**
+ * Downloads a link payload into `sink`, checking it against the declared size and `limit`.
+ * Memory: the HTTP client's buffers; the sink gets one read buffer's worth at a time.
+ */
+export async function download(p: MessagePayload, sink: PayloadSink, limit: number, s: LinkSettings): Promise<void> {
+  const target: HttpTarget = parseUrl(p.url);
+  const body = new DownloadBody(p, sink, limit, s);
+  await withRetries(s, async () => {
+    const headers: string[] = [];
+    if (body.got > 0) headers.push("Range", `bytes=${body.got}-`);
+    const head = await new HttpExchange("GET", target, headers, -1, null, body, s.http).run();
+    const expected = p.size >= 0 ? p.size : body.total;
+    if (expected >= 0 && body.got < expected) {
+      // the body ended early without the connection failing: a short file is a size error
+      if (head.contentLength >= 0 || head.chunked) throw new PayloadSizeError(p.dataname, expected, body.got);
+      throw new LinkError(`the download ended after ${body.got} of ${expected} bytes`, p.url, head.status);
+    }
+  });
+  if (p.size < 0) p.size = body.got;
+}

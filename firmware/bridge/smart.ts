@@ -1,0 +1,531 @@
+/**
+ * smartsend / smartreceive: NATSBridge on a nats-xs connection.
+ *
+ * Sending: each payload becomes bytes (text as UTF-8, dictionaries as JSON, tables as Arrow IPC,
+ * media and binary as they are), the envelope is laid out with its exact size, payloads that would
+ * push it past min(size_threshold, max_payload) go to the file server by link (largest first), and
+ * the envelope is written in pieces through the core's streaming publish.
+ *
+ * Receiving: an envelope is read by the incremental scanner, from a whole message or from the
+ * chunks of a chunked subscription; direct payloads are decoded on the way into their sinks (or
+ * collected, bounded by max_size), link payloads are downloaded after the envelope, in order.
+ */
+import Timer from "timer";
+import TextDecoder from "text/decoder";
+import TextEncoder from "text/encoder";
+import { InvalidArgumentError, MaxPayloadError, MsgChunk, NoRespondersError, TimeoutError } from "nats-xs";
+import type { Msg, MsgHdrs, NatsConnection, Subscription } from "nats-xs";
+import { arrowTable } from "./arrow.js";
+import type { ArrowColumn } from "./arrow.js";
+import { base64Length } from "./base64.js";
+import { MessageEnvelope, MessagePayload, payloadType } from "./envelope.js";
+import { PayloadLimitError } from "./errors.js";
+import { isoNow, uuid4 } from "./ids.js";
+import { LinkSettings, download, upload } from "./link.js";
+import type { LinkOptions } from "./link.js";
+import { Collector, EnvelopeScanner, decodeValue } from "./scanner.js";
+import type { PayloadSink, SinkFactory } from "./scanner.js";
+import { Outgoing, layout, writeEnvelope } from "./writer.js";
+import type { Layout, PayloadSource, PublishStream } from "./writer.js";
+
+/** A payload to send, as NATSBridge.js takes them (a `[dataname, data, type]` tuple works too).
+ *  `data`: text: a string (or UTF-8 bytes); dictionary: any JSON value; table: Arrow IPC bytes or
+ *  ArrowColumn[] (written as Arrow), or for `jsontable` any JSON value; image, audio, video,
+ *  binary: a Uint8Array, an ArrayBuffer or a PayloadSource. */
+export interface PayloadInput {
+  dataname: string;
+  data: unknown;
+  type: string;
+  metadata?: Record<string, unknown>;
+  id?: string;
+  /** Force a transport; by default the size decides. */
+  transport?: "direct" | "link";
+}
+
+export interface SendOptions extends LinkOptions {
+  /** Kept across a conversation; a new UUID when absent. */
+  correlation_id?: string;
+  msg_id?: string;
+  msg_purpose?: string;
+  sender_name?: string;
+  sender_id?: string;
+  receiver_name?: string;
+  receiver_id?: string;
+  /** Subject the receiver should answer on. */
+  reply_to?: string;
+  /** The msg_id this envelope answers. */
+  reply_to_msg_id?: string;
+  /** Defaults to nats://<the connected server>. */
+  broker_url?: string;
+  metadata?: Record<string, unknown>;
+  /** Largest envelope, in bytes of JSON (base64 included), sent direct; default max_payload. */
+  size_threshold?: number;
+  /** Plik-style file server for link payloads, e.g. "http://10.0.0.2:8080". */
+  fileserver_url?: string;
+  /** NATS headers of the message. */
+  headers?: MsgHdrs;
+  /** NATS reply subject of the message. */
+  reply?: string;
+}
+
+export interface ReceiveOptions extends LinkOptions {
+  /** Where payload bytes go instead of `payload.data` (see SinkFactory). */
+  sink?: SinkFactory;
+  /** Largest payload accepted, declared or seen, in bytes (default 1048576). */
+  max_size?: number;
+  /** Largest single JSON value other than direct data (ids, metadata, URLs), in bytes (default 2048). */
+  max_field_bytes?: number;
+}
+
+/** Called once per message: an envelope, or the typed error that message earned. */
+export type EnvelopeCallback = (err: Error | null, envelope: MessageEnvelope | null) => void;
+
+export interface SmartSubscribeOptions extends ReceiveOptions {
+  callback: EnvelopeCallback;
+  queue?: string;
+  max?: number;
+}
+
+const DEFAULT_MAX_SIZE = 1048576;
+/** Envelopes up to this size are built whole and published at once (a command, a reply, a few
+ *  readings): cheaper than a stream, and never waiting behind another one. */
+const SMALL_ENVELOPE = 2048;
+/** How long a send waits for another streamed message on the connection to end. */
+const STREAM_WAIT_MS = 30000;
+const DEFAULT_FIELD_BYTES = 2048;
+
+/** What smartsend needs of the connection beyond the nats.js API. */
+interface StreamingConnection {
+  publishStream?(subject: string, size: number, options?: { reply?: string; headers?: MsgHdrs }): PublishStream;
+}
+
+/** Stand-in for the core's publishStream until it is there: collects the envelope (bounded by
+ *  max_payload) and publishes it whole. */
+class BufferedPublish implements PublishStream {
+  readonly #nc: NatsConnection;
+  readonly #subject: string;
+  readonly #buf: Uint8Array;
+  readonly #options: { reply?: string; headers?: MsgHdrs };
+  #n = 0;
+  constructor(nc: NatsConnection, subject: string, size: number, options: { reply?: string; headers?: MsgHdrs }) {
+    this.#nc = nc;
+    this.#subject = subject;
+    this.#buf = new Uint8Array(size);
+    this.#options = options;
+  }
+  write(bytes: Uint8Array): boolean {
+    if (this.#n + bytes.length > this.#buf.length) throw new RangeError("more bytes than the announced size");
+    this.#buf.set(bytes, this.#n);
+    this.#n += bytes.length;
+    return true;
+  }
+  ready(): Promise<void> {
+    return Promise.resolve();
+  }
+  end(): void {
+    if (this.#n !== this.#buf.length) throw new RangeError(`wrote ${this.#n} of ${this.#buf.length} bytes`);
+    this.#nc.publish(this.#subject, this.#buf, this.#options);
+  }
+}
+
+function str(v: unknown, name: string): string {
+  if (v === undefined || v === null) return "";
+  if (typeof v !== "string") throw new InvalidArgumentError(`option ${name} must be a string`);
+  return v;
+}
+
+function isSource(v: unknown): v is PayloadSource {
+  return v !== null && typeof v === "object" && typeof (v as PayloadSource).read === "function" && Number.isInteger((v as PayloadSource).size);
+}
+
+/** Turns one caller payload into its envelope entry and bytes. */
+function prepare(raw: PayloadInput | readonly unknown[], encoder: TextEncoder): Outgoing {
+  const input: PayloadInput = Array.isArray(raw) ? { dataname: raw[0] as string, data: raw[1], type: raw[2] as string } : (raw as PayloadInput);
+  if (input === null || typeof input !== "object") throw new InvalidArgumentError("each payload must be { dataname, data, type }");
+  const p = new MessagePayload();
+  p.id = input.id === undefined ? uuid4() : str(input.id, "id");
+  p.dataname = str(input.dataname, "dataname");
+  p.type = payloadType(input.type);
+  const spelling = String(input.type).toLowerCase();
+  p.format = p.type === "table" ? (spelling === "jsontable" ? "json" : "arrow") : "";
+  if (input.metadata !== undefined) {
+    if (input.metadata === null || typeof input.metadata !== "object") throw new InvalidArgumentError("payload metadata must be an object");
+    p.metadata = input.metadata;
+  }
+  if (input.transport !== undefined) {
+    if (input.transport !== "direct" && input.transport !== "link") throw new InvalidArgumentError('payload transport must be "direct" or "link"');
+    p.transport = input.transport;
+  }
+  const d = input.data;
+  let bytes: Uint8Array | null = null;
+  let source: PayloadSource | null = null;
+  if (p.type === "text") {
+    if (typeof d === "string") bytes = encoder.encode(d);
+    else if (d instanceof Uint8Array) bytes = d;
+    else throw new InvalidArgumentError(`text payload ${JSON.stringify(p.dataname)} needs a string`);
+  } else if (p.type === "dictionary" || (p.type === "table" && p.format === "json")) {
+    const json = JSON.stringify(d);
+    if (json === undefined) throw new InvalidArgumentError(`payload ${JSON.stringify(p.dataname)} is not JSON-serializable`);
+    bytes = encoder.encode(json);
+  } else if (p.type === "table" && Array.isArray(d)) {
+    bytes = arrowTable(d as ArrowColumn[]);
+  } else if (d instanceof Uint8Array) bytes = d;
+  else if (d instanceof ArrayBuffer) bytes = new Uint8Array(d);
+  else if (ArrayBuffer.isView(d)) bytes = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+  else if (isSource(d)) source = d;
+  else throw new InvalidArgumentError(`${p.type} payload ${JSON.stringify(p.dataname)} needs bytes (Uint8Array, ArrayBuffer or a PayloadSource)`);
+  return new Outgoing(p, bytes, source);
+}
+
+function headerLength(h: MsgHdrs | undefined): number {
+  if (h === undefined) return 0;
+  const impl = h as unknown as { encodedLength?: () => number };
+  return typeof impl.encodedLength === "function" ? impl.encodedLength() : 0;
+}
+
+/** A placeholder URL as long as the file server's will likely be, for the size decision. */
+function placeholderUrl(fileserver: string, dataname: string): string {
+  return `${fileserver}/file/${uuid4()}/${uuid4()}/${encodeURIComponent(dataname === "" ? "payload" : dataname)}`;
+}
+
+/** The envelope fields of a send. */
+function envelopeFor(nc: NatsConnection, subject: string, o: SendOptions): MessageEnvelope {
+  const env = new MessageEnvelope();
+  env.correlation_id = o.correlation_id === undefined ? uuid4() : str(o.correlation_id, "correlation_id");
+  env.msg_id = o.msg_id === undefined ? uuid4() : str(o.msg_id, "msg_id");
+  env.timestamp = isoNow();
+  env.send_to = subject;
+  env.msg_purpose = str(o.msg_purpose, "msg_purpose");
+  env.sender_name = o.sender_name === undefined ? nc.options.name : str(o.sender_name, "sender_name");
+  env.sender_id = o.sender_id === undefined ? uuid4() : str(o.sender_id, "sender_id");
+  env.receiver_name = str(o.receiver_name, "receiver_name");
+  env.receiver_id = str(o.receiver_id, "receiver_id");
+  env.reply_to = str(o.reply_to, "reply_to");
+  env.reply_to_msg_id = str(o.reply_to_msg_id, "reply_to_msg_id");
+  const server = nc.getServer();
+  env.broker_url = o.broker_url === undefined ? (server === "" ? "" : `nats://${server}`) : str(o.broker_url, "broker_url");
+  if (o.metadata !== undefined) {
+    if (o.metadata === null || typeof o.metadata !== "object") throw new InvalidArgumentError("metadata must be an object");
+    env.metadata = o.metadata;
+  }
+  return env;
+}
+
+/** The limit an envelope must fit: min(size_threshold, max_payload - headers). */
+function envelopeLimit(nc: NatsConnection, o: SendOptions): number {
+  const maxPayload = nc.info?.max_payload ?? 1048576;
+  let limit = maxPayload - headerLength(o.headers);
+  if (o.size_threshold !== undefined) {
+    if (typeof o.size_threshold !== "number" || !(o.size_threshold > 0)) throw new InvalidArgumentError("size_threshold must be a positive number of bytes");
+    limit = Math.min(limit, o.size_threshold);
+  }
+  return limit;
+}
+
+/**
+ * Sends `payloads` as one NATSBridge envelope on `subject`; resolves with the envelope as sent
+ * (link payloads carry their URL in `url`; `data` is not kept). Throws InvalidArgumentError,
+ * UnknownPayloadTypeError, PayloadLimitError (too large and no fileserver_url), LinkError.
+ */
+export async function smartsend(nc: NatsConnection, subject: string, payloads: readonly (PayloadInput | readonly unknown[])[], options: SendOptions = {}): Promise<MessageEnvelope> {
+  if (!Array.isArray(payloads)) throw new InvalidArgumentError("payloads must be an array of { dataname, data, type }");
+  const encoder = new TextEncoder();
+  const env = envelopeFor(nc, subject, options);
+  const items = payloads.map((p) => prepare(p, encoder));
+  for (const it of items) env.payloads.push(it.payload);
+  const fileserver = options.fileserver_url === undefined ? "" : str(options.fileserver_url, "fileserver_url");
+  const maxPayload = (nc.info?.max_payload ?? 1048576) - headerLength(options.headers);
+  const limit = envelopeLimit(nc, options);
+  for (const it of items) if (it.payload.transport === "link") it.payload.url = placeholderUrl(fileserver, it.payload.dataname);
+  let lay: Layout = layout(env, items, encoder);
+  // the largest direct payloads go by link until the envelope fits
+  while (lay.total > limit) {
+    let largest: Outgoing | null = null;
+    for (const it of items) if (it.payload.transport === "direct" && (largest === null || it.size > largest.size)) largest = it;
+    if (largest === null || fileserver === "")
+      throw new PayloadLimitError(
+        "the envelope",
+        lay.total,
+        limit,
+        fileserver === "" ? "give fileserver_url so that large payloads travel by link, or raise size_threshold" : "even with every payload by link it does not fit; send fewer payloads",
+      );
+    largest.payload.transport = "link";
+    largest.payload.url = placeholderUrl(fileserver, largest.payload.dataname);
+    lay = layout(env, items, encoder);
+  }
+  const links = items.filter((it) => it.payload.transport === "link");
+  if (links.length > 0) {
+    if (fileserver === "") throw new InvalidArgumentError("a link payload needs fileserver_url");
+    const settings = new LinkSettings(options);
+    for (const it of links) it.payload.url = await upload(fileserver, it, settings);
+    lay = layout(env, items, encoder);
+  }
+  if (lay.total > maxPayload) throw new MaxPayloadError(lay.total + headerLength(options.headers), maxPayload + headerLength(options.headers));
+  const pubOptions: { reply?: string; headers?: MsgHdrs } = {};
+  if (options.reply !== undefined) pubOptions.reply = options.reply;
+  if (options.headers !== undefined) pubOptions.headers = options.headers;
+  const w = lay.total <= SMALL_ENVELOPE ? new BufferedPublish(nc, subject, lay.total, pubOptions) : await openStream(nc, subject, lay.total, pubOptions);
+  await writeEnvelope(w, lay, items);
+  return env;
+}
+
+/**
+ * The core's streaming publish for this message. One streamed message may be open per connection:
+ * while another is (a concurrent smartsend), wait for it, polling every few milliseconds, up to
+ * STREAM_WAIT_MS. Without publishStream (an older core), the envelope is collected and published
+ * whole, which costs its size in memory (at most max_payload).
+ */
+async function openStream(nc: NatsConnection, subject: string, size: number, options: { reply?: string; headers?: MsgHdrs }): Promise<PublishStream> {
+  const streaming = (nc as unknown as StreamingConnection).publishStream;
+  if (typeof streaming !== "function") return new BufferedPublish(nc, subject, size, options);
+  const deadline = Date.now() + STREAM_WAIT_MS;
+  for (;;) {
+    try {
+      return streaming.call(nc, subject, size, options);
+    } catch (e) {
+      const busy = e instanceof InvalidArgumentError && e.message.indexOf("another streamed message") >= 0;
+      if (!busy || Date.now() > deadline) throw e;
+      await new Promise<void>((resolve) => Timer.set(() => resolve(), 5));
+    }
+  }
+}
+
+/**
+ * The largest payload of `type` named `dataname` that goes direct in an envelope sent with
+ * `options` on this connection (its other fields as they would be written): the answer to "how big
+ * may a direct payload be" under max_payload and size_threshold, base64 and JSON counted.
+ */
+export function maxDirectSize(nc: NatsConnection, subject: string, options: SendOptions = {}, dataname = "data", type = "binary"): number {
+  const encoder = new TextEncoder();
+  const env = envelopeFor(nc, subject, options);
+  const it = prepare({ dataname, type, data: new Uint8Array(0) }, encoder);
+  env.payloads.push(it.payload);
+  const base = layout(env, [it], encoder).total - 1; // without the "0" of "size":0
+  const limit = envelopeLimit(nc, options);
+  const fits = (n: number) => base + String(n).length + base64Length(n) <= limit;
+  let lo = 0;
+  let hi = Math.max(0, Math.ceil(limit * 0.75) + 3);
+  if (!fits(0)) return -1;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (fits(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+// ---- receiving -----------------------------------------------------------------------------------
+
+class ReceiveSettings {
+  readonly sink: SinkFactory | undefined;
+  readonly maxSize: number;
+  readonly maxFieldBytes: number;
+  readonly link: LinkSettings;
+  constructor(o: ReceiveOptions) {
+    this.sink = o.sink;
+    this.maxSize = o.max_size ?? DEFAULT_MAX_SIZE;
+    this.maxFieldBytes = o.max_field_bytes ?? DEFAULT_FIELD_BYTES;
+    if (!Number.isInteger(this.maxSize) || this.maxSize < 0) throw new InvalidArgumentError("max_size must be a whole number of bytes");
+    if (!Number.isInteger(this.maxFieldBytes) || this.maxFieldBytes < 64) throw new InvalidArgumentError("max_field_bytes must be at least 64");
+    this.link = new LinkSettings(o);
+  }
+}
+
+function hasLinks(env: MessageEnvelope): boolean {
+  for (const p of env.payloads) if (p.transport === "link") return true;
+  return false;
+}
+
+/** Downloads the link payloads of `env`, in order, into their sinks (or `data`). */
+async function fetchLinks(env: MessageEnvelope, s: ReceiveSettings, decoder: TextDecoder): Promise<void> {
+  for (const p of env.payloads) {
+    if (p.transport !== "link") continue;
+    let sink: PayloadSink | null | undefined | void = s.sink === undefined ? null : s.sink(p, env);
+    let collector: Collector | null = null;
+    if (sink === null || sink === undefined) {
+      if (p.size > s.maxSize) throw new PayloadLimitError(`linked payload ${JSON.stringify(p.dataname)}`, p.size, s.maxSize, "raise max_size in the receive options");
+      collector = new Collector(p.size, s.maxSize);
+      sink = collector;
+    }
+    try {
+      await download(p, sink, s.maxSize, s.link);
+    } catch (e) {
+      if (sink.abort !== undefined) {
+        try {
+          sink.abort(e as Error);
+        } catch {
+          // the caller gets `e`
+        }
+      }
+      throw e;
+    }
+    if (collector !== null) p.data = decodeValue(p, collector.bytes(), decoder);
+    else if (sink.end !== undefined) sink.end(p);
+  }
+}
+
+/**
+ * Reads the envelope of a whole message (call it inside the subscription callback: the message's
+ * bytes are read before the first await) and downloads its link payloads. Rejects with a typed
+ * BridgeError when the envelope is malformed.
+ */
+export async function smartreceive(msg: Msg, options: ReceiveOptions = {}): Promise<MessageEnvelope> {
+  const s = new ReceiveSettings(options);
+  const scanner = new EnvelopeScanner({ sink: s.sink, maxSize: s.maxSize, maxFieldBytes: s.maxFieldBytes });
+  scanner.begin();
+  let env: MessageEnvelope;
+  try {
+    scanner.push(msg.data);
+    env = scanner.end();
+  } catch (e) {
+    scanner.abort(e as Error);
+    throw e;
+  }
+  env.subject = msg.subject;
+  env.reply = msg.reply;
+  if (hasLinks(env)) await fetchLinks(env, s, new TextDecoder());
+  return env;
+}
+
+/**
+ * Reads envelopes from the chunks of a chunked subscription (or whole messages), one scanner for
+ * the subscription: memory does not grow with the size of the message. `push` every MsgChunk in
+ * the order the subscription delivers them; the callback runs once per message.
+ */
+export class EnvelopeReceiver {
+  readonly #scanner: EnvelopeScanner;
+  readonly #s: ReceiveSettings;
+  readonly #callback: EnvelopeCallback;
+  readonly #decoder = new TextDecoder();
+  /** The current message failed: its remaining chunks are ignored. */
+  #failed = false;
+  /** Envelopes waiting for link downloads (later ones wait behind, to keep the order). */
+  #busy = 0;
+  #tail: Promise<void> = Promise.resolve();
+
+  constructor(callback: EnvelopeCallback, options: ReceiveOptions = {}) {
+    if (typeof callback !== "function") throw new InvalidArgumentError("EnvelopeReceiver needs a callback");
+    this.#callback = callback;
+    this.#s = new ReceiveSettings(options);
+    this.#scanner = new EnvelopeScanner({ sink: this.#s.sink, maxSize: this.#s.maxSize, maxFieldBytes: this.#s.maxFieldBytes });
+  }
+
+  /** Feeds one chunk (or a whole message). */
+  push(msg: Msg): void {
+    const chunk = msg instanceof MsgChunk ? msg : null;
+    const offset = chunk === null ? 0 : chunk.offset;
+    const last = chunk === null ? true : chunk.last;
+    if (offset === 0) {
+      this.#failed = false;
+      if (last && msg.data.length === 0) {
+        const h = msg.headers;
+        if (h !== undefined && h.code === 503) return this.#report(new NoRespondersError(msg.subject), null);
+      }
+      this.#scanner.begin();
+    }
+    if (this.#failed) return;
+    let env: MessageEnvelope;
+    try {
+      this.#scanner.push(msg.data);
+      if (!last) return;
+      env = this.#scanner.end();
+    } catch (e) {
+      this.#failed = true;
+      this.#scanner.abort(e as Error);
+      return this.#report(e as Error, null);
+    }
+    env.subject = msg.subject;
+    env.reply = msg.reply;
+    if (this.#busy === 0 && !hasLinks(env)) return this.#report(null, env);
+    this.#busy++;
+    this.#tail = this.#tail
+      .then(() => fetchLinks(env, this.#s, this.#decoder))
+      .then(
+        () => this.#report(null, env),
+        (e: Error) => this.#report(e, null),
+      )
+      .finally(() => {
+        this.#busy--;
+      });
+  }
+
+  #report(err: Error | null, env: MessageEnvelope | null): void {
+    try {
+      this.#callback(err, env);
+    } catch {
+      // a throwing callback must not stop the envelopes after it
+    }
+  }
+}
+
+/** Subscribes with chunked delivery and calls `options.callback` once per envelope (or error). */
+export function smartsubscribe(nc: NatsConnection, subject: string, options: SmartSubscribeOptions): Subscription {
+  const rx = new EnvelopeReceiver(options.callback, options);
+  return nc.subscribe(subject, {
+    queue: options.queue,
+    max: options.max,
+    chunks: true,
+    callback: (err, msg) => {
+      if (err !== null) {
+        options.callback(err, null);
+        return;
+      }
+      if (msg !== null) rx.push(msg);
+    },
+  });
+}
+
+/** Answers `request`: to its reply_to (or the message's reply subject), with its correlation_id
+ *  and reply_to_msg_id set to its msg_id. */
+export function smartreply(nc: NatsConnection, request: MessageEnvelope, payloads: readonly (PayloadInput | readonly unknown[])[], options: SendOptions = {}): Promise<MessageEnvelope> {
+  const to = request.reply_to !== "" ? request.reply_to : request.reply;
+  if (to === "") return Promise.reject(new InvalidArgumentError("the envelope has no reply_to and its message no reply subject"));
+  return smartsend(nc, to, payloads, {
+    ...options,
+    correlation_id: request.correlation_id,
+    reply_to_msg_id: request.msg_id,
+    receiver_name: options.receiver_name ?? request.sender_name,
+    receiver_id: options.receiver_id ?? request.sender_id,
+  });
+}
+
+/** Sends an envelope whose reply_to is a fresh inbox and resolves with the first envelope that
+ *  comes back there; rejects with TimeoutError, NoRespondersError or a BridgeError. */
+export function smartrequest(
+  nc: NatsConnection,
+  subject: string,
+  payloads: readonly (PayloadInput | readonly unknown[])[],
+  options: SendOptions & ReceiveOptions & { timeout_ms?: number } = {},
+): Promise<MessageEnvelope> {
+  const timeout = options.timeout_ms ?? 5000;
+  const inbox = `${nc.options.inboxPrefix}.${uuid4().replace(/-/g, "")}`;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let sub: Subscription | null = null;
+    const finish = () => {
+      settled = true;
+      Timer.clear(timer);
+      if (sub !== null) sub.unsubscribe();
+    };
+    const timer = Timer.set(() => {
+      if (settled) return;
+      finish();
+      reject(new TimeoutError(`no NATSBridge reply to the envelope on ${JSON.stringify(subject)} within ${timeout} ms`));
+    }, timeout);
+    sub = smartsubscribe(nc, inbox, {
+      ...options,
+      max: 1,
+      callback: (err, env) => {
+        if (settled) return;
+        finish();
+        if (err !== null) reject(err);
+        else resolve(env as MessageEnvelope);
+      },
+    });
+    smartsend(nc, subject, payloads, { ...options, reply_to: inbox, reply: inbox }).catch((e: unknown) => {
+      if (settled) return;
+      finish();
+      reject(e);
+    });
+  });
+}
