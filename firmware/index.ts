@@ -31,6 +31,7 @@ export {
   StaleConnectionError,
   BufferFullError,
   MessageTooLargeError,
+  StreamBusyError,
 } from "./nats/errors.js";
 
 /** An empty payload, as in nats.js. */

@@ -13,7 +13,7 @@
 import Timer from "timer";
 import TextDecoder from "text/decoder";
 import TextEncoder from "text/encoder";
-import { InvalidArgumentError, MaxPayloadError, MsgChunk, NoRespondersError, TimeoutError } from "nats-xs";
+import { InvalidArgumentError, MaxPayloadError, MsgChunk, NoRespondersError, StreamBusyError, TimeoutError } from "nats-xs";
 import type { Msg, MsgHdrs, NatsConnection, Subscription } from "nats-xs";
 import { arrowTable } from "./arrow.js";
 import type { ArrowColumn } from "./arrow.js";
@@ -94,13 +94,7 @@ const SMALL_ENVELOPE = 2048;
 const STREAM_WAIT_MS = 30000;
 const DEFAULT_FIELD_BYTES = 2048;
 
-/** What smartsend needs of the connection beyond the nats.js API. */
-interface StreamingConnection {
-  publishStream?(subject: string, size: number, options?: { reply?: string; headers?: MsgHdrs }): PublishStream;
-}
-
-/** Stand-in for the core's publishStream until it is there: collects the envelope (bounded by
- *  max_payload) and publishes it whole. */
+/** Small envelopes are built whole and published at once. */
 class BufferedPublish implements PublishStream {
   readonly #nc: NatsConnection;
   readonly #subject: string;
@@ -125,6 +119,9 @@ class BufferedPublish implements PublishStream {
   end(): void {
     if (this.#n !== this.#buf.length) throw new RangeError(`wrote ${this.#n} of ${this.#buf.length} bytes`);
     this.#nc.publish(this.#subject, this.#buf, this.#options);
+  }
+  abort(): void {
+    this.#n = -1; // nothing was sent; end() now throws
   }
 }
 
@@ -271,21 +268,16 @@ export async function smartsend(nc: NatsConnection, subject: string, payloads: r
 
 /**
  * The core's streaming publish for this message. One streamed message may be open per connection:
- * while another is (a concurrent smartsend), wait for it, polling every few milliseconds, up to
- * STREAM_WAIT_MS. Without publishStream (an older core), the envelope is collected and published
- * whole, which costs its size in memory (at most max_payload).
+ * while another is (a concurrent smartsend), wait for it to end, up to STREAM_WAIT_MS.
  */
 async function openStream(nc: NatsConnection, subject: string, size: number, options: { reply?: string; headers?: MsgHdrs }): Promise<PublishStream> {
-  const streaming = (nc as unknown as StreamingConnection).publishStream;
-  if (typeof streaming !== "function") return new BufferedPublish(nc, subject, size, options);
   const deadline = Date.now() + STREAM_WAIT_MS;
   for (;;) {
     try {
-      return streaming.call(nc, subject, size, options);
+      return nc.publishStream(subject, size, options);
     } catch (e) {
-      const busy = e instanceof InvalidArgumentError && e.message.indexOf("another streamed message") >= 0;
-      if (!busy || Date.now() > deadline) throw e;
-      await new Promise<void>((resolve) => Timer.set(() => resolve(), 5));
+      if (!(e instanceof StreamBusyError) || Date.now() > deadline) throw e;
+      await nc.streamIdle();
     }
   }
 }

@@ -25,6 +25,7 @@ export interface PublishStream {
   write(bytes: Uint8Array): boolean;
   ready(): Promise<void>;
   end(): void;
+  abort(): void;
 }
 
 /** Raw bytes per base64 piece; the scratch buffer holds their 1024 characters. */
@@ -115,6 +116,15 @@ function ascii(s: string): Uint8Array {
  * whose bound (`maxPendingBytes`) `w.ready()` waits on.
  */
 export async function writeEnvelope(w: PublishStream, lay: Layout, items: readonly Outgoing[]): Promise<void> {
+  try {
+    await writePieces(w, lay, items);
+  } catch (e) {
+    w.abort(); // a source that failed must not leave a half-written message open
+    throw e;
+  }
+}
+
+async function writePieces(w: PublishStream, lay: Layout, items: readonly Outgoing[]): Promise<void> {
   const chars = new Uint8Array(Base64Encoder.maxOutput(ENCODE_CHUNK));
   let raw: Uint8Array | null = null;
   const enc = new Base64Encoder();

@@ -28,6 +28,7 @@ import {
   ProtocolError,
   ServerError,
   StaleConnectionError,
+  StreamBusyError,
 } from "./errors.js";
 import { MsgHdrsImpl } from "./headers.js";
 import type { MsgHdrs } from "./headers.js";
@@ -149,6 +150,8 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   #statusStreams: StatusStream[] = [];
   /** The open streamed message, if any. */
   #stream: MessageWriter | null = null;
+  /** Callers of streamIdle() waiting for the open streamed message to end. */
+  #idleWaiters: (() => void)[] = [];
   /** Writers waiting for the outbound queue to drain below the low-water mark. */
   #readyWaiters: (() => void)[] = [];
   /** A streamed message may keep this many copied bytes queued before write() asks to wait. */
@@ -260,7 +263,8 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     const byReference = typeof data !== "string" && data !== undefined && size > out.capacity;
     this.#checkRoom(frame, byReference ? frame - size : frame);
     let pos = out.reserve(frame);
-    if (pos < 0 && this.#pump()) pos = out.reserve(frame);
+    // a full batch is written out to make room (while a stream is open, frames wait behind it anyway)
+    if (pos < 0 && !out.streaming && this.#pump()) pos = out.reserve(frame);
     if (pos >= 0) {
       encodePub(out.buffer, pos, subject, reply, hdrs, hdrLen, total, data, false, this.encoder);
     } else if (byReference) {
@@ -289,7 +293,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
    */
   publishStream(subject: string, size: number, options?: PublishOptions): MessageWriter {
     if (this.#state >= State.Closing) throw new ClosedConnectionError();
-    if (this.#stream !== null) throw new InvalidArgumentError("another streamed message is open on this connection; end() it first");
+    if (this.#stream !== null) throw new StreamBusyError();
     checkPublishSubject(subject);
     if (!Number.isInteger(size) || size < 0) throw new InvalidArgumentError("size must be a whole number of bytes");
     const reply = options?.reply ?? "";
@@ -306,7 +310,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     encodePub(head, 0, subject, reply, hdrs, hdrLen, total, undefined, true, this.encoder);
     this.#out.beginStream(head);
     const w = new MessageWriter(this, size);
-    this.#stream = w;
+    this.#setStream(w);
     this.#scheduleFlush();
     return w;
   }
@@ -323,11 +327,36 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   /** @internal Ends the open streamed message. */
   streamEnd(w: MessageWriter): void {
     if (this.#stream !== w) throw w.error ?? new ClosedConnectionError();
-    this.#stream = null;
+    this.#setStream(null);
     this.#out.endStream(Uint8Array.of(13, 10));
     this.#stats.outMsgs++;
     this.#stats.outBytes += w.size;
     this.#scheduleFlush();
+  }
+
+  /** @internal Withdraws the open streamed message (see MessageWriter.abort). */
+  streamAbort(w: MessageWriter): void {
+    if (this.#stream !== w) return;
+    this.#setStream(null);
+    if (!this.#out.abortStream()) {
+      // part of the frame is on the wire: only a new connection drops it cleanly
+      this.#dropSocket(new ConnectionError("a streamed message was aborted after part of it was sent; reconnecting to drop it"));
+    }
+    this.#scheduleFlush();
+  }
+
+  /** Resolves when no streamed message is open on this connection. */
+  streamIdle(): Promise<void> {
+    if (this.#stream === null) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #setStream(w: MessageWriter | null): void {
+    this.#stream = w;
+    if (w !== null || this.#idleWaiters.length === 0) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   /** @internal Resolves when the outbound queue is below its low-water mark. */
@@ -769,7 +798,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     this.#out.rewind();
     const open = this.#stream;
     if (open !== null) {
-      this.#stream = null;
+      this.#setStream(null);
       open.error = new ConnectionError("the connection was lost in the middle of a streamed message; send it again after reconnecting", err ?? undefined);
     }
     const cut = this.#out.lostStreams - lostBefore;
@@ -826,7 +855,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     this.#out.clear();
     if (this.#stream !== null) {
       this.#stream.error = closedErr;
-      this.#stream = null;
+      this.#setStream(null);
     }
     this.#wakeWriters();
     const w = this.#connectWaiter;
@@ -1080,6 +1109,14 @@ export class MessageWriter {
   ready(): Promise<void> {
     if (this.error !== null) return Promise.reject(this.error);
     return this.#nc.streamReady();
+  }
+
+  /** Withdraws the message: it is not delivered. If part of it was already sent, the connection
+   *  is dropped and re-established, which is the only way to cut a frame cleanly. */
+  abort(): void {
+    if (this.error !== null) return;
+    this.error = new InvalidArgumentError("the streamed message was aborted");
+    this.#nc.streamAbort(this);
   }
 
   /** Ends the message; throws when fewer bytes than announced were written. */

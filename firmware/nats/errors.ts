@@ -199,3 +199,13 @@ export class MessageTooLargeError extends NatsError {
     return "MessageTooLargeError";
   }
 }
+
+/** Another streamed message is open on this connection; `await nc.streamIdle()` and try again. */
+export class StreamBusyError extends NatsError {
+  constructor() {
+    super("another streamed message is open on this connection; await streamIdle() and try again", "STREAM_BUSY");
+  }
+  override get name(): string {
+    return "StreamBusyError";
+  }
+}

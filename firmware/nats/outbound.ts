@@ -155,6 +155,31 @@ export class Outbound {
     this.#deferredFlags = [];
   }
 
+  /**
+   * Withdraws the open streamed message. True when none of it had been written (it is gone, and
+   * what was published meanwhile moves up); false when its first bytes already went out, so that
+   * only dropping the connection can keep the protocol stream whole.
+   */
+  abortStream(): boolean {
+    const deferred = this.#deferred;
+    if (deferred === null) return true;
+    const spill = this.#spill;
+    const flags = this.#flags;
+    let start = spill.length - 1;
+    while (start >= 0 && (flags[start] & Flag.Start) === 0) start--;
+    if (start < this.#head || (start === this.#head && this.#headOff > 0)) return false;
+    for (let i = start; i < spill.length; i++) this.held -= spill[i].length;
+    spill.length = start;
+    flags.length = start;
+    this.#deferred = null;
+    for (let i = 0; i < deferred.length; i++) {
+      spill.push(deferred[i]);
+      flags.push(this.#deferredFlags[i]);
+    }
+    this.#deferredFlags = [];
+    return true;
+  }
+
   /** True while a streamed message is open. */
   get streaming(): boolean {
     return this.#deferred !== null;
