@@ -13,6 +13,7 @@ export { Subscription } from "./nats/subscription.js";
 export type { MsgCallback, SubscriptionOptions } from "./nats/subscription.js";
 export type { Status } from "./nats/status.js";
 export { Parser, Delivery } from "./nats/parser.js";
+export { utf8Length } from "./nats/text.js";
 export type { ParserSink } from "./nats/parser.js";
 export {
   NatsError,

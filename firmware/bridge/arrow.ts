@@ -14,7 +14,7 @@
  * written into one array of the exact size. Memory: that array, plus about 1 KB of metadata.
  */
 import TextEncoder from "text/encoder";
-import { InvalidArgumentError } from "nats-xs";
+import { InvalidArgumentError, utf8Length } from "nats-xs";
 
 /** Column types the writer supports. */
 export type ArrowType =
@@ -229,20 +229,6 @@ function pad8(n: number): number {
   return (n + 7) & ~7;
 }
 
-/** Byte length of `s` in UTF-8, without encoding it. */
-function utf8Length(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) n += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      n += 2;
-      i++;
-    } else n += 2;
-  }
-  return n;
-}
 
 function typeOf(c: ArrowColumn): [number, Table] {
   const int = Object.prototype.hasOwnProperty.call(INTS, c.type) ? INTS[c.type] : undefined;
