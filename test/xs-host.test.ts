@@ -509,6 +509,13 @@ describe("memory", () => {
     }
   });
 
+  it("keeps pointers into the shared heap valid across the app's collections", async () => {
+    const result = await xs("shared-gc.mjs");
+    expect(result.signal).toBeNull();
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe("isIPv4\n");
+  });
+
   it("lets a module read the figures after a forced collection", async () => {
     const result = await xs("memory.mjs");
     expect(result.stderr).toBe("");

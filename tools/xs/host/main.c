@@ -758,6 +758,28 @@ static void parseBudget(const char* text)
 	}
 }
 
+/* After xsShareMachine the shared chunks keep, in their `temporary` field, the address of the next
+   chunk (left by the last compaction). A clone's sweep relocates any own slot or frame that points
+   into a chunk through that field, so a string, bigint or code pointer into the shared heap (a
+   function named by a key the preparation machine created, a string read from a preloaded object,
+   the code of a preloaded function that is running) would be moved to garbage. Clearing the field
+   tells the clone's collector that shared chunks never move. */
+static void freezeSharedChunks(xsMachine* the)
+{
+	txBlock* block = the->firstBlock;
+	while (block) {
+		txByte* current = ((txByte*)block) + sizeof(txBlock);
+		txByte* limit = block->current;
+		while (current < limit) {
+			txSize size = ((txChunk*)current)->size & 0x7FFFFFFF;
+			((txChunk*)current)->temporary = C_NULL;
+			if (size <= 0) break;
+			current += size;
+		}
+		block = block->nextBlock;
+	}
+}
+
 int main(int argc, char* argv[])
 {
 	xsCreation preparation = {
@@ -873,6 +895,7 @@ int main(int argc, char* argv[])
 	}
 	prepare(root);
 	xsShareMachine(root);
+	freezeSharedChunks(root);
 
 	gxApp = xsCloneMachine(&gxBudget, root, "app", NULL);
 	if (!gxApp) {
