@@ -13,7 +13,7 @@ export { Subscription } from "./nats/subscription.js";
 export type { MsgCallback, SubscriptionOptions } from "./nats/subscription.js";
 export type { Status } from "./nats/status.js";
 export { Parser, Delivery } from "./nats/parser.js";
-export { utf8Length } from "./nats/text.js";
+export { Empty, utf8Length } from "./nats/text.js";
 export type { ParserSink } from "./nats/parser.js";
 export {
   NatsError,
@@ -34,6 +34,3 @@ export {
   MessageTooLargeError,
   StreamBusyError,
 } from "./nats/errors.js";
-
-/** An empty payload, as in nats.js. */
-export const Empty: Uint8Array = new Uint8Array(0);

@@ -160,8 +160,10 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   #everConnected = false;
   #connectWaiter: { resolve(nc: NatsConnection): void; reject(err: Error): void } | null = null;
   #closeWaiter: (() => void) | null = null;
-  #resolveClosed!: (err: Error | undefined) => void;
-  readonly #closed: Promise<Error | undefined>;
+  /** closed(): made on first call (most devices never ask), settled by #finishClose. */
+  #closed: Promise<Error | undefined> | null = null;
+  #resolveClosed: ((err: Error | undefined) => void) | null = null;
+  #closeError: Error | undefined = undefined;
   readonly #stats: Stats = { inMsgs: 0, outMsgs: 0, inBytes: 0, outBytes: 0, reconnects: 0, dropped: 0 };
 
   constructor(options: ConnectionOptions) {
@@ -174,9 +176,6 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     this.#flushTimer = Timer.set(() => this.#onFlushTimer(), IDLE, IDLE);
     Timer.schedule(this.#flushTimer);
     this.#mux = new RequestMux(`${this.options.inboxPrefix}.${this.#nuid.next()}.`);
-    this.#closed = new Promise((resolve) => {
-      this.#resolveClosed = resolve;
-    });
   }
 
   /** Dials the servers; resolves once connected. Used by connect(). */
@@ -224,6 +223,14 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
 
   /** Resolves when the connection is closed: with the error that closed it, if any. */
   closed(): Promise<Error | undefined> {
+    if (this.#closed === null) {
+      this.#closed =
+        this.#state === State.Closed
+          ? Promise.resolve(this.#closeError)
+          : new Promise((resolve) => {
+              this.#resolveClosed = resolve;
+            });
+    }
     return this.#closed;
   }
 
@@ -446,7 +453,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   async close(): Promise<void> {
     if (this.#state === State.Closed) return;
     if (this.#state === State.Closing) {
-      await this.#closed;
+      await this.closed();
       return;
     }
     const wasConnected = this.#state === State.Connected || this.#state === State.Draining;
@@ -865,7 +872,8 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     for (const s of this.#statusStreams) s.end();
     this.#statusStreams = [];
     if (this.#closeWaiter !== null) this.#closeWaiter();
-    this.#resolveClosed(err ?? undefined);
+    this.#closeError = err ?? undefined;
+    if (this.#resolveClosed !== null) this.#resolveClosed(this.#closeError);
   }
 
   #clearTimers(): void {

@@ -13,6 +13,7 @@
  * reconnect) and goes out before anything queued while disconnected.
  */
 import type TCP from "embedded:io/socket/tcp";
+import { Empty } from "./text.js";
 
 /** Spill entry flags. */
 const enum Flag {
@@ -53,7 +54,6 @@ export class Outbound {
   #deferredFlags: number[] = [];
   /** Streamed messages that a disconnect cut and rewind() dropped. */
   lostStreams = 0;
-  readonly #released = new Uint8Array(0);
 
   constructor(capacity: number) {
     this.#buf = new Uint8Array(capacity);
@@ -232,12 +232,12 @@ export class Outbound {
       else this.held -= n;
       this.#headOff += n;
       if (this.#headOff === entry.length) {
-        if ((this.#flags[this.#head] & Flag.Stream) !== 0) spill[this.#head] = this.#released;
+        if ((this.#flags[this.#head] & Flag.Stream) !== 0) spill[this.#head] = Empty;
         this.#head++;
         this.#headOff = 0;
         if (this.#head === spill.length || (this.#flags[this.#head] & Flag.Start) !== 0) {
           // the frame went out whole: nothing before it is needed for a replay any more
-          for (let i = this.#frameHead; i < this.#head; i++) spill[i] = this.#released;
+          for (let i = this.#frameHead; i < this.#head; i++) spill[i] = Empty;
           this.#frameHead = this.#head;
         }
       }
@@ -297,7 +297,7 @@ export class Outbound {
       const f = flags[i];
       if ((f & Flag.Start) !== 0) {
         keep = (f & Flag.Control) === 0;
-        if (keep && (f & Flag.Stream) !== 0 && (spill[i] === this.#released || i < this.#head || (i === this.#head && this.#headOff > 0) || i === openStart)) {
+        if (keep && (f & Flag.Stream) !== 0 && (spill[i] === Empty || i < this.#head || (i === this.#head && this.#headOff > 0) || i === openStart)) {
           // a stream whose first bytes already went out (or that is still open) cannot be replayed
           keep = false;
           this.lostStreams++;

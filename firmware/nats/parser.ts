@@ -3,11 +3,12 @@
  * split of the stream. It never concatenates strings and never decodes a payload.
  *
  * A frame that sits whole in the chunk being parsed is handed out as `subarray` views of that chunk
- * (zero copy). Only a frame split across chunks is assembled in the scratch buffer, which is
- * allocated on first need and bounded by `capacity`; the same scratch holds a split control line.
+ * (zero copy). Only a frame split across chunks is assembled in the scratch buffer, which grows
+ * to what split frames need, bounded by `capacity`; the same scratch holds a split control line.
  * Views handed to the sink are valid only during the call: the next chunk reuses the memory.
  */
 import type TextDecoder from "text/decoder";
+import { Empty } from "./text.js";
 
 /** What the sink wants done with the message whose control line was just read. */
 export const Delivery = Object.freeze({
@@ -92,7 +93,6 @@ export class Parser {
   #hdr: Uint8Array | null = null;
   /** A whole message sits in scratch, waiting for its line end. */
   #pendingWhole = false;
-  readonly #empty = new Uint8Array(0);
 
   constructor(sink: ParserSink, decoder: TextDecoder, capacity: number) {
     this.#sink = sink;
@@ -114,9 +114,16 @@ export class Parser {
     return this.#scratch === null ? 0 : this.#scratch.length;
   }
 
-  #scratchBuffer(): Uint8Array {
-    if (this.#scratch === null) this.#scratch = new Uint8Array(this.capacity);
-    return this.#scratch;
+  /** The scratch, grown to hold `need` bytes (never beyond capacity): small split frames cost a
+   *  small buffer, and only a large message pays for a large one. Bytes already held are kept. */
+  #scratchBuffer(need: number): Uint8Array {
+    const s = this.#scratch;
+    if (s !== null && s.length >= need) return s;
+    const size = Math.min(this.capacity, Math.max(need, s === null ? 256 : s.length * 2));
+    const grown = new Uint8Array(size);
+    if (s !== null && this.#have > 0) grown.set(s.subarray(0, this.#have));
+    this.#scratch = grown;
+    return grown;
   }
 
   #fail(message: string): void {
@@ -240,7 +247,7 @@ export class Parser {
         }
         case State.Payload: {
           const take = Math.min(end - i, this.#total - this.#have);
-          const s = this.#scratchBuffer();
+          const s = this.#scratchBuffer(this.#total);
           s.set(buf.subarray(i, i + take), this.#have);
           this.#have += take;
           i += take;
@@ -253,7 +260,7 @@ export class Parser {
         }
         case State.HeaderCopy: {
           const take = Math.min(end - i, this.#hdrLen - this.#have);
-          const s = this.#scratchBuffer();
+          const s = this.#scratchBuffer(this.#hdrLen);
           s.set(buf.subarray(i, i + take), this.#have);
           this.#have += take;
           i += take;
@@ -299,7 +306,7 @@ export class Parser {
               this.#pendingWhole = false;
               const h = this.#hdrLen;
               this.#have = 0;
-              if (this.#total === 0) this.#sink.onMsg(null, this.#empty);
+              if (this.#total === 0) this.#sink.onMsg(null, Empty);
               else {
                 const s = this.#scratch as Uint8Array;
                 this.#sink.onMsg(h > 0 ? s.subarray(0, h) : null, s.subarray(h, this.#total));
@@ -319,7 +326,7 @@ export class Parser {
       this.#fail(`protocol line longer than ${this.capacity} bytes`);
       return false;
     }
-    this.#scratchBuffer().set(buf.subarray(start, end), this.#have);
+    this.#scratchBuffer(this.#have + n).set(buf.subarray(start, end), this.#have);
     this.#have += n;
     return true;
   }

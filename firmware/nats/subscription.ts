@@ -28,6 +28,12 @@ export interface SubscriptionOwner {
   drainSubscription(sub: Subscription): Promise<void>;
 }
 
+/** What an iterator reading the subscription needs; created only when one is used. */
+class IteratorState {
+  readonly queue: Msg[] = [];
+  waiting: ((r: IteratorResult<Msg>) => void) | null = null;
+}
+
 export class Subscription implements AsyncIterable<Msg> {
   readonly sid: number;
   readonly subject: string;
@@ -42,11 +48,12 @@ export class Subscription implements AsyncIterable<Msg> {
   readonly callback: MsgCallback | null;
   /** Set when the subscription ended. */
   done = false;
-  readonly closed: Promise<void>;
-  #resolveClosed!: () => void;
+  // the `closed` promise and the iterator's state are made only when asked for: most
+  // subscriptions never use them, and each costs a dozen slots on the device
+  #closed: Promise<void> | null = null;
+  #resolveClosed: (() => void) | null = null;
+  #iter: IteratorState | null = null;
   readonly #owner: SubscriptionOwner;
-  #queue: Msg[] | null = null;
-  #waiting: ((r: IteratorResult<Msg>) => void) | null = null;
   readonly #maxPending: number;
   #error: Error | null = null;
 
@@ -59,9 +66,18 @@ export class Subscription implements AsyncIterable<Msg> {
     this.callback = options.callback ?? null;
     this.chunks = options.chunks === true;
     this.#maxPending = options.maxPending ?? 64;
-    this.closed = new Promise((resolve) => {
-      this.#resolveClosed = resolve;
-    });
+  }
+
+  /** Resolves when the subscription ends (unsubscribed, max reached, drained, or closed). */
+  get closed(): Promise<void> {
+    if (this.#closed === null) {
+      this.#closed = this.done
+        ? Promise.resolve()
+        : new Promise((resolve) => {
+            this.#resolveClosed = resolve;
+          });
+    }
+    return this.#closed;
   }
 
   /** Stops the subscription now, or after `max` messages in all. */
@@ -90,10 +106,10 @@ export class Subscription implements AsyncIterable<Msg> {
   }
   /** Messages handed to the callback or the iterator so far. */
   getProcessed(): number {
-    return this.received - this.dropped - (this.#queue === null ? 0 : this.#queue.length);
+    return this.received - this.dropped - this.getPending();
   }
   getPending(): number {
-    return this.#queue === null ? 0 : this.#queue.length;
+    return this.#iter === null ? 0 : this.#iter.queue.length;
   }
   getMax(): number | undefined {
     return this.max === 0 ? undefined : this.max;
@@ -101,15 +117,16 @@ export class Subscription implements AsyncIterable<Msg> {
 
   /** Queues a copy for the iterator; false when the queue is full (the caller counts the drop). */
   enqueue(msg: Msg): boolean {
-    const w = this.#waiting;
+    if (this.#iter === null) this.#iter = new IteratorState();
+    const it = this.#iter;
+    const w = it.waiting;
     if (w !== null) {
-      this.#waiting = null;
+      it.waiting = null;
       w({ value: msg.copy(), done: false });
       return true;
     }
-    if (this.#queue === null) this.#queue = [];
-    if (this.#queue.length >= this.#maxPending) return false;
-    this.#queue.push(msg.copy());
+    if (it.queue.length >= this.#maxPending) return false;
+    it.queue.push(msg.copy());
     return true;
   }
 
@@ -118,20 +135,24 @@ export class Subscription implements AsyncIterable<Msg> {
     if (this.done) return;
     this.done = true;
     this.#error = error;
-    const w = this.#waiting;
-    this.#waiting = null;
-    if (w !== null) w({ value: undefined, done: true });
-    this.#resolveClosed();
+    const it = this.#iter;
+    if (it !== null && it.waiting !== null) {
+      const w = it.waiting;
+      it.waiting = null;
+      w({ value: undefined, done: true });
+    }
+    if (this.#resolveClosed !== null) this.#resolveClosed();
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Msg> {
+    if (this.#iter === null) this.#iter = new IteratorState();
+    const it = this.#iter;
     return {
       next: (): Promise<IteratorResult<Msg>> => {
-        const q = this.#queue;
-        if (q !== null && q.length > 0) return Promise.resolve({ value: q.shift() as Msg, done: false });
+        if (it.queue.length > 0) return Promise.resolve({ value: it.queue.shift() as Msg, done: false });
         if (this.done) return this.#error === null ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(this.#error);
         return new Promise((resolve) => {
-          this.#waiting = resolve;
+          it.waiting = resolve;
         });
       },
       return: (): Promise<IteratorResult<Msg>> => {

@@ -4,6 +4,10 @@
  */
 import type TextEncoder from "text/encoder";
 
+/** The empty payload (nats.js `Empty`), shared: it has no bytes to write, so it stays valid when
+ *  a preloaded module's typed arrays turn read-only. */
+export const Empty: Uint8Array = new Uint8Array(0);
+
 /** Byte length of `s` in UTF-8, computed without encoding it. Lone surrogates count as U+FFFD. */
 export function utf8Length(s: string): number {
   let n = s.length;
