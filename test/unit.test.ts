@@ -211,6 +211,55 @@ describe("outbound queue", () => {
     out.drain(s as never, s.free, false);
     expect(s.text()).toBe("CONNECT {}\r\nPING\r\nPUB a 1\r\nA\r\n");
   });
+  test("frames queued behind a full batch share pages instead of taking an array each", () => {
+    const out = new Outbound(64);
+    const frames: string[] = [];
+    const put = (text: string) => {
+      frames.push(text);
+      const b = enc.encode(text);
+      let pos = out.reserve(b.length);
+      if (pos >= 0) out.buffer.set(b, pos);
+      else {
+        pos = out.reserveSpill(b.length);
+        expect(pos).toBeGreaterThanOrEqual(0);
+        out.page.set(b, pos);
+      }
+    };
+    for (let i = 0; i < 20; i++) put(`PUB s${i % 10} 5\r\nhello\r\n`);
+    // 20 frames of 18 bytes: 3 fill the batch, the other 17 fit in 6 pages of 64 bytes
+    expect(out.held).toBeLessThanOrEqual(64 * 7);
+    const s = new RecordingSocket(64);
+    while (!out.empty) {
+      out.drain(s as never, s.free, false);
+      s.free = 64;
+    }
+    expect(s.text()).toBe(frames.join(""));
+    expect(s.writes.length).toBeLessThanOrEqual(7);
+  });
+
+  test("pages survive a disconnect whole and are replayed in order", () => {
+    const out = new Outbound(64);
+    const frames: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const text = `PUB p${i} 3\r\nabc\r\n`;
+      frames.push(text);
+      const b = enc.encode(text);
+      let pos = out.reserve(b.length);
+      if (pos >= 0) out.buffer.set(b, pos);
+      else {
+        pos = out.reserveSpill(b.length);
+        out.page.set(b, pos);
+      }
+    }
+    expect(out.rewind()).toBe(6); // 4 frames of the batch, and 2 pages of 4 frames each
+    const s = new RecordingSocket(1000);
+    while (!out.empty) {
+      out.drain(s as never, s.free, false);
+      s.free = 1000;
+    }
+    expect(s.text()).toBe(frames.join(""));
+  });
+
   test("a batch larger than the new socket's buffer moves behind, frame by frame", () => {
     const out = new Outbound(256);
     for (let i = 0; i < 10; i++) frame(out, `PUB s${i} 10\r\n0123456789\r\n`);

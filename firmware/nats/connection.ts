@@ -235,8 +235,10 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   }
 
   /** Publishes `data` (bytes or a UTF-8 string) on `subject`. Throws at once on misuse, when the
-   *  message exceeds max_payload, or when the outbound or reconnect buffer is full. */
-  publish(subject: string, data?: Uint8Array | string, options?: PublishOptions): void {
+   *  message exceeds max_payload, or when the outbound or reconnect buffer is full. Returns false
+   *  when more than one batch is waiting for the socket: a fast publisher should let the event
+   *  loop turn before publishing more (nats.js returns nothing, so `=== false` suits both). */
+  publish(subject: string, data?: Uint8Array | string, options?: PublishOptions): boolean {
     const state = this.#state;
     if (state >= State.Closing) throw new ClosedConnectionError();
     checkPublishSubject(subject);
@@ -274,6 +276,9 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     if (pos < 0 && !out.streaming && this.#pump()) pos = out.reserve(frame);
     if (pos >= 0) {
       encodePub(out.buffer, pos, subject, reply, hdrs, hdrLen, total, data, false, this.encoder);
+    } else if (!byReference && (pos = out.reserveSpill(frame)) >= 0) {
+      // behind a full batch, small frames share pages rather than taking an array each
+      encodePub(out.page, pos, subject, reply, hdrs, hdrLen, total, data, false, this.encoder);
     } else if (byReference) {
       // too large to copy into the batch: the caller's array is sent as it is, by reference
       const head = new Uint8Array(line + hdrLen);
@@ -289,6 +294,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     this.#stats.outMsgs++;
     this.#stats.outBytes += size;
     this.#scheduleFlush();
+    return out.held < out.capacity;
   }
 
   /**
@@ -602,6 +608,12 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
       return Delivery.Discard;
     }
     return sub.chunks ? Delivery.Chunks : Delivery.Whole;
+  }
+
+  /** @internal */
+  literalSubject(sid: number): string | null {
+    const sub = this.#subs.get(sid);
+    return sub !== undefined && sub.literal ? sub.subject : null;
   }
 
   /** @internal */

@@ -54,6 +54,9 @@ export class Outbound {
   #deferredFlags: number[] = [];
   /** Streamed messages that a disconnect cut and rewind() dropped. */
   lostStreams = 0;
+  /** The open spill page: the last spill entry, taking more whole message frames until full. */
+  #page: Uint8Array | null = null;
+  #pageEnd = 0;
 
   constructor(capacity: number) {
     this.#buf = new Uint8Array(capacity);
@@ -72,6 +75,7 @@ export class Outbound {
 
   /** Caps the batch at the socket's send-buffer size, so that it can always be written whole. */
   limitTo(socketBuffer: number): void {
+    this.#closePage();
     this.#cap = Math.max(64, Math.min(this.#buf.length, socketBuffer));
     if (this.#end - this.#start <= this.#cap) return;
     // queued while disconnected beyond what this socket takes at once: move it behind, frame by
@@ -111,10 +115,44 @@ export class Outbound {
     return pos;
   }
 
+  /** The open spill page: write a frame at the offset reserveSpill() returned. */
+  get page(): Uint8Array {
+    return this.#page as Uint8Array;
+  }
+
+  /** Reserves `n` bytes for a message frame in the open spill page (opening a page of the batch's
+   *  size when needed), so that frames queued behind a full batch cost one array per page, not one
+   *  per frame. -1 when the frame is larger than a page or a stream is open. An open page counts
+   *  whole in `held`: the bound is on memory, not on frame bytes. */
+  reserveSpill(n: number): number {
+    if (n > this.#cap || this.#deferred !== null) return -1;
+    if (this.#page === null || this.#pageEnd + n > this.#page.length) {
+      this.#closePage();
+      this.#page = new Uint8Array(this.#cap);
+      this.#pageEnd = 0;
+      this.#spill.push(this.#page);
+      this.#flags.push(Flag.Start);
+      this.held += this.#cap;
+    }
+    const pos = this.#pageEnd;
+    this.#pageEnd += n;
+    return pos;
+  }
+
+  /** Ends the open page: its spill entry becomes the filled part, and only that part stays held. */
+  #closePage(): void {
+    const page = this.#page;
+    if (page === null) return;
+    this.#page = null;
+    this.held -= page.length - this.#pageEnd;
+    this.#spill[this.#spill.length - 1] = page.subarray(0, this.#pageEnd);
+  }
+
   /** Appends a spill entry: `start` on the first entry of a frame, `control` for non-messages,
    *  `reference` when `bytes` is the caller's array rather than our copy. */
   push(bytes: Uint8Array, start: boolean, control: boolean, reference: boolean): void {
     const flags = (start ? Flag.Start : 0) | (control ? Flag.Control : 0) | (reference ? Flag.Reference : 0);
+    this.#closePage();
     if (this.#deferred !== null) {
       this.#deferred.push(bytes);
       this.#deferredFlags.push(flags);
@@ -128,6 +166,7 @@ export class Outbound {
 
   /** Opens a streamed message with its frame head; pieces follow with streamPiece(). */
   beginStream(head: Uint8Array): void {
+    this.#closePage();
     this.#spill.push(head);
     this.#flags.push(Flag.Start | Flag.Stream);
     this.held += head.length;
@@ -219,6 +258,7 @@ export class Outbound {
     }
     const spill = this.#spill;
     while (this.#head < spill.length && writable > 0) {
+      if (spill[this.#head] === this.#page) this.#closePage();
       const entry = spill[this.#head];
       const left = entry.length - this.#headOff;
       let n = left;
@@ -253,10 +293,11 @@ export class Outbound {
   /**
    * After the socket is gone: drops the handshake and control frames (a reconnect sends them anew),
    * and rewinds a message frame that was cut to its start so that it is sent whole again.
-   * Returns the number of message frames kept.
+   * Returns the number of units kept: frames of the batch, and pages or large frames of the spill.
    */
   rewind(): number {
     this.setFront(null);
+    this.#closePage();
     let kept = 0;
     // batch: whole frames only; keep PUB and HPUB
     const buf = this.#buf;
@@ -319,6 +360,7 @@ export class Outbound {
 
   /** Drops everything (the connection is closed). */
   clear(): void {
+    this.#page = null;
     this.#deferred = null;
     this.#deferredFlags = [];
     this.setFront(null);

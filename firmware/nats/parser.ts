@@ -29,6 +29,9 @@ export interface ParserSink {
   onErr(buf: Uint8Array, start: number, end: number): void;
   /** A MSG or HMSG control line (hdrLen is 0 for MSG). Returns a Delivery. */
   onMsgHead(subject: string, sid: number, reply: string, hdrLen: number, total: number): number;
+  /** Optional: the subject every message of `sid` carries (a subscription without wildcards), or
+   *  null; the parser then skips decoding the subject bytes. */
+  literalSubject?(sid: number): string | null;
   /** A whole message. */
   onMsg(hdr: Uint8Array | null, data: Uint8Array): void;
   /** One piece of a chunked message: `offset` within the payload; `last` on the final piece. */
@@ -372,7 +375,7 @@ export class Parser {
       return false;
     }
     const decoder = this.#decoder;
-    const subject = decoder.decode(buf.subarray(tok[0], tok[1]));
+    const subject = this.#sink.literalSubject?.(sid) ?? decoder.decode(buf.subarray(tok[0], tok[1]));
     const reply = count === 3 + numbers ? decoder.decode(buf.subarray(tok[4], tok[5])) : "";
     this.#total = total;
     this.#hdrLen = hdrLen;

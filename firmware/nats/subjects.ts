@@ -68,3 +68,14 @@ export function checkQueue(queue: unknown): asserts queue is string {
     if (c <= 32 || c === 127) throw new InvalidSubjectError(queue, "a queue group name may not contain white space or control characters");
   }
 }
+
+/** True when `subject` has no wildcard token, so that every message of a subscription to it carries
+ *  exactly this subject (and the parser need not decode it). */
+export function isLiteral(subject: string): boolean {
+  const n = subject.length;
+  for (let i = 0; i < n; i++) {
+    const c = subject.charCodeAt(i);
+    if ((c === STAR || c === GT) && (i === 0 || subject.charCodeAt(i - 1) === DOT) && (i + 1 === n || subject.charCodeAt(i + 1) === DOT)) return false;
+  }
+  return true;
+}

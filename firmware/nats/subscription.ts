@@ -3,6 +3,7 @@
  * or a bounded queue read with `for await`).
  */
 import { ClosedConnectionError } from "./errors.js";
+import { isLiteral } from "./subjects.js";
 import type { Msg } from "./msg.js";
 
 export type MsgCallback = (err: Error | null, msg: Msg | null) => void;
@@ -39,6 +40,8 @@ export class Subscription implements AsyncIterable<Msg> {
   readonly subject: string;
   readonly queue: string;
   readonly chunks: boolean;
+  /** No wildcard token: every message carries exactly `subject`, which need not be decoded. */
+  readonly literal: boolean;
   /** Messages (or last chunks) delivered, including those skipped as too large. */
   received = 0;
   /** Messages dropped: too large for the receive buffer, or the iterator queue was full. */
@@ -61,6 +64,7 @@ export class Subscription implements AsyncIterable<Msg> {
     this.#owner = owner;
     this.sid = sid;
     this.subject = subject;
+    this.literal = isLiteral(subject);
     this.queue = options.queue ?? "";
     this.max = options.max ?? 0;
     this.callback = options.callback ?? null;
