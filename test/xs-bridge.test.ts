@@ -4,19 +4,16 @@
 // that only checksums, then up again from a PayloadSource that computes each piece; and the peak
 // live heap of each transfer stays within the bound docs/bridge.md ("Memory bounds") states.
 // The XS module is test/xs/bridge-10mb.mjs; the two coordinate through its stdout lines.
-//
-// NATS_XS_HOST=<binary> runs it on another build of the host.
-import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer } from "../tools/nats-server.mjs";
 import { startFileServer } from "../tools/fileserver.mjs";
 import { peerEnvelope, peerRead, peerUpload } from "./shared/bridge-peer.mjs";
+import { ROOT, explain, field, prepareXs, runXs } from "./xs-harness.ts";
+import type { XsResult } from "./xs-harness.ts";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const MODULE = join(ROOT, "test", "xs", "bridge-10mb.mjs");
 const SIZE = 10 * 1024 * 1024;
 /** The ESP32 default creation budget (tools/xs/README.md). */
@@ -36,13 +33,6 @@ const BUDGET = { chunkBytes: 78_848, slots: 4_928 };
 //    slots, a first envelope adds 14 one-time slots, and the margin of about 20 % covers that and
 //    other timings.
 const BOUND = { chunkBytes: 16 * 1024, slots: 700 };
-
-interface Result {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-  lines: string[];
-}
 
 interface Heap {
   slots: number;
@@ -82,59 +72,11 @@ interface Upload extends Transfer {
   maxRead: number;
 }
 
-let binary: string;
-let hostArguments: (args: string[]) => string[];
+beforeAll(prepareXs, 300_000);
 
-beforeAll(async () => {
-  const build = await import(pathToFileURL(join(ROOT, "tools", "xs", "build.mjs")).href);
-  const runner = await import(pathToFileURL(join(ROOT, "tools", "xs", "run.mjs")).href);
-  binary = process.env.NATS_XS_HOST ?? build.ensureBuilt({ quiet: true });
-  hostArguments = (args) => runner.hostArguments(args, ROOT);
-}, 300_000);
-
-/** Runs the module on the host (default ESP32 budget, both libraries preloaded); `onLine` sees
- *  each stdout line as it arrives; the child is killed after `timeoutMs`. */
-function xs(args: string[], onLine: (line: string) => void, timeoutMs: number): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, hostArguments([MODULE, "--preload", "nats-xs", "--preload", "nats-xs/bridge", ...args]), {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stderr = "";
-    let partial = "";
-    const lines: string[] = [];
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      partial += chunk;
-      let end: number;
-      while ((end = partial.indexOf("\n")) >= 0) {
-        const line = partial.slice(0, end);
-        partial = partial.slice(end + 1);
-        lines.push(line);
-        onLine(line);
-      }
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stderr, lines });
-    });
-  });
-}
-
-function explain(r: Result): string {
-  const how =
-    r.signal !== null
-      ? `killed by ${r.signal} (timeout?)`
-      : `exit status ${r.code} (tools/xs/README.md: 1 exception, 3 memory full, 4 stack overflow, 5 abort, 9 watchdog)`;
-  return `${how}\nstderr: ${r.stderr.trim()}\nlast stdout lines:\n${r.lines.slice(-8).join("\n")}`;
-}
-
-function field<T>(r: Result, prefix: string): T {
-  const line = r.lines.find((l) => l.startsWith(`${prefix} `));
-  if (line === undefined) throw new Error(`no "${prefix}" line\n${explain(r)}`);
-  return JSON.parse(line.slice(prefix.length + 1)) as T;
+/** Runs the module with both libraries preloaded. */
+function xs(args: string[], onLine: (line: string) => void, timeoutMs: number): Promise<XsResult> {
+  return runXs(MODULE, ["nats-xs", "nats-xs/bridge"], args, onLine, timeoutMs);
 }
 
 /** Adler-32, as the XS module's sink computes it. */

@@ -3,92 +3,24 @@
 // an end-to-end scenario against a real nats-server with the official nats.js client as the peer.
 // Each test runs a module of test/xs/ in a child process of the host; the end-to-end module and
 // this file coordinate through its stdout lines (see test/xs/e2e.mjs).
-//
-// NATS_XS_HOST=<binary> runs the suites on another build of the host (a debug build, say).
-import { spawn } from "node:child_process";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error plain ES module shared with the Node suite and run by the XS module
 import { FIXTURES } from "./shared/parser-suite.mjs";
 import { startServer } from "../tools/nats-server.mjs";
+import { ROOT, explain, field, prepareXs, runXs } from "./xs-harness.ts";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const MODULES = join(ROOT, "test", "xs");
 /** The seed and count of the Node fuzz run (test/parser.test.ts), so that both engines see the same streams. */
 const FUZZ_SEED = 20261122;
 const FUZZ_ROUNDS = 400;
 
-interface Result {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  lines: string[];
-}
+beforeAll(prepareXs, 300_000);
 
-let binary: string;
-let hostArguments: (args: string[]) => string[];
-
-beforeAll(async () => {
-  const build = await import(pathToFileURL(join(ROOT, "tools", "xs", "build.mjs")).href);
-  const runner = await import(pathToFileURL(join(ROOT, "tools", "xs", "run.mjs")).href);
-  binary = process.env.NATS_XS_HOST ?? build.ensureBuilt({ quiet: true });
-  hostArguments = (args) => runner.hostArguments(args, ROOT);
-}, 300_000);
-
-/**
- * Runs a module of test/xs/ on the host with the library preloaded and the default (ESP32) budget.
- * `onLine` sees each stdout line as it arrives; the child is killed after `timeoutMs`.
- */
-function xs(module: string, args: string[], onLine?: (line: string) => void, timeoutMs = 28_000): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, hostArguments([join(MODULES, module), "--preload", "nats-xs", ...args]), {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    let partial = "";
-    const lines: string[] = [];
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-      partial += chunk;
-      let end: number;
-      while ((end = partial.indexOf("\n")) >= 0) {
-        const line = partial.slice(0, end);
-        partial = partial.slice(end + 1);
-        lines.push(line);
-        onLine?.(line);
-      }
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, lines });
-    });
-  });
-}
-
-/** What went wrong, for assertion messages: exit status, stderr and the last lines printed. */
-function explain(r: Result): string {
-  const how =
-    r.signal === "SIGSEGV"
-      ? "the XS host crashed (SIGSEGV)"
-      : r.signal !== null
-        ? `killed by ${r.signal} (timeout?)`
-        : `exit status ${r.code} (tools/xs/README.md: 1 exception, 3 memory full, 4 stack overflow, 5 abort)`;
-  return `${how}\nstderr: ${r.stderr.trim()}\nlast stdout lines:\n${r.lines.slice(-8).join("\n")}`;
-}
-
-/** The JSON after `prefix ` on the line that starts with it. */
-function field<T>(r: Result, prefix: string): T {
-  const line = r.lines.find((l) => l.startsWith(`${prefix} `));
-  if (line === undefined) throw new Error(`no "${prefix}" line\n${explain(r)}`);
-  return JSON.parse(line.slice(prefix.length + 1)) as T;
+/** Runs a module of test/xs/ with the library preloaded. */
+function xs(module: string, args: string[], onLine?: (line: string) => void, timeoutMs = 28_000) {
+  return runXs(join(MODULES, module), ["nats-xs"], args, onLine, timeoutMs);
 }
 
 interface SuiteResult {
