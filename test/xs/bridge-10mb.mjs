@@ -34,7 +34,7 @@
 import config from "mc/config";
 import Timer from "timer";
 import { budget, memory } from "xs:memory";
-import { exit } from "xs:host";
+import { fail, say, watchdog } from "./report.mjs";
 import { connect } from "nats-xs";
 import { smartsend, smartsubscribe } from "nats-xs/bridge";
 
@@ -44,19 +44,7 @@ const SIZE = config.size ?? 10 * 1024 * 1024;
 const EVERY = config.every ?? 4;
 const TIMEOUT = config.timeout ?? 50000;
 
-function say(line) {
-  trace(`${line}\n`);
-}
-
-function fail(why) {
-  say(`FAIL ${why}`);
-  exit(1);
-}
-
-const watchdog = Timer.set(() => {
-  say(`FAIL watchdog: not done within ${TIMEOUT} ms`);
-  exit(9);
-}, TIMEOUT);
+const dog = watchdog(TIMEOUT);
 
 /** Resolves on a later turn of the event loop. */
 function tick() {
@@ -259,7 +247,7 @@ async function main() {
   say(`upload ${JSON.stringify(upload)}`);
   say(`memory ${JSON.stringify({ download, upload })}`);
   await nc.close();
-  Timer.clear(watchdog);
+  Timer.clear(dog);
   say("done");
 }
 

@@ -18,7 +18,7 @@
 import config from "mc/config";
 import Timer from "timer";
 import { memory } from "xs:memory";
-import { exit } from "xs:host";
+import { fail, say, watchdog } from "./report.mjs";
 import { connect } from "nats-xs";
 
 const SUBS = 10;
@@ -30,19 +30,7 @@ const prefix = config.prefix ?? "e2e";
 const subjects = [];
 for (let k = 0; k < SUBS; k++) subjects.push(`${prefix}.s.${k}`);
 
-function say(line) {
-  trace(`${line}\n`);
-}
-
-function fail(why) {
-  say(`FAIL ${why}`);
-  exit(1);
-}
-
-const watchdog = Timer.set(() => {
-  say(`FAIL watchdog: not done within ${config.timeout ?? 25000} ms`);
-  exit(9);
-}, config.timeout ?? 25000);
+const dog = watchdog(config.timeout ?? 25000);
 
 /** Heap figures of this stage, as one line. */
 function stage(name) {
@@ -155,7 +143,7 @@ async function main() {
   stage("resumed");
   if (bad !== 0) fail(`${bad} messages were wrong`);
   await nc.close();
-  Timer.clear(watchdog);
+  Timer.clear(dog);
   say("done");
 }
 
