@@ -736,11 +736,17 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   #onReadable(count: number): void {
     const buf = this.#readBuf;
     const socket = this.#socket;
-    while (count > 0 && socket !== null && this.#socket === socket) {
-      const n = count < buf.length ? count : buf.length;
-      socket.read(n === buf.length ? buf : buf.subarray(0, n));
-      count -= n;
-      this.#parser.parse(buf, 0, n);
+    try {
+      while (count > 0 && socket !== null && this.#socket === socket) {
+        const n = count < buf.length ? count : buf.length;
+        socket.read(n === buf.length ? buf : buf.subarray(0, n));
+        count -= n;
+        this.#parser.parse(buf, 0, n);
+      }
+    } catch (e) {
+      // nothing thrown here may escape into the socket's callback, where it would stop the device:
+      // the stream is dropped and the connection re-established instead
+      if (this.#socket === socket) this.onProtocolError(`reading the socket failed: ${(e as Error).message}`);
     }
   }
 
