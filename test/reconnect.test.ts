@@ -445,6 +445,16 @@ cluster {
     expect(got).toEqual(["from B"]);
   });
 
+  test("a server entering lame duck mode is reported with an 'ldm' status", async () => {
+    const [portA, portB, routeA, routeB] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const [a] = await Promise.all([node("A", portA, [routeA, routeB], routeA), node("B", portB, [routeA, routeB], routeB)]);
+    const { nc, status } = await fx.xs({ servers: `nats://127.0.0.1:${portA}`, noRandomize: true, ...FAST });
+    await nc.flush();
+    await a.signal("SIGUSR2");
+    const ldm = await status.next("ldm", 10_000);
+    expect(ldm.server).toBe(`127.0.0.1:${portA}`);
+  });
+
   test("nats-xs fails over to a node listed in the first INFO's connect_urls", async () => {
     const [portA, portB, routeA, routeB] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const [a] = await Promise.all([node("A", portA, [routeA, routeB], routeA), node("B", portB, [routeA, routeB], routeB)]);
