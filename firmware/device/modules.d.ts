@@ -29,8 +29,9 @@ declare module "embedded:io/socket/tcp" {
     read(count: number): ArrayBuffer;
     read(into: Uint8Array): number;
     /** Copies the whole buffer into the send buffer and returns the free space left; throws
-     *  ("would block") when it does not fit. Never a partial write. */
-    write(data: BufferSource): number;
+     *  ("would block") when it does not fit. Never a partial write. Returns undefined, writing
+     *  nothing, when the connection has failed but onError has not been delivered yet. */
+    write(data: BufferSource): number | undefined;
     close(): void;
     readonly remoteAddress?: string;
     readonly remotePort?: number;

@@ -236,7 +236,9 @@ export class Outbound {
   }
 
   /**
-   * Writes what the socket can take, in order; returns the socket's free space afterwards.
+   * Writes what the socket can take, in order; returns the socket's free space afterwards. (A
+   * Moddable socket that has just failed returns nothing from write(): that counts as no space,
+   * and its onError follows.)
    * With `frontOnly`, nothing but the handshake is written.
    */
   drain(socket: TCP, writable: number, frontOnly: boolean): number {
@@ -244,7 +246,7 @@ export class Outbound {
     if (front !== null && writable > 0) {
       const left = front.length - this.#frontOff;
       const n = left <= writable ? left : writable;
-      writable = socket.write(front.subarray(this.#frontOff, this.#frontOff + n));
+      writable = socket.write(front.subarray(this.#frontOff, this.#frontOff + n)) ?? 0;
       this.#frontOff += n;
       if (this.#frontOff === front.length) this.setFront(null);
     }
@@ -252,7 +254,7 @@ export class Outbound {
     const queued = this.#end - this.#start;
     if (queued > 0) {
       if (queued > writable) return writable; // wait until the batch fits whole
-      writable = socket.write(queued === this.#buf.length ? this.#buf : this.#buf.subarray(this.#start, this.#end));
+      writable = socket.write(queued === this.#buf.length ? this.#buf : this.#buf.subarray(this.#start, this.#end)) ?? 0;
       this.held -= queued;
       this.#start = this.#end = 0;
     }
@@ -267,7 +269,7 @@ export class Outbound {
         if (entry.length <= this.#cap) break;
         n = writable;
       }
-      writable = socket.write(this.#headOff === 0 && n === entry.length ? entry : entry.subarray(this.#headOff, this.#headOff + n));
+      writable = socket.write(this.#headOff === 0 && n === entry.length ? entry : entry.subarray(this.#headOff, this.#headOff + n)) ?? 0;
       if ((this.#flags[this.#head] & Flag.Reference) !== 0) this.referenced -= n;
       else this.held -= n;
       this.#headOff += n;
