@@ -230,11 +230,6 @@ export class Outbound {
     this.#frontOff = 0;
   }
 
-  /** True while handshake bytes remain unwritten. */
-  get frontPending(): boolean {
-    return this.#front !== null;
-  }
-
   /**
    * Writes what the socket can take, in order; returns the socket's free space afterwards. (A
    * Moddable socket that has just failed returns nothing from write(): that counts as no space,
