@@ -592,7 +592,8 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     const stats = this.#stats;
     stats.inMsgs++;
     stats.inBytes += total - hdrLen;
-    const sub = this.#subs.get(sid);
+    const cur = this.#cur;
+    const sub = cur !== null && cur.sid === sid ? cur : this.#subs.get(sid);
     if (sub === undefined || sub.done) return Delivery.Discard; // unsubscribed; the server had sent it already
     this.#cur = sub;
     this.#curSubject = subject;
@@ -612,7 +613,9 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
 
   /** @internal */
   literalSubject(sid: number): string | null {
+    // kept for the onMsgHead that follows at once: one lookup per message
     const sub = this.#subs.get(sid);
+    this.#cur = sub ?? null;
     return sub !== undefined && sub.literal ? sub.subject : null;
   }
 

@@ -29,8 +29,9 @@ export interface ParserSink {
   onErr(buf: Uint8Array, start: number, end: number): void;
   /** A MSG or HMSG control line (hdrLen is 0 for MSG). Returns a Delivery. */
   onMsgHead(subject: string, sid: number, reply: string, hdrLen: number, total: number): number;
-  /** Optional: the subject every message of `sid` carries (a subscription without wildcards), or
-   *  null; the parser then skips decoding the subject bytes. */
+  /** Optional, called first for each MSG/HMSG: the subject every message of `sid` carries (a
+   *  subscription without wildcards), or null; the parser then skips decoding the subject bytes.
+   *  onMsgHead for the same sid follows at once, so a sink may keep what it looked up here. */
   literalSubject?(sid: number): string | null;
   /** A whole message. */
   onMsg(hdr: Uint8Array | null, data: Uint8Array): void;

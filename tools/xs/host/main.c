@@ -390,9 +390,9 @@ static void reportParserWarning(void* console, txString path, txInteger line, tx
 {
 }
 
-/* Parses a module with line numbers (a debug build, like mcconfig -d). A syntax error is printed
-   with its file and line, and the module's code throws a SyntaxError when it runs. */
-static txScript* parseModule(txMachine* the, txStringCStream* stream, const char* path)
+/* Parses source from `stream` through `getter`; `path` (or NULL) names it in errors. A syntax
+   error is printed with its file and line, and the code throws a SyntaxError when it runs. */
+static txScript* parseSource(txMachine* the, void* stream, txGetter getter, txUnsigned flags, const char* path)
 {
 	txParser _parser;
 	txParser* parser = &_parser;
@@ -403,14 +403,21 @@ static txScript* parseModule(txMachine* the, txStringCStream* stream, const char
 	parser->reportError = reportParserError;
 	parser->reportWarning = reportParserWarning;
 	if (c_setjmp(jump.jmp_buf) == 0) {
-		parser->path = fxNewParserSymbol(parser, (txString)path);
-		fxParserTree(parser, stream, fxStringCGetter, mxDebugFlag, NULL);
+		if (path)
+			parser->path = fxNewParserSymbol(parser, (txString)path);
+		fxParserTree(parser, stream, getter, flags, NULL);
 		fxParserHoist(parser);
 		fxParserBind(parser);
 		script = fxParserCode(parser);
 	}
 	fxTerminateParser(parser);
 	return script;
+}
+
+/* Parses a module with line numbers (a debug build, like mcconfig -d). */
+static txScript* parseModule(txMachine* the, txStringCStream* stream, const char* path)
+{
+	return parseSource(the, stream, fxStringCGetter, mxDebugFlag, path);
 }
 
 static char* readFile(const char* path, size_t* size)
@@ -464,22 +471,7 @@ void fxLoadModule(txMachine* the, txSlot* module, txID moduleID)
 
 txScript* fxParseScript(txMachine* the, void* stream, txGetter getter, txUnsigned flags)
 {
-	txParser _parser;
-	txParser* parser = &_parser;
-	txParserJump jump;
-	txScript* script = NULL;
-	fxInitializeParser(parser, the, the->parserBufferSize, the->parserTableModulo);
-	parser->firstJump = &jump;
-	parser->reportError = reportParserError;
-	parser->reportWarning = reportParserWarning;
-	if (c_setjmp(jump.jmp_buf) == 0) {
-		fxParserTree(parser, stream, getter, flags, NULL);
-		fxParserHoist(parser);
-		fxParserBind(parser);
-		script = fxParserCode(parser);
-	}
-	fxTerminateParser(parser);
-	return script;
+	return parseSource(the, stream, getter, flags, NULL);
 }
 
 /* Natives of the host's own modules: trace, xs:memory, xs:host */
