@@ -3,6 +3,8 @@
 // bind them to their own implementation. Entries import each other by package name ("nats-xs"),
 // which the manifests and package.json "exports" both resolve.
 import typescript from "@rollup/plugin-typescript";
+import { nodeResolve } from "@rollup/plugin-node-resolve";
+import commonjs from "@rollup/plugin-commonjs";
 
 const DEVICE = /^(embedded:|timer$|text\/|mc\/)/;
 const SELF = /^nats-xs(\/|$)/;
@@ -11,6 +13,7 @@ export default {
   input: {
     "nats-xs": "firmware/index.ts",
     "nats-xs-bridge": "firmware/bridge/index.ts",
+    "nats-xs-auth": "firmware/auth/index.ts",
     "apps/sensor": "firmware/apps/sensor/main.ts",
   },
   external: (id) => DEVICE.test(id) || SELF.test(id),
@@ -21,5 +24,21 @@ export default {
     sourcemap: false,
   },
   // type errors fail the build: nothing that does not type-check is flashed
-  plugins: [typescript({ tsconfig: "./tsconfig.json", outputToFilesystem: true, noEmitOnError: true })],
+  plugins: [
+    typescript({ tsconfig: "./tsconfig.json", outputToFilesystem: true, noEmitOnError: true }),
+    // npm libraries a module bundles (tweetnacl in nats-xs/auth) become part of that module's file;
+    // tweetnacl's optional require("crypto") (a Node random source, unused for signing) stays out
+    nodeResolve({ browser: false, preferBuiltins: false }),
+    {
+      // tweetnacl looks for Node's random source at load; a device has none and signing needs none
+      name: "tweetnacl-without-node-random",
+      transform(code, id) {
+        if (!/\/node_modules\/tweetnacl\/nacl-fast\.js$/.test(id)) return null;
+        const probe = "typeof require !== 'undefined'";
+        if (!code.includes(probe)) this.error("tweetnacl changed: its Node random-source probe is gone");
+        return { code: code.replace(probe, "false"), map: null };
+      },
+    },
+    commonjs({ ignore: ["crypto"] }),
+  ],
 };

@@ -4,7 +4,7 @@
  */
 export { connect, MessageWriter, NatsConnection, VERSION } from "./nats/connection.js";
 export type { RequestOptions, ServerInfo, Stats } from "./nats/connection.js";
-export type { ConnectionOptions } from "./nats/options.js";
+export type { Auth, Authenticator, ConnectionOptions } from "./nats/options.js";
 export { headers, Match } from "./nats/headers.js";
 export type { MsgHdrs } from "./nats/headers.js";
 export { Msg, MsgChunk } from "./nats/msg.js";

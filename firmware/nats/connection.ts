@@ -68,6 +68,8 @@ const enum State {
 
 /** The first PONG arms the connection; unsent data is flushed at most this long on close(). */
 const CLOSE_FLUSH_MS = 2000;
+/** CONNECT fields an authenticator may set. */
+const AUTH_FIELDS = Object.freeze(["user", "pass", "auth_token", "nkey", "sig", "jwt"] as const);
 /** Interval of the idle per-turn flush timer (it is rescheduled to 0 when there is work). */
 const IDLE = 0x3fffffff;
 
@@ -547,8 +549,17 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
       this.#lastError = new ConnectionError(`${this.#server?.key} requires TLS, which this build does not include; use a plain nats:// listener`);
       return this.#dropSocket(this.#lastError);
     }
+    let connect: string;
+    try {
+      connect = this.#connectJson();
+    } catch (e) {
+      // an authenticator that cannot sign (a bad seed, unreadable creds) fails this attempt; its
+      // message never carries the secret
+      this.#lastError = new AuthorizationError((e as Error).message, e);
+      return this.#dropSocket(this.#lastError);
+    }
     this.#state = State.Handshake;
-    this.#out.setFront(this.#encodeText(`CONNECT ${this.#connectJson()}\r\nPING\r\n`));
+    this.#out.setFront(this.#encodeText(`CONNECT ${connect}\r\nPING\r\n`));
     this.#pump();
   }
 
@@ -1052,6 +1063,17 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
       c.pass = pass;
     }
     if (token !== "") c.auth_token = token;
+    const nonce = this.#info?.nonce;
+    for (const authenticate of o.authenticators) {
+      const auth = authenticate(typeof nonce === "string" ? nonce : undefined);
+      if (auth === null || typeof auth !== "object") continue;
+      for (const key of AUTH_FIELDS) {
+        const value = auth[key];
+        if (value === undefined || value === "") continue;
+        if (typeof value !== "string") throw new InvalidArgumentError(`an authenticator returned a non-string ${key}`);
+        c[key] = value;
+      }
+    }
     return JSON.stringify(c);
   }
 

@@ -110,8 +110,15 @@ export class ConnectionError extends NatsError {
 
 /** The server refused the credentials (user/pass or token). */
 export class AuthorizationError extends NatsError {
-  constructor(text: string) {
-    super(`the server refused the credentials (${text}); check user, pass or token`, "AUTHORIZATION_VIOLATION");
+  /** `text` is the server's -ERR; with `cause`, the client's own authenticator failed instead. */
+  constructor(text: string, cause?: unknown) {
+    super(
+      cause === undefined
+        ? `the server refused the credentials (${text}); check user, pass, token, nkey seed or JWT (expired or revoked?)`
+        : `the authenticator could not sign in: ${text}; check the nkey seed or creds given to it`,
+      "AUTHORIZATION_VIOLATION",
+      cause,
+    );
   }
   override get name(): string {
     return "AuthorizationError";

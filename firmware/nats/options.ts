@@ -36,6 +36,10 @@ export interface ConnectionOptions {
   ignoreClusterUpdates?: boolean;
   /** Prefix of request inboxes (default "_INBOX"). */
   inboxPrefix?: string;
+  /** Called for every CONNECT with the server's nonce; what it returns (nkey and signature, JWT,
+   *  user and password, token) is sent with it. The nkey, JWT and creds authenticators are in
+   *  `nats-xs/auth`. Several are merged in order. */
+  authenticator?: Authenticator | Authenticator[];
 
   /** Bytes taken from the socket per read; allocated once (default 1024). */
   readBufferBytes?: number;
@@ -56,6 +60,19 @@ export interface ConnectionOptions {
   dnsServers?: string[];
 }
 
+/** What an authenticator adds to CONNECT (nats.js's `Auth`: NoAuth, UserPass, TokenAuth, NKeyAuth, JwtAuth). */
+export interface Auth {
+  user?: string;
+  pass?: string;
+  auth_token?: string;
+  nkey?: string;
+  sig?: string;
+  jwt?: string;
+}
+
+/** nats.js's Authenticator: called with the server's nonce (absent when the server sent none). */
+export type Authenticator = (nonce?: string) => Auth;
+
 /** Options with every default filled in. */
 export interface ResolvedOptions {
   servers: string[];
@@ -75,6 +92,7 @@ export interface ResolvedOptions {
   waitOnFirstConnect: boolean;
   ignoreClusterUpdates: boolean;
   inboxPrefix: string;
+  authenticators: Authenticator[];
   readBufferBytes: number;
   receiveBufferBytes: number;
   outboundBufferBytes: number;
@@ -102,6 +120,15 @@ function bool(value: unknown, fallback: boolean, name: string): boolean {
   return value;
 }
 
+function authenticators(value: unknown): Authenticator[] {
+  if (value === undefined) return [];
+  const list = Array.isArray(value) ? value.slice() : [value];
+  for (const a of list)
+    if (typeof a !== "function")
+      throw new InvalidArgumentError("option authenticator must be a function (nonce) => auth, or a list of them; see nats-xs/auth");
+  return list as Authenticator[];
+}
+
 /** Checks the caller's options and fills in the defaults; throws InvalidArgumentError. */
 export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
   if (o === null || typeof o !== "object") throw new InvalidArgumentError("connect() takes an options object");
@@ -127,6 +154,7 @@ export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
     waitOnFirstConnect: bool(o.waitOnFirstConnect, false, "waitOnFirstConnect"),
     ignoreClusterUpdates: bool(o.ignoreClusterUpdates, false, "ignoreClusterUpdates"),
     inboxPrefix: o.inboxPrefix === undefined ? "_INBOX" : str(o.inboxPrefix, "inboxPrefix"),
+    authenticators: authenticators(o.authenticator),
     readBufferBytes: num(o.readBufferBytes, 1024, "readBufferBytes", 64),
     receiveBufferBytes: num(o.receiveBufferBytes, 4096, "receiveBufferBytes", 1024),
     outboundBufferBytes: num(o.outboundBufferBytes, 2048, "outboundBufferBytes", 256),
