@@ -5,6 +5,7 @@
 import typescript from "@rollup/plugin-typescript";
 import { nodeResolve } from "@rollup/plugin-node-resolve";
 import commonjs from "@rollup/plugin-commonjs";
+import { deviceGlobalViolations } from "./host-sim/globals.js";
 
 const DEVICE = /^(embedded:|timer$|text\/|mc\/)/;
 const SELF = /^nats-xs(\/|$)/;
@@ -40,5 +41,16 @@ export default {
       },
     },
     commonjs({ ignore: ["crypto"] }),
+    {
+      // a device has no setTimeout, Buffer, process, console...: the build refuses firmware that
+      // uses one (the host simulator applies the same check to apps it loads)
+      name: "device-globals",
+      renderChunk(code, chunk) {
+        const found = deviceGlobalViolations(code);
+        if (found.length > 0)
+          this.error(`${chunk.fileName} uses globals a device does not have: ${found.map((v) => `${v.name} (use ${v.instead})`).join("; ")}`);
+        return null;
+      },
+    },
   ],
 };

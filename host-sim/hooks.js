@@ -17,3 +17,32 @@ export async function resolve(specifier, context, nextResolve) {
   }
   return nextResolve(specifier, context);
 }
+
+// Device code must not use Node or browser globals (host-sim/globals.js): a module that would fail
+// on XS for want of one is refused here, at load, with the device module to use instead. Device code
+// is every file module outside node_modules and outside the host-side folders; nats-xs's own dist/
+// was checked when it was built. NATS_XS_SIM_GLOBALS=allow turns the check off.
+const HOST_SIDE = /\/(node_modules|host-sim|tools|test|tests|bench|scripts)\//;
+const OWN_DIST = new URL("../dist/", import.meta.url).href;
+
+export async function load(url, context, nextLoad) {
+  const result = await nextLoad(url, context);
+  if (
+    !url.startsWith("file:") ||
+    url.startsWith(OWN_DIST) ||
+    HOST_SIDE.test(url) ||
+    result.format !== "module" ||
+    process.env.NATS_XS_SIM_GLOBALS === "allow"
+  )
+    return result;
+  const { deviceGlobalViolations } = await import("./globals.js");
+  const source = typeof result.source === "string" ? result.source : new TextDecoder().decode(result.source);
+  const found = deviceGlobalViolations(source);
+  if (found.length === 0) return result;
+  const file = decodeURIComponent(new URL(url).pathname);
+  const lines = found.map((v) => `  ${v.name} (line ${v.line}): use ${v.instead}`).join("\n");
+  throw new Error(
+    `${file} uses ${found.length === 1 ? "a global" : "globals"} that a device does not have, so it would fail on XS:\n${lines}\n` +
+      `(nats-xs host simulator; NATS_XS_SIM_GLOBALS=allow skips this check)`,
+  );
+}

@@ -670,3 +670,62 @@ describe("config", () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 });
+
+describe("globals a device does not have", () => {
+  const root = fileURLToPath(new URL("..", import.meta.url));
+  /** Runs `source` as a device app (a file outside the host-side folders) in the simulator. */
+  function runApp(source: string, env: Record<string, string> = {}) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "nats-xs-app-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, "app.mjs");
+    writeFileSync(file, source);
+    return spawnSync(process.execPath, ["--import", path.join(root, "host-sim", "register.js"), file], {
+      cwd: root,
+      encoding: "utf8",
+      timeout: 20_000,
+      env: { ...process.env, ...env },
+    });
+  }
+
+  test("an app that uses setTimeout, Buffer or console is refused at load, naming the device module to use", () => {
+    const r = runApp('import Timer from "timer";\nconst b = Buffer.from("x");\nsetTimeout(() => console.log(b), 1);\n');
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/app\.mjs uses globals that a device does not have/);
+    expect(r.stderr).toMatch(/Buffer \(line 2\): use Uint8Array/);
+    expect(r.stderr).toMatch(/setTimeout \(line 3\): use Timer\.set\(callback, ms\) from the "timer" device module/);
+    expect(r.stderr).toMatch(/console \(line 3\): use trace/);
+  });
+
+  test("a module imported by the app is checked too, and process is refused in favour of mc/config", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "nats-xs-app-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(path.join(dir, "settings.mjs"), "export const url = process.env.NATS_URL;\n");
+    writeFileSync(path.join(dir, "main.mjs"), 'import { url } from "./settings.mjs";\ntrace(`${url}\\n`);\n');
+    const r = spawnSync(process.execPath, ["--import", path.join(root, "host-sim", "register.js"), path.join(dir, "main.mjs")], { cwd: root, encoding: "utf8", timeout: 20_000 });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/settings\.mjs uses a global that a device does not have/);
+    expect(r.stderr).toMatch(/process \(line 1\): use the "mc\/config" device module/);
+  });
+
+  test("device modules, trace, names that are only properties or locals, and typeof feature tests pass", () => {
+    const r = runApp(
+      [
+        'import Timer from "timer";',
+        'import config from "mc/config";',
+        "const o = { console: 1, process() {} }; o.Buffer = 2;",
+        "function f(setTimeout) { return setTimeout; }",
+        'const where = typeof process !== "undefined" ? "node" : "device";',
+        "Timer.set(() => trace(`ok ${f(3)} ${o.console} ${typeof config}\\n`), 1);",
+      ].join("\n"),
+    );
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("ok 3 1 object\n");
+    expect(r.status).toBe(0);
+  });
+
+  test("NATS_XS_SIM_GLOBALS=allow turns the check off", () => {
+    const r = runApp('trace(typeof setTimeout + "\\n");\nsetTimeout(() => {}, 1);\n', { NATS_XS_SIM_GLOBALS: "allow" });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe("function\n");
+  });
+});

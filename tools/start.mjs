@@ -13,7 +13,7 @@ const words = process.argv.slice(2).filter((w) => w.includes("="));
 const id = (words.find((w) => w.startsWith("id=")) ?? "id=sensor-1").slice(3);
 
 const server = await startServer();
-console.log(`[start] nats-server ${server.url} (JetStream on, store in ${server.storeDir})`);
+console.log(`[start] nats-server ${server.url}`);
 
 const device = spawn(process.execPath, ["--import", "./host-sim/register.js", "dist/apps/sensor.js", `nats=${server.url}`, `id=${id}`, ...words.filter((w) => !w.startsWith("id="))], {
   cwd: root,
