@@ -1,0 +1,746 @@
+/**
+ * A streaming Apache Arrow IPC stream reader for the column types the writer (arrow.ts) supports:
+ * int8..int64, uint8..uint64, float32, float64, bool, utf8 and timestamp, with nulls.
+ *
+ * It is a PayloadSink: the IPC bytes arrive a view at a time (decoded base64 of a direct payload,
+ * or a link download) and are turned into column values as they pass; the stream itself is never
+ * held. What it holds: the 8-byte message prefix, the current message's metadata (a FlatBuffer of
+ * at most max_metadata_bytes), the values decoded so far, and for a string that spans two views its
+ * bytes until it completes. With `onColumn`, each column is handed over as soon as its last buffer
+ * has passed and is not kept; without it the columns are collected into an ArrowTable, the
+ * payload's `data`.
+ *
+ * Everything read from the stream is hostile: offsets inside the metadata are checked against its
+ * length, and the metadata length, column count, row count and string bytes have bounds; a bound
+ * hit or a malformed message is a typed error (ArrowFormatError, ArrowLimitError), a type this
+ * reader does not decode an ArrowTypeError that names it.
+ */
+import TextDecoder from "text/decoder";
+import { BridgeError } from "./errors.js";
+import type { ArrowType } from "./arrow.js";
+import type { MessageEnvelope, MessagePayload } from "./envelope.js";
+import type { PayloadSink, SinkFactory } from "./scanner.js";
+
+/** The Arrow stream is malformed (framing, FlatBuffer offsets, buffer layout). */
+export class ArrowFormatError extends BridgeError {
+  constructor(why: string) {
+    super(`the Arrow IPC stream of a table payload is malformed: ${why}; check the sender's Arrow writer`, "BRIDGE_ARROW_FORMAT");
+  }
+  override get name(): string {
+    return "ArrowFormatError";
+  }
+}
+
+/** The stream uses a type or feature this reader does not decode; `arrowType` names it. */
+export class ArrowTypeError extends BridgeError {
+  readonly arrowType: string;
+  readonly column: string;
+  constructor(arrowType: string, column: string) {
+    super(
+      `Arrow IPC: ${arrowType}${column === "" ? "" : ` (column ${JSON.stringify(column)})`} is not supported on the device; send int8..int64, uint8..uint64, float32, float64, bool, utf8 or timestamp columns, uncompressed and not dictionary-encoded`,
+      "BRIDGE_ARROW_TYPE",
+    );
+    this.arrowType = arrowType;
+    this.column = column;
+  }
+  override get name(): string {
+    return "ArrowTypeError";
+  }
+}
+
+/** A bound of the reader was hit (metadata bytes, columns, rows, string bytes). */
+export class ArrowLimitError extends BridgeError {
+  readonly what: string;
+  readonly size: number;
+  readonly limit: number;
+  constructor(what: string, size: number, limit: number, option: string) {
+    super(`the Arrow table's ${what} (${size}) exceeds the limit of ${limit}; raise ${option} in the Arrow reader options`, "BRIDGE_ARROW_LIMIT");
+    this.what = what;
+    this.size = size;
+    this.limit = limit;
+  }
+  override get name(): string {
+    return "ArrowLimitError";
+  }
+}
+
+export interface ArrowReaderOptions {
+  /** Each column of each record batch, as soon as it is complete; the reader keeps none. */
+  onColumn?: (column: ArrowColumnData, batch: number) => void;
+  /** Largest metadata FlatBuffer of one message, in bytes (default 8192). */
+  max_metadata_bytes?: number;
+  /** Most columns (default 64). */
+  max_columns?: number;
+  /** Most rows of one record batch (default 4096). */
+  max_rows?: number;
+  /** Most string bytes of one utf8 column of one batch (default 65536). */
+  max_string_bytes?: number;
+}
+
+/** Values as delivered: typed arrays for numbers (BigInt64Array / BigUint64Array for int64,
+ *  uint64 and timestamps, exact), 0/1 bytes for bool, strings (null where null) for utf8. */
+export type ArrowValues =
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | BigInt64Array
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array
+  | BigUint64Array
+  | Float32Array
+  | Float64Array
+  | (string | null)[];
+
+/** One column of one record batch. */
+export class ArrowColumnData {
+  readonly name: string;
+  readonly type: ArrowType;
+  /** Timestamps: "s" | "ms" | "us" | "ns". */
+  readonly unit: string;
+  /** Timestamps: the zone name, "" when zone-less. */
+  readonly timezone: string;
+  readonly length: number;
+  readonly nullCount: number;
+  readonly values: ArrowValues;
+  /** Arrow's validity bitmap (bit set: a value), null when the column has no nulls. */
+  readonly validity: Uint8Array | null;
+  constructor(f: ArrowField, length: number, nullCount: number, values: ArrowValues, validity: Uint8Array | null) {
+    this.name = f.name;
+    this.type = f.type;
+    this.unit = f.unit;
+    this.timezone = f.timezone;
+    this.length = length;
+    this.nullCount = nullCount;
+    this.values = values;
+    this.validity = validity;
+  }
+  isNull(row: number): boolean {
+    const v = this.validity;
+    return v !== null && (v[row >> 3] & (1 << (row & 7))) === 0;
+  }
+  /** The value of `row` (null where null; bool as true/false). */
+  get(row: number): number | bigint | boolean | string | null {
+    if (this.isNull(row)) return null;
+    const v = this.values[row];
+    return this.type === "bool" ? v === 1 : v;
+  }
+}
+
+/** A field of the schema. */
+export class ArrowField {
+  readonly name: string;
+  readonly type: ArrowType;
+  readonly unit: string;
+  readonly timezone: string;
+  constructor(name: string, type: ArrowType, unit: string, timezone: string) {
+    this.name = name;
+    this.type = type;
+    this.unit = unit;
+    this.timezone = timezone;
+  }
+}
+
+/** A table read without `onColumn`: the schema and the columns of every record batch. */
+export class ArrowTable {
+  fields: ArrowField[] = [];
+  /** Columns by record batch (one batch from nats-xs, apache-arrow's tableToIPC of one chunk, pyarrow's single-batch writes). */
+  batches: ArrowColumnData[][] = [];
+  numRows = 0;
+  /** The columns of the first record batch. */
+  get columns(): ArrowColumnData[] {
+    return this.batches.length > 0 ? this.batches[0] : [];
+  }
+  /** The column named `name` of the first batch, or undefined. */
+  column(name: string): ArrowColumnData | undefined {
+    for (const c of this.columns) if (c.name === name) return c;
+    return undefined;
+  }
+}
+
+/** Arrow's type ids (Schema.fbs), for error messages. */
+const TYPE_NAMES: readonly string[] = Object.freeze([
+  "NONE", "Null", "Int", "FloatingPoint", "Binary", "Utf8", "Bool", "Decimal", "Date", "Time", "Timestamp", "Interval",
+  "List", "Struct", "Union", "FixedSizeBinary", "FixedSizeList", "Map", "Duration", "LargeBinary", "LargeUtf8", "LargeList",
+  "RunEndEncoded", "BinaryView", "Utf8View", "ListView", "LargeListView",
+]);
+const UNIT_NAMES: readonly string[] = Object.freeze(["s", "ms", "us", "ns"]);
+
+const enum Kind {
+  Validity,
+  Values,
+  Bits,
+  Offsets,
+  Chars,
+}
+
+const enum St {
+  Prefix,
+  Meta,
+  Body,
+  Done,
+}
+
+/** Bytes per value of a fixed-width type (0: bool and utf8). */
+function widthOf(t: ArrowType): number {
+  switch (t) {
+    case "int8":
+    case "uint8":
+      return 1;
+    case "int16":
+    case "uint16":
+      return 2;
+    case "int32":
+    case "uint32":
+    case "float32":
+      return 4;
+    case "bool":
+    case "utf8":
+      return 0;
+    default:
+      return 8;
+  }
+}
+
+function valuesFor(t: ArrowType, rows: number): ArrowValues {
+  switch (t) {
+    case "int8":
+      return new Int8Array(rows);
+    case "int16":
+      return new Int16Array(rows);
+    case "int32":
+      return new Int32Array(rows);
+    case "uint8":
+    case "bool":
+      return new Uint8Array(rows);
+    case "uint16":
+      return new Uint16Array(rows);
+    case "uint32":
+      return new Uint32Array(rows);
+    case "uint64":
+      return new BigUint64Array(rows);
+    case "float32":
+      return new Float32Array(rows);
+    case "float64":
+      return new Float64Array(rows);
+    case "utf8":
+      return new Array<string | null>(rows).fill(null);
+    default:
+      return new BigInt64Array(rows); // int64, timestamp
+  }
+}
+
+/** Reads a FlatBuffer held in `b`, every offset checked against its length. */
+class Fb {
+  readonly b: Uint8Array;
+  constructor(b: Uint8Array) {
+    this.b = b;
+  }
+  #check(at: number, n: number): void {
+    if (at < 0 || at + n > this.b.length) throw new ArrowFormatError(`a metadata offset (${at}) points outside the ${this.b.length}-byte message`);
+  }
+  u8(at: number): number {
+    this.#check(at, 1);
+    return this.b[at];
+  }
+  u16(at: number): number {
+    this.#check(at, 2);
+    return this.b[at] | (this.b[at + 1] << 8);
+  }
+  i32(at: number): number {
+    this.#check(at, 4);
+    return this.b[at] | (this.b[at + 1] << 8) | (this.b[at + 2] << 16) | (this.b[at + 3] << 24);
+  }
+  /** A little-endian 64-bit value as a number; throws past 2^53. */
+  i64(at: number): number {
+    const lo = this.i32(at) >>> 0;
+    const hi = this.i32(at + 4);
+    if (hi < 0 || hi > 0x1fffff) throw new ArrowFormatError(`a 64-bit length or offset (at ${at}) is negative or beyond 2^53`);
+    return hi * 4294967296 + lo;
+  }
+  /** The position of field `slot` of the table at `t`, or 0 when absent. */
+  field(t: number, slot: number): number {
+    const vt = t - this.i32(t);
+    const vtLen = this.u16(vt);
+    const at = 4 + 2 * slot;
+    if (at + 2 > vtLen) return 0;
+    const off = this.u16(vt + at);
+    return off === 0 ? 0 : t + off;
+  }
+  /** The target of the offset stored at `at`. */
+  ref(at: number): number {
+    const target = at + (this.i32(at) >>> 0);
+    this.#check(target, 4);
+    return target;
+  }
+  table(t: number, slot: number): number {
+    const f = this.field(t, slot);
+    return f === 0 ? 0 : this.ref(f);
+  }
+  scalar8(t: number, slot: number, dflt: number): number {
+    const f = this.field(t, slot);
+    return f === 0 ? dflt : this.u8(f);
+  }
+  scalar16(t: number, slot: number, dflt: number): number {
+    const f = this.field(t, slot);
+    return f === 0 ? dflt : this.u16(f);
+  }
+  /** A vector's element count and the position of its first element ([0, 0] when absent). */
+  vector(t: number, slot: number, elemSize: number): [number, number] {
+    const f = this.field(t, slot);
+    if (f === 0) return [0, 0];
+    const v = this.ref(f);
+    const n = this.i32(v) >>> 0;
+    this.#check(v + 4, n * elemSize);
+    return [n, v + 4];
+  }
+  string(t: number, slot: number, decoder: TextDecoder): string {
+    const f = this.field(t, slot);
+    if (f === 0) return "";
+    const s = this.ref(f);
+    const n = this.i32(s) >>> 0;
+    this.#check(s + 4, n);
+    return decoder.decode(this.b.subarray(s + 4, s + 4 + n));
+  }
+}
+
+/** The streaming reader (see the file comment). One instance reads one IPC stream. */
+export class ArrowReader implements PayloadSink {
+  readonly #onColumn: ((column: ArrowColumnData, batch: number) => void) | null;
+  readonly #maxMeta: number;
+  readonly #maxColumns: number;
+  readonly #maxRows: number;
+  readonly #maxString: number;
+  readonly #decoder = new TextDecoder();
+  readonly #table = new ArrowTable();
+
+  #st = St.Prefix;
+  readonly #prefix = new Uint8Array(8);
+  #prefixN = 0;
+  #meta: Uint8Array | null = null;
+  #metaN = 0;
+  #bodyLen = 0;
+  #bodyPos = 0;
+  #hasSchema = false;
+  #batchIndex = 0;
+
+  // the record batch in progress
+  #rows = 0;
+  #batch: ArrowColumnData[] = [];
+  #nulls: number[] = [];
+  /** Per body buffer: offset, length, column, kind. */
+  #bufOff: number[] = [];
+  #bufLen: number[] = [];
+  #bufCol: number[] = [];
+  #bufKind: Kind[] = [];
+  #bi = 0;
+  // per column of the batch, while its buffers pass
+  #values: ArrowValues | null = null;
+  #validity: Uint8Array | null = null;
+  #offsets: Int32Array | null = null;
+  #row = 0;
+  #scratch: Uint8Array | null = null;
+  #scratchN = 0;
+
+  constructor(options: ArrowReaderOptions = {}) {
+    this.#onColumn = options.onColumn ?? null;
+    this.#maxMeta = options.max_metadata_bytes ?? 8192;
+    this.#maxColumns = options.max_columns ?? 64;
+    this.#maxRows = options.max_rows ?? 4096;
+    this.#maxString = options.max_string_bytes ?? 65536;
+  }
+
+  /** The table read so far (complete after end()); without onColumn it holds every batch. */
+  get table(): ArrowTable {
+    return this.#table;
+  }
+
+  /** Reads the next bytes of the stream (a view valid during the call only). */
+  write(bytes: Uint8Array): void {
+    const n = bytes.length;
+    let i = 0;
+    while (i < n) {
+      switch (this.#st) {
+        case St.Prefix: {
+          const take = Math.min(n - i, (this.#prefixN < 4 || this.#isContinuation() ? 8 : 4) - this.#prefixN);
+          this.#prefix.set(bytes.subarray(i, i + take), this.#prefixN);
+          this.#prefixN += take;
+          i += take;
+          this.#onPrefix();
+          break;
+        }
+        case St.Meta: {
+          const meta = this.#meta as Uint8Array;
+          const take = Math.min(n - i, meta.length - this.#metaN);
+          meta.set(bytes.subarray(i, i + take), this.#metaN);
+          this.#metaN += take;
+          i += take;
+          if (this.#metaN === meta.length) this.#onMessage();
+          break;
+        }
+        case St.Body:
+          i = this.#body(bytes, i, n);
+          break;
+        case St.Done:
+          throw new ArrowFormatError("bytes after the end-of-stream marker");
+      }
+    }
+  }
+
+  /** The stream ended: checks it ended between messages. Sets `payload.data` to the table. */
+  end(payload?: MessagePayload): void {
+    if (this.#st !== St.Done && !(this.#st === St.Prefix && this.#prefixN === 0)) throw new ArrowFormatError("the stream ends inside a message");
+    if (!this.#hasSchema) throw new ArrowFormatError("the stream has no schema");
+    this.#st = St.Done;
+    if (payload !== undefined) payload.data = this.#table;
+  }
+
+  abort(): void {
+    this.#st = St.Done;
+    this.#batch = [];
+    this.#values = null;
+  }
+
+  // ---- framing ---------------------------------------------------------------------------------
+
+  #isContinuation(): boolean {
+    const p = this.#prefix;
+    return p[0] === 255 && p[1] === 255 && p[2] === 255 && p[3] === 255;
+  }
+
+  #onPrefix(): void {
+    if (this.#prefixN < 4) return;
+    const cont = this.#isContinuation();
+    if (cont && this.#prefixN < 8) return;
+    const p = this.#prefix;
+    const at = cont ? 4 : 0; // the format before Arrow 0.15 has no continuation marker
+    const len = p[at] | (p[at + 1] << 8) | (p[at + 2] << 16) | (p[at + 3] << 24);
+    this.#prefixN = 0;
+    if (len === 0) {
+      this.#st = St.Done;
+      return;
+    }
+    if (len < 0) throw new ArrowFormatError(`a negative metadata length (${len})`);
+    if (len > this.#maxMeta) throw new ArrowLimitError("metadata of one message", len, this.#maxMeta, "max_metadata_bytes");
+    this.#meta = new Uint8Array(len);
+    this.#metaN = 0;
+    this.#st = St.Meta;
+  }
+
+  /** A whole metadata FlatBuffer (Message.fbs) has arrived. */
+  #onMessage(): void {
+    const fb = new Fb(this.#meta as Uint8Array);
+    const root = fb.ref(0);
+    const version = fb.scalar16(root, 0, 0);
+    if (version < 3) throw new ArrowTypeError(`metadata version V${version + 1} (before V4)`, "");
+    const kind = fb.scalar8(root, 1, 0);
+    const header = fb.table(root, 2);
+    const f = fb.field(root, 3);
+    this.#bodyLen = f === 0 ? 0 : fb.i64(f);
+    this.#bodyPos = 0;
+    if (header === 0) throw new ArrowFormatError("a message without a header");
+    if (kind === 1) this.#schema(fb, header);
+    else if (kind === 3) this.#recordBatch(fb, header);
+    else if (kind === 2) throw new ArrowTypeError("a dictionary batch (dictionary-encoded columns)", "");
+    else throw new ArrowTypeError(`message header type ${kind}`, "");
+    this.#meta = null;
+    if (kind === 1) {
+      if (this.#bodyLen !== 0) throw new ArrowFormatError("a schema message with a body");
+      this.#st = St.Prefix;
+      return;
+    }
+    this.#st = St.Body;
+    if (this.#bodyLen === 0) this.#finishBatch();
+  }
+
+  #schema(fb: Fb, schema: number): void {
+    if (this.#hasSchema) throw new ArrowFormatError("a second schema");
+    if (fb.scalar16(schema, 0, 0) !== 0) throw new ArrowTypeError("big-endian data", "");
+    const [n, at] = fb.vector(schema, 1, 4);
+    if (n > this.#maxColumns) throw new ArrowLimitError("column count", n, this.#maxColumns, "max_columns");
+    if (n === 0) throw new ArrowFormatError("a schema without columns");
+    for (let k = 0; k < n; k++) {
+      const field = fb.ref(at + 4 * k);
+      const name = fb.string(field, 0, this.#decoder);
+      const typeId = fb.scalar8(field, 2, 0);
+      const type = fb.table(field, 3);
+      if (fb.field(field, 4) !== 0) throw new ArrowTypeError("a dictionary-encoded column", name);
+      if (fb.vector(field, 5, 4)[0] !== 0) throw new ArrowTypeError(`${TYPE_NAMES[typeId] ?? `type ${typeId}`} (a nested type)`, name);
+      this.#table.fields.push(this.#field(fb, name, typeId, type));
+    }
+    this.#hasSchema = true;
+  }
+
+  #field(fb: Fb, name: string, typeId: number, type: number): ArrowField {
+    const named = TYPE_NAMES[typeId] ?? `type ${typeId}`;
+    if (typeId === 2) {
+      if (type === 0) throw new ArrowFormatError(`column ${JSON.stringify(name)} has no Int parameters`);
+      const f = fb.field(type, 0);
+      const bits = f === 0 ? 0 : fb.i32(f);
+      const signed = fb.scalar8(type, 1, 0) !== 0;
+      if (bits !== 8 && bits !== 16 && bits !== 32 && bits !== 64) throw new ArrowTypeError(`Int of ${bits} bits`, name);
+      return new ArrowField(name, `${signed ? "int" : "uint"}${bits}` as ArrowType, "", "");
+    }
+    if (typeId === 3) {
+      const precision = type === 0 ? 0 : fb.scalar16(type, 0, 0);
+      if (precision === 1) return new ArrowField(name, "float32", "", "");
+      if (precision === 2) return new ArrowField(name, "float64", "", "");
+      throw new ArrowTypeError("FloatingPoint HALF (float16)", name);
+    }
+    if (typeId === 5) return new ArrowField(name, "utf8", "", "");
+    if (typeId === 6) return new ArrowField(name, "bool", "", "");
+    if (typeId === 10) {
+      const unit = type === 0 ? 0 : fb.scalar16(type, 0, 0);
+      if (unit > 3) throw new ArrowFormatError(`column ${JSON.stringify(name)} has timestamp unit ${unit}`);
+      return new ArrowField(name, "timestamp", UNIT_NAMES[unit], type === 0 ? "" : fb.string(type, 1, this.#decoder));
+    }
+    throw new ArrowTypeError(named, name);
+  }
+
+  #recordBatch(fb: Fb, rb: number): void {
+    if (!this.#hasSchema) throw new ArrowFormatError("a record batch before the schema");
+    const fields = this.#table.fields;
+    const lf = fb.field(rb, 0);
+    const rows = lf === 0 ? 0 : fb.i64(lf);
+    if (rows > this.#maxRows) throw new ArrowLimitError("row count of a record batch", rows, this.#maxRows, "max_rows");
+    if (fb.field(rb, 3) !== 0) throw new ArrowTypeError("a compressed record batch (LZ4 or ZSTD buffers)", "");
+    const [nNodes, nodes] = fb.vector(rb, 1, 16);
+    const [nBufs, bufs] = fb.vector(rb, 2, 16);
+    if (nNodes !== fields.length) throw new ArrowFormatError(`${nNodes} field nodes for ${fields.length} columns`);
+    let want = 0;
+    for (const f of fields) want += f.type === "utf8" ? 3 : 2;
+    if (nBufs !== want) throw new ArrowFormatError(`${nBufs} buffers where the schema needs ${want}`);
+    this.#rows = rows;
+    this.#batch = [];
+    this.#nulls = [];
+    this.#bufOff = [];
+    this.#bufLen = [];
+    this.#bufCol = [];
+    this.#bufKind = [];
+    this.#bi = 0;
+    let b = 0;
+    let end = 0;
+    for (let k = 0; k < fields.length; k++) {
+      const length = fb.i64(nodes + 16 * k);
+      const nulls = fb.i64(nodes + 16 * k + 8);
+      if (length !== rows || nulls > rows) throw new ArrowFormatError(`column ${JSON.stringify(fields[k].name)} has ${length} values and ${nulls} nulls in a batch of ${rows} rows`);
+      this.#nulls.push(nulls);
+      const t = fields[k].type;
+      const kinds = t === "utf8" ? [Kind.Validity, Kind.Offsets, Kind.Chars] : [Kind.Validity, t === "bool" ? Kind.Bits : Kind.Values];
+      for (const kind of kinds) {
+        const off = fb.i64(bufs + 16 * b);
+        const len = fb.i64(bufs + 16 * b + 8);
+        b++;
+        if (off < end || off + len > this.#bodyLen) throw new ArrowFormatError(`buffer ${b - 1} (offset ${off}, ${len} bytes) overlaps another or leaves the ${this.#bodyLen}-byte body`);
+        end = off + len;
+        this.#need(kind, len, k, rows, nulls);
+        this.#bufOff.push(off);
+        this.#bufLen.push(len);
+        this.#bufCol.push(k);
+        this.#bufKind.push(kind);
+      }
+    }
+    this.#openColumn(0);
+  }
+
+  /** Checks a buffer's length against what its column needs. */
+  #need(kind: Kind, len: number, k: number, rows: number, nulls: number): void {
+    const f = this.#table.fields[k];
+    let min = 0;
+    if (kind === Kind.Validity) min = nulls > 0 ? (rows + 7) >> 3 : 0;
+    else if (kind === Kind.Values) min = rows * widthOf(f.type);
+    else if (kind === Kind.Bits) min = (rows + 7) >> 3;
+    else if (kind === Kind.Offsets) min = rows > 0 ? 4 * (rows + 1) : 0;
+    else if (len > this.#maxString) throw new ArrowLimitError(`string bytes of column ${JSON.stringify(f.name)}`, len, this.#maxString, "max_string_bytes");
+    if (len < min) throw new ArrowFormatError(`a buffer of column ${JSON.stringify(f.name)} holds ${len} bytes where ${min} are needed`);
+  }
+
+  // ---- the body, streamed ----------------------------------------------------------------------
+
+  #body(bytes: Uint8Array, i: number, n: number): number {
+    while (i < n) {
+      const bi = this.#bi;
+      if (bi >= this.#bufOff.length) {
+        // padding after the last buffer
+        const skip = Math.min(n - i, this.#bodyLen - this.#bodyPos);
+        i += skip;
+        this.#bodyPos += skip;
+        if (this.#bodyPos === this.#bodyLen) this.#finishBatch();
+        return i;
+      }
+      const off = this.#bufOff[bi];
+      const end = off + this.#bufLen[bi];
+      if (this.#bodyPos < off) {
+        const skip = Math.min(n - i, off - this.#bodyPos);
+        i += skip;
+        this.#bodyPos += skip;
+        continue;
+      }
+      const take = Math.min(n - i, end - this.#bodyPos);
+      if (take > 0) this.#feed(this.#bufKind[bi], bytes, i, i + take, this.#bodyPos - off);
+      i += take;
+      this.#bodyPos += take;
+      if (this.#bodyPos === end) this.#nextBuffer();
+    }
+    if (this.#bi >= this.#bufOff.length && this.#bodyPos === this.#bodyLen && this.#st === St.Body) this.#finishBatch();
+    return i;
+  }
+
+  /** Bytes [i, j) of the current buffer, at `at` within it. */
+  #feed(kind: Kind, b: Uint8Array, i: number, j: number, at: number): void {
+    switch (kind) {
+      case Kind.Validity: {
+        const v = this.#validity;
+        if (v === null) return; // no nulls: the bitmap (if any) says nothing
+        for (; i < j && at < v.length; i++, at++) v[at] = b[i];
+        return;
+      }
+      case Kind.Values: {
+        const v = this.#values as Exclude<ArrowValues, (string | null)[]>;
+        const raw = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+        if (at < raw.length) raw.set(b.subarray(i, Math.min(j, i + raw.length - at)), at);
+        return;
+      }
+      case Kind.Bits: {
+        const v = this.#values as Uint8Array;
+        const rows = this.#rows;
+        for (; i < j; i++, at++) {
+          const byte = b[i];
+          for (let bit = 0; bit < 8; bit++) {
+            const r = 8 * at + bit;
+            if (r < rows) v[r] = (byte >> bit) & 1;
+          }
+        }
+        return;
+      }
+      case Kind.Offsets: {
+        const o = this.#offsets as Int32Array;
+        const raw = new Uint8Array(o.buffer, o.byteOffset, o.byteLength);
+        if (at < raw.length) raw.set(b.subarray(i, Math.min(j, i + raw.length - at)), at);
+        return;
+      }
+      case Kind.Chars:
+        this.#chars(b, i, j, at);
+    }
+  }
+
+  /** String bytes [i, j) at `at` in the column's character buffer: each string decoded when whole. */
+  #chars(b: Uint8Array, i: number, j: number, at: number): void {
+    const o = this.#offsets as Int32Array;
+    const values = this.#values as (string | null)[];
+    const rows = this.#rows;
+    while (this.#row < rows) {
+      const r = this.#row;
+      const start = o[r];
+      const stop = o[r + 1];
+      const endIn = i + (stop - at); // where this string ends in b
+      const startIn = i + (start - at);
+      if (endIn > j) {
+        // the string goes on in the next view: keep its bytes so far
+        const from = Math.max(i, startIn);
+        this.#keep(b, from, j, stop - start);
+        return;
+      }
+      if (this.#scratchN > 0) {
+        this.#keep(b, Math.max(i, startIn), endIn, stop - start);
+        values[r] = this.#decoder.decode((this.#scratch as Uint8Array).subarray(0, this.#scratchN));
+        this.#scratchN = 0;
+      } else values[r] = stop === start ? "" : this.#decoder.decode(b.subarray(startIn, endIn));
+      this.#row++;
+    }
+  }
+
+  #keep(b: Uint8Array, from: number, to: number, total: number): void {
+    if (to <= from) return;
+    if (this.#scratch === null || this.#scratch.length < total) {
+      const grown = new Uint8Array(total);
+      if (this.#scratch !== null) grown.set(this.#scratch.subarray(0, this.#scratchN));
+      this.#scratch = grown;
+    }
+    this.#scratch.set(b.subarray(from, to), this.#scratchN);
+    this.#scratchN += to - from;
+  }
+
+  /** Prepares the values of column `k` (its first buffer is next). */
+  #openColumn(k: number): void {
+    if (k >= this.#table.fields.length) return;
+    const f = this.#table.fields[k];
+    const rows = this.#rows;
+    this.#values = valuesFor(f.type, rows);
+    this.#validity = this.#nulls[k] > 0 ? new Uint8Array((rows + 7) >> 3) : null;
+    this.#offsets = f.type === "utf8" ? new Int32Array(rows + 1) : null;
+    this.#row = 0;
+    this.#scratchN = 0;
+    if (this.#bufLen[this.#bi] === 0 && this.#bodyPos >= this.#bufOff[this.#bi]) this.#nextBuffer();
+  }
+
+  /** The current buffer is complete. */
+  #nextBuffer(): void {
+    for (;;) {
+      const bi = this.#bi;
+      const k = this.#bufCol[bi];
+      const kind = this.#bufKind[bi];
+      if (kind === Kind.Offsets) this.#checkOffsets(k, this.#bufLen[bi + 1]);
+      this.#bi++;
+      const last = this.#bi >= this.#bufOff.length || this.#bufCol[this.#bi] !== k;
+      if (last) {
+        this.#closeColumn(k);
+        if (this.#bi < this.#bufOff.length) {
+          this.#openColumn(k + 1);
+          return;
+        }
+      }
+      // an empty next buffer at the current position completes at once
+      if (this.#bi >= this.#bufOff.length || this.#bufLen[this.#bi] !== 0 || this.#bodyPos < this.#bufOff[this.#bi]) return;
+    }
+  }
+
+  #checkOffsets(k: number, charBytes: number): void {
+    const o = this.#offsets as Int32Array;
+    const rows = this.#rows;
+    if (rows === 0) return;
+    if (o[0] < 0) throw new ArrowFormatError(`column ${JSON.stringify(this.#table.fields[k].name)} has a negative string offset`);
+    for (let r = 0; r < rows; r++)
+      if (o[r + 1] < o[r]) throw new ArrowFormatError(`column ${JSON.stringify(this.#table.fields[k].name)} has decreasing string offsets at row ${r}`);
+    if (o[rows] > charBytes) throw new ArrowFormatError(`column ${JSON.stringify(this.#table.fields[k].name)} has strings past its ${charBytes} character bytes`);
+  }
+
+  #closeColumn(k: number): void {
+    const f = this.#table.fields[k];
+    if (f.type === "utf8") {
+      if (this.#rows > 0) this.#chars(new Uint8Array(0), 0, 0, (this.#offsets as Int32Array)[this.#rows]);
+      if (this.#row !== this.#rows) throw new ArrowFormatError(`column ${JSON.stringify(f.name)} ends inside its strings`);
+      const values = this.#values as (string | null)[];
+      const v = this.#validity;
+      if (v !== null) for (let r = 0; r < this.#rows; r++) if ((v[r >> 3] & (1 << (r & 7))) === 0) values[r] = null;
+    }
+    const column = new ArrowColumnData(f, this.#rows, this.#nulls[k], this.#values as ArrowValues, this.#validity);
+    this.#values = null;
+    this.#validity = null;
+    this.#offsets = null;
+    this.#scratch = null;
+    if (this.#onColumn !== null) this.#onColumn(column, this.#batchIndex);
+    else this.#batch.push(column);
+  }
+
+  #finishBatch(): void {
+    if (this.#bi < this.#bufOff.length) throw new ArrowFormatError("a record batch ends before its buffers");
+    this.#table.numRows += this.#rows;
+    if (this.#onColumn === null) this.#table.batches.push(this.#batch); // else handed over one by one
+    this.#batchIndex++;
+    this.#batch = [];
+    this.#st = St.Prefix;
+  }
+}
+
+/**
+ * A receive `sink` that reads Arrow table payloads (direct or by link) with an ArrowReader as their
+ * bytes arrive: `payload.data` becomes an ArrowTable. Other payloads go to `next` (or are
+ * collected as usual).
+ */
+export function arrowColumns(options: ArrowReaderOptions & { next?: SinkFactory } = {}): SinkFactory {
+  return (p: MessagePayload, env: MessageEnvelope) => {
+    if (p.type === "table" && p.format === "arrow") return new ArrowReader(options);
+    return options.next === undefined ? undefined : options.next(p, env);
+  };
+}
