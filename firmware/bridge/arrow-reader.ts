@@ -5,8 +5,8 @@
  * It is a PayloadSink: the IPC bytes arrive a view at a time (decoded base64 of a direct payload,
  * or a link download) and are turned into column values as they pass; the stream itself is never
  * held. What it holds: the 8-byte message prefix, the current message's metadata (a FlatBuffer of
- * at most max_metadata_bytes), the values decoded so far, and for a string that spans two views its
- * bytes until it completes. With `onColumn`, each column is handed over as soon as its last buffer
+ * at most max_metadata_bytes) and the values decoded so far (a utf8 column as its UTF-8 bytes and
+ * offsets, strings decoded one at a time by `get`). With `onColumn`, each column is handed over as soon as its last buffer
  * has passed and is not kept; without it the columns are collected into an ArrowTable, the
  * payload's `data`.
  *
@@ -78,7 +78,9 @@ export interface ArrowReaderOptions {
 }
 
 /** Values as delivered: typed arrays for numbers (BigInt64Array / BigUint64Array for int64,
- *  uint64 and timestamps, exact), 0/1 bytes for bool, strings (null where null) for utf8. */
+ *  uint64 and timestamps, exact), 0/1 bytes for bool, and for utf8 the UTF-8 bytes of the strings
+ *  as Arrow lays them out (with `offsets`; `get(row)` decodes one): a JS array of strings costs a
+ *  slot per row on XS (16 bytes on an ESP32, 32 on a 64-bit host), more than the text itself. */
 export type ArrowValues =
   | Int8Array
   | Int16Array
@@ -89,8 +91,7 @@ export type ArrowValues =
   | Uint32Array
   | BigUint64Array
   | Float32Array
-  | Float64Array
-  | (string | null)[];
+  | Float64Array;
 
 /** One column of one record batch. */
 export class ArrowColumnData {
@@ -105,7 +106,10 @@ export class ArrowColumnData {
   readonly values: ArrowValues;
   /** Arrow's validity bitmap (bit set: a value), null when the column has no nulls. */
   readonly validity: Uint8Array | null;
-  constructor(f: ArrowField, length: number, nullCount: number, values: ArrowValues, validity: Uint8Array | null) {
+  /** utf8: where string r is in `values`: bytes offsets[r] to offsets[r + 1]. */
+  readonly offsets: Int32Array | null;
+  #decoder: TextDecoder | null = null;
+  constructor(f: ArrowField, length: number, nullCount: number, values: ArrowValues, validity: Uint8Array | null, offsets: Int32Array | null) {
     this.name = f.name;
     this.type = f.type;
     this.unit = f.unit;
@@ -114,6 +118,7 @@ export class ArrowColumnData {
     this.nullCount = nullCount;
     this.values = values;
     this.validity = validity;
+    this.offsets = offsets;
   }
   isNull(row: number): boolean {
     const v = this.validity;
@@ -122,6 +127,11 @@ export class ArrowColumnData {
   /** The value of `row` (null where null; bool as true/false). */
   get(row: number): number | bigint | boolean | string | null {
     if (this.isNull(row)) return null;
+    const o = this.offsets;
+    if (o !== null) {
+      if (this.#decoder === null) this.#decoder = new TextDecoder();
+      return o[row + 1] === o[row] ? "" : this.#decoder.decode((this.values as Uint8Array).subarray(o[row], o[row + 1]));
+    }
     const v = this.values[row];
     return this.type === "bool" ? v === 1 : v;
   }
@@ -212,7 +222,8 @@ function valuesFor(t: ArrowType, rows: number): ArrowValues {
       return new Int32Array(rows);
     case "uint8":
     case "bool":
-      return new Uint8Array(rows);
+    case "utf8":
+      return new Uint8Array(rows); // utf8: replaced by the character buffer when its size is known
     case "uint16":
       return new Uint16Array(rows);
     case "uint32":
@@ -223,8 +234,6 @@ function valuesFor(t: ArrowType, rows: number): ArrowValues {
       return new Float32Array(rows);
     case "float64":
       return new Float64Array(rows);
-    case "utf8":
-      return new Array<string | null>(rows).fill(null);
     default:
       return new BigInt64Array(rows); // int64, timestamp
   }
@@ -338,9 +347,6 @@ export class ArrowReader implements PayloadSink {
   #values: ArrowValues | null = null;
   #validity: Uint8Array | null = null;
   #offsets: Int32Array | null = null;
-  #row = 0;
-  #scratch: Uint8Array | null = null;
-  #scratchN = 0;
 
   constructor(options: ArrowReaderOptions = {}) {
     this.#onColumn = options.onColumn ?? null;
@@ -595,8 +601,9 @@ export class ArrowReader implements PayloadSink {
         for (; i < j && at < v.length; i++, at++) v[at] = b[i];
         return;
       }
-      case Kind.Values: {
-        const v = this.#values as Exclude<ArrowValues, (string | null)[]>;
+      case Kind.Values:
+      case Kind.Chars: {
+        const v = this.#values as ArrowValues;
         const raw = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
         if (at < raw.length) raw.set(b.subarray(i, Math.min(j, i + raw.length - at)), at);
         return;
@@ -619,46 +626,7 @@ export class ArrowReader implements PayloadSink {
         if (at < raw.length) raw.set(b.subarray(i, Math.min(j, i + raw.length - at)), at);
         return;
       }
-      case Kind.Chars:
-        this.#chars(b, i, j, at);
     }
-  }
-
-  /** String bytes [i, j) at `at` in the column's character buffer: each string decoded when whole. */
-  #chars(b: Uint8Array, i: number, j: number, at: number): void {
-    const o = this.#offsets as Int32Array;
-    const values = this.#values as (string | null)[];
-    const rows = this.#rows;
-    while (this.#row < rows) {
-      const r = this.#row;
-      const start = o[r];
-      const stop = o[r + 1];
-      const endIn = i + (stop - at); // where this string ends in b
-      const startIn = i + (start - at);
-      if (endIn > j) {
-        // the string goes on in the next view: keep its bytes so far
-        const from = Math.max(i, startIn);
-        this.#keep(b, from, j, stop - start);
-        return;
-      }
-      if (this.#scratchN > 0) {
-        this.#keep(b, Math.max(i, startIn), endIn, stop - start);
-        values[r] = this.#decoder.decode((this.#scratch as Uint8Array).subarray(0, this.#scratchN));
-        this.#scratchN = 0;
-      } else values[r] = stop === start ? "" : this.#decoder.decode(b.subarray(startIn, endIn));
-      this.#row++;
-    }
-  }
-
-  #keep(b: Uint8Array, from: number, to: number, total: number): void {
-    if (to <= from) return;
-    if (this.#scratch === null || this.#scratch.length < total) {
-      const grown = new Uint8Array(total);
-      if (this.#scratch !== null) grown.set(this.#scratch.subarray(0, this.#scratchN));
-      this.#scratch = grown;
-    }
-    this.#scratch.set(b.subarray(from, to), this.#scratchN);
-    this.#scratchN += to - from;
   }
 
   /** Prepares the values of column `k` (its first buffer is next). */
@@ -669,8 +637,6 @@ export class ArrowReader implements PayloadSink {
     this.#values = valuesFor(f.type, rows);
     this.#validity = this.#nulls[k] > 0 ? new Uint8Array((rows + 7) >> 3) : null;
     this.#offsets = f.type === "utf8" ? new Int32Array(rows + 1) : null;
-    this.#row = 0;
-    this.#scratchN = 0;
     if (this.#bufLen[this.#bi] === 0 && this.#bodyPos >= this.#bufOff[this.#bi]) this.#nextBuffer();
   }
 
@@ -680,7 +646,10 @@ export class ArrowReader implements PayloadSink {
       const bi = this.#bi;
       const k = this.#bufCol[bi];
       const kind = this.#bufKind[bi];
-      if (kind === Kind.Offsets) this.#checkOffsets(k, this.#bufLen[bi + 1]);
+      if (kind === Kind.Offsets) {
+        this.#checkOffsets(k, this.#bufLen[bi + 1]);
+        this.#values = new Uint8Array(this.#bufLen[bi + 1]); // bounded by max_string_bytes (#need)
+      }
       this.#bi++;
       const last = this.#bi >= this.#bufOff.length || this.#bufCol[this.#bi] !== k;
       if (last) {
@@ -707,18 +676,11 @@ export class ArrowReader implements PayloadSink {
 
   #closeColumn(k: number): void {
     const f = this.#table.fields[k];
-    if (f.type === "utf8") {
-      if (this.#rows > 0) this.#chars(new Uint8Array(0), 0, 0, (this.#offsets as Int32Array)[this.#rows]);
-      if (this.#row !== this.#rows) throw new ArrowFormatError(`column ${JSON.stringify(f.name)} ends inside its strings`);
-      const values = this.#values as (string | null)[];
-      const v = this.#validity;
-      if (v !== null) for (let r = 0; r < this.#rows; r++) if ((v[r >> 3] & (1 << (r & 7))) === 0) values[r] = null;
-    }
-    const column = new ArrowColumnData(f, this.#rows, this.#nulls[k], this.#values as ArrowValues, this.#validity);
+    const offsets = this.#rows > 0 ? this.#offsets : f.type === "utf8" ? new Int32Array(1) : null;
+    const column = new ArrowColumnData(f, this.#rows, this.#nulls[k], this.#values as ArrowValues, this.#validity, offsets);
     this.#values = null;
     this.#validity = null;
     this.#offsets = null;
-    this.#scratch = null;
     if (this.#onColumn !== null) this.#onColumn(column, this.#batchIndex);
     else this.#batch.push(column);
   }
