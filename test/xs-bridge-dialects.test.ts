@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { arrowTable } from "nats-xs/bridge";
 import { startServer } from "../tools/nats-server.mjs";
 import { startFileServer } from "../tools/fileserver.mjs";
-import { peerEnvelope, peerUpload } from "./shared/bridge-peer.mjs";
+import { peerEnvelope, peerRead, peerUpload } from "./shared/bridge-peer.mjs";
 import { FIELDS, dialectFixtures } from "./shared/bridge-fixtures.mjs";
 import { ROOT, explain, field, prepareXs, runXs } from "./xs-harness.ts";
 
@@ -68,7 +68,7 @@ describe("NATSBridge dialects and streamed Arrow tables on XS under the ESP32 bu
     await server?.stop();
   });
 
-  it("reads every dialect fixture, and an Arrow table as columns direct and by link without holding the stream", async () => {
+  it("reads every dialect fixture, an Arrow table as columns direct and by link without holding the stream, and sends what the specification's peer reads", async () => {
     const fixtures = dialectFixtures();
     const ipc = arrowTable([
       { name: "n", type: "int32", values: Array.from({ length: ROWS }, (_, k) => k) },
@@ -83,6 +83,9 @@ describe("NATSBridge dialects and streamed Arrow tables on XS under the ESP32 bu
       peerEnvelope([{ dataname: "table.arrow", type: "arrowtable", transport: "link", url, size: ipc.length }], FIELDS, "v1"),
     ];
     const prefix = `xs.dialects.${process.pid}`;
+    const sent: Record<string, Uint8Array> = {};
+    for (const subject of [`${prefix}.out`, `${prefix}.out0`]) js.subscribe(subject, { max: 1, callback: (err, msg) => (err === null ? (sent[subject] = msg.data) : undefined) });
+    await js.flush();
     const onLine = (line: string) => {
       if (line === `ready ${prefix}.fix`) for (const [, json] of fixtures) js.publish(`${prefix}.fix`, json);
       const m = /^ready-arrow (\d+)$/.exec(line);
@@ -116,5 +119,21 @@ describe("NATSBridge dialects and streamed Arrow tables on XS under the ESP32 bu
       expect(f.rise.chunkBytes).toBeLessThan(ipc.length);
     }
     // and the whole run stayed inside the budget: memory full would have exited 3 (checked above)
+
+    // (c) what the device sends, checked by the specification's peer (v1), and the earlier dialect
+    await js.flush();
+    const v1 = await peerRead(sent[`${prefix}.out`]);
+    const v0 = await peerRead(sent[`${prefix}.out0`], { dialect: "v0" });
+    await expect(peerRead(sent[`${prefix}.out0`])).rejects.toThrow(/payload_type/);
+    expect(v1.payloads.map((p: { type: string; encoding: string }) => `${p.type}/${p.encoding}`)).toEqual(["text/base64", "dictionary/json", "arrowtable/arrow-ipc", "jsontable/json", "binary/base64"]);
+    expect(v0.payloads.map((p: { type: string; encoding: string }) => `${p.type}/${p.encoding}`)).toEqual(["text/base64", "dictionary/base64", "table/base64", "jsontable/base64", "binary/base64"]);
+    for (const env of [v1, v0]) {
+      expect(env.raw.sender_name).toBe("xs-bridge-dialects");
+      expect(Buffer.from(env.payloads[0].bytes).toString()).toBe("température ✓");
+      expect(JSON.parse(Buffer.from(env.payloads[1].bytes).toString())).toEqual({ mode: "eco", setpoint: 21.5 });
+      expect(tableFromIPC(env.payloads[2].bytes).toArray().map((row) => row.toJSON())).toEqual([{ n: 1, s: "a" }, { n: 2, s: null }, { n: 3, s: "ç" }]);
+      expect(JSON.parse(Buffer.from(env.payloads[3].bytes).toString())).toEqual([{ t: 1, v: 20.5 }]);
+      expect([...env.payloads[4].bytes]).toEqual([0, 1, 2, 255]);
+    }
   }, 40_000);
 });

@@ -10,13 +10,17 @@
 //     column is handed over and dropped as soon as it is complete. A forced collection (memory()
 //     of xs:memory) inside the sink's write (the first 8 views, then every `every`th) and at each
 //     column measures the peak live heap above the state right before the envelope: `arrow {...}`.
+// (c) device to peer: one envelope with a payload of every kind (an Arrow table written on the
+//     device among them) to <prefix>.out, in the current specification's dialect, and the same in
+//     the earlier one (dialect "v0") to <prefix>.out0, which the test checks against the
+//     specification with its own peer: `sent`.
 // Then `done`. `FAIL <why>` and exit 1 on anything wrong; a watchdog exits 9.
 import config from "mc/config";
 import Timer from "timer";
 import { budget, memory } from "xs:memory";
 import { fail, say, watchdog } from "./report.mjs";
 import { connect } from "nats-xs";
-import { arrowColumns, ArrowTable, smartsubscribe } from "nats-xs/bridge";
+import { arrowColumns, ArrowTable, smartsend, smartsubscribe } from "nats-xs/bridge";
 
 const prefix = config.prefix ?? "xsdialects";
 const FIXTURES = config.fixtures ?? 0;
@@ -165,6 +169,18 @@ async function main() {
       })}`,
     );
   }
+  await tick();
+  const out = [
+    { dataname: "note", type: "text", data: "température ✓" },
+    { dataname: "state", type: "dictionary", data: { mode: "eco", setpoint: 21.5 } },
+    { dataname: "readings", type: "table", data: [{ name: "n", type: "int32", values: [1, 2, 3] }, { name: "s", type: "utf8", values: ["a", null, "ç"] }] },
+    { dataname: "rows", type: "jsontable", data: [{ t: 1, v: 20.5 }] },
+    { dataname: "blob", type: "binary", data: new Uint8Array([0, 1, 2, 255]) },
+  ];
+  await smartsend(nc, `${prefix}.out`, out, { msg_purpose: "telemetry" });
+  await smartsend(nc, `${prefix}.out0`, out, { msg_purpose: "telemetry", dialect: "v0" });
+  await nc.flush();
+  say("sent");
   await nc.close();
   Timer.clear(dog);
   say("done");
