@@ -179,7 +179,10 @@ describe("envelope reader", () => {
     checkPayloads(whole, payloads);
     checkPayloads(scan(bytes, 1, scanner), payloads);
     checkPayloads(scan(bytes, 7, scanner), payloads);
-    const step = bytes.length > 3000 ? 37 : 1;
+    // the dialects differ in key names, not in the byte-level reading: the older ones (and JSON
+    // carried as itself) at every split point, the v1 and Python base64 forms at every third
+    const spelled = /^(v1|python) /.test(_name as string) && !(_name as string).includes("JSON");
+    const step = bytes.length > 3000 ? 37 : spelled ? 3 : 1;
     for (let at = 0; at <= bytes.length; at += step) {
       const env = scanSplit(bytes, at, scanner);
       checkFields(env);

@@ -183,6 +183,7 @@ export class EnvelopeScanner {
   #stageN = 0;
   /** A \u escape of a high surrogate waiting for its low half. */
   #hiSur = 0;
+  #utf8: Uint8Array | null = null;
 
   constructor(options: ScannerOptions) {
     this.#o = options;
@@ -581,7 +582,8 @@ export class EnvelopeScanner {
 
   #dataCode(cp: number, i: number): void {
     if (cp < 0x80) return this.#dataChar(cp, i);
-    const b = new Uint8Array(4);
+    if (this.#utf8 === null) this.#utf8 = new Uint8Array(4);
+    const b = this.#utf8;
     const n = putUtf8(b, 0, cp);
     for (let k = 0; k < n; k++) this.#dataChar(b[k], i);
   }
