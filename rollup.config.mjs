@@ -11,6 +11,7 @@ export default {
   input: {
     "nats-xs": "firmware/index.ts",
     "nats-xs-bridge": "firmware/bridge/index.ts",
+    "nats-xs-bridge-arrow": "firmware/bridge/arrow-reader.ts",
     "apps/sensor": "firmware/apps/sensor/main.ts",
   },
   external: (id) => DEVICE.test(id) || SELF.test(id),

@@ -8,22 +8,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { DateDay, Field, Float16, Float64, Int32, Int64, List, Table, tableToIPC, Utf8, vectorFromArray } from "apache-arrow";
 import type { NatsConnection as JsConnection } from "@nats-io/transport-node";
 import type { NatsConnection } from "nats-xs";
-import {
-  ArrowColumnData,
-  ArrowFormatError,
-  ArrowLimitError,
-  ArrowReader,
-  ArrowTable,
-  ArrowTypeError,
-  arrowColumns,
-  arrowTable,
-  BridgeError,
-  EnvelopeFieldError,
-  EnvelopeScanner,
-  smartsend,
-  smartsubscribe,
-} from "nats-xs/bridge";
-import type { ArrowColumn, ArrowReaderOptions, MessageEnvelope } from "nats-xs/bridge";
+import { arrowTable, BridgeError, EnvelopeFieldError, EnvelopeScanner, smartsend, smartsubscribe } from "nats-xs/bridge";
+import type { ArrowColumn, MessageEnvelope } from "nats-xs/bridge";
+import { ArrowColumnData, ArrowFormatError, ArrowLimitError, ArrowReader, ArrowTable, ArrowTypeError, arrowColumns } from "nats-xs/bridge/arrow";
+import type { ArrowReaderOptions } from "nats-xs/bridge/arrow";
 import { startFileServer } from "../tools/fileserver.mjs";
 import { Collector, Fixture } from "./helpers.js";
 import type { ServerHandle } from "./helpers.js";

@@ -1,5 +1,5 @@
 // NATSBridge's published dialects and streamed Arrow tables on the real XS engine (tools/xs/), under
-// the ESP32 creation budget with nats-xs and nats-xs/bridge preloaded, against a real nats-server
+// the ESP32 creation budget with nats-xs, nats-xs/bridge and nats-xs/bridge/arrow preloaded, against a real nats-server
 // and the link file server: every dialect fixture read as the Node reader reads it (the expected
 // values come from the fixtures and apache-arrow, not from nats-xs), and an Arrow table read as
 // columns, direct and by link, with the peak live heap of the read measured. The XS module is
@@ -91,7 +91,7 @@ describe("NATSBridge dialects and streamed Arrow tables on XS under the ESP32 bu
       const m = /^ready-arrow (\d+)$/.exec(line);
       if (m) js.publish(`${prefix}.arrow`, arrows[Number(m[1])]);
     };
-    const r = await runXs(MODULE, ["nats-xs", "nats-xs/bridge"], [`server=${server.url}`, `prefix=${prefix}`, `fixtures=${fixtures.length}`, "arrows=2", "every=4", "timeout=25000"], onLine, 30_000);
+    const r = await runXs(MODULE, ["nats-xs", "nats-xs/bridge", "nats-xs/bridge/arrow"], [`server=${server.url}`, `prefix=${prefix}`, `fixtures=${fixtures.length}`, "arrows=2", "every=4", "timeout=25000"], onLine, 30_000);
     expect(r.code, explain(r)).toBe(0);
     expect(r.lines[r.lines.length - 1]).toBe("done");
     expect(field<typeof BUDGET>(r, "budget")).toMatchObject(BUDGET);

@@ -1,5 +1,5 @@
 /**
- * A streaming Apache Arrow IPC stream reader for the column types the writer (arrow.ts) supports:
+ * nats-xs/bridge/arrow: a streaming Apache Arrow IPC stream reader for the column types the writer (arrow.ts) supports:
  * int8..int64, uint8..uint64, float32, float64, bool, utf8 and timestamp, with nulls.
  *
  * It is a PayloadSink: the IPC bytes arrive a view at a time (decoded base64 of a direct payload,
@@ -14,12 +14,13 @@
  * length, and the metadata length, column count, row count and string bytes have bounds; a bound
  * hit or a malformed message is a typed error (ArrowFormatError, ArrowLimitError), a type this
  * reader does not decode an ArrowTypeError that names it.
+ *
+ * A module of its own (dist/nats-xs-bridge-arrow.js, manifests/nats-xs-bridge-arrow): an app that
+ * never reads Arrow on the device does not carry it. It reaches the bridge through its public API.
  */
 import TextDecoder from "text/decoder";
-import { BridgeError } from "./errors.js";
-import type { ArrowType } from "./arrow.js";
-import type { MessageEnvelope, MessagePayload } from "./envelope.js";
-import type { PayloadSink, SinkFactory } from "./scanner.js";
+import { BridgeError } from "nats-xs/bridge";
+import type { ArrowType, MessageEnvelope, MessagePayload, PayloadSink, SinkFactory } from "nats-xs/bridge";
 
 /** The Arrow stream is malformed (framing, FlatBuffer offsets, buffer layout). */
 export class ArrowFormatError extends BridgeError {

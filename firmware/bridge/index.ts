@@ -23,8 +23,6 @@ export type { PayloadSink, SinkFactory, ScannerOptions } from "./scanner.js";
 export { ENCODE_CHUNK, headJson, entryJson } from "./writer.js";
 export type { PayloadSource, PublishStream } from "./writer.js";
 export { arrowTable } from "./arrow.js";
-export { ArrowReader, ArrowTable, ArrowColumnData, ArrowField, ArrowFormatError, ArrowTypeError, ArrowLimitError, arrowColumns } from "./arrow-reader.js";
-export type { ArrowReaderOptions, ArrowValues } from "./arrow-reader.js";
 export type { Dialect } from "./envelope.js";
 export { MAX_JSON_DEPTH } from "./rawjson.js";
 export type { ArrowColumn, ArrowType } from "./arrow.js";

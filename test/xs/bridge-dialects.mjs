@@ -1,5 +1,6 @@
 // NATSBridge's published dialects and streamed Arrow tables on the XS engine, under the ESP32
-// creation budget with nats-xs and nats-xs/bridge preloaded. Driven by test/xs-bridge.test.ts,
+// creation budget with nats-xs, nats-xs/bridge and nats-xs/bridge/arrow preloaded (as
+// manifests/nats-xs-bridge-arrow preloads them). Driven by test/xs-bridge.test.ts,
 // which runs nats-server and the link file server and publishes the envelopes.
 //
 // (a) fixtures: every dialect fixture (test/shared/bridge-fixtures.mjs) arrives on <prefix>.fix;
@@ -20,7 +21,8 @@ import Timer from "timer";
 import { budget, memory } from "xs:memory";
 import { fail, say, watchdog } from "./report.mjs";
 import { connect } from "nats-xs";
-import { arrowColumns, ArrowTable, smartsend, smartsubscribe } from "nats-xs/bridge";
+import { smartsend, smartsubscribe } from "nats-xs/bridge";
+import { arrowColumns, ArrowTable } from "nats-xs/bridge/arrow";
 
 const prefix = config.prefix ?? "xsdialects";
 const FIXTURES = config.fixtures ?? 0;
