@@ -88,6 +88,23 @@ describe("JSON in data, as itself (encoding json)", () => {
     expect(scan(json, 3).payloads[0].data).toEqual(JSON_TABLE);
   });
 
+  test("a JSON text longer than max_field_bytes that comes before the transport streams as JSON", () => {
+    const big = Array.from({ length: 300 }, (_, k) => ({ t: k, v: `é${k}` }));
+    const json = JSON.stringify({ correlation_id: "c", payloads: [{ dataname: "j", data: JSON.stringify(big), payload_type: "jsontable", transport: "direct", encoding: "json" }] });
+    for (const step of [1, 9, 0]) {
+      const p = scan(json, step).payloads[0];
+      expect(p.data).toEqual(big);
+      expect(p.size).toBe(enc.encode(JSON.stringify(big)).length);
+    }
+  });
+
+  test("without a sink an arrowtable (encoding arrow-ipc) still arrives as its IPC bytes", () => {
+    const ipc = arrowTable([{ name: "n", type: "int8", values: [1, 2] }]);
+    const p = scan(peerEnvelope([{ dataname: "t", type: "arrowtable", bytes: ipc }], FIELDS, "v1"), 5).payloads[0];
+    expect(p.format).toBe("arrow");
+    expect(Buffer.from(p.data as Uint8Array).equals(Buffer.from(ipc))).toBe(true);
+  });
+
   test("encoding json with base64 data, as the Julia and JavaScript writers send it", () => {
     const json = peerEnvelope([{ dataname: "d", type: "dictionary", bytes: enc.encode('{"x":[1,2]}') }], FIELDS, "v1");
     expect(JSON.parse(json).payloads[0].encoding).toBe("json");
