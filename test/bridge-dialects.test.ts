@@ -205,6 +205,7 @@ describe("streaming Arrow IPC reader", () => {
     const text = arrowTable([{ name: "s", type: "utf8", values: ["x".repeat(300)] }]);
     expect(() => readArrow(text, 50, { max_string_bytes: 299 })).toThrow(/string bytes of column "s"/);
     expect(readArrow(text, 50, { max_string_bytes: 300 }).columns[0].get(0)).toBe("x".repeat(300));
+    expect(() => new ArrowReader({ max_rows: 0 })).toThrow(/max_rows must be a positive/);
   });
 
   test("a cut or corrupt stream is an ArrowFormatError; random bytes only ever give typed errors (seeded)", () => {

@@ -1,14 +1,15 @@
 /**
- * nats-xs/bridge/arrow: a streaming Apache Arrow IPC stream reader for the column types the writer (arrow.ts) supports:
- * int8..int64, uint8..uint64, float32, float64, bool, utf8 and timestamp, with nulls.
+ * nats-xs/bridge/arrow: a streaming Apache Arrow IPC stream reader for the column types the writer
+ * (arrow.ts) supports: int8..int64, uint8..uint64, float32, float64, bool, utf8 and timestamp,
+ * with nulls.
  *
  * It is a PayloadSink: the IPC bytes arrive a view at a time (decoded base64 of a direct payload,
  * or a link download) and are turned into column values as they pass; the stream itself is never
  * held. What it holds: the 8-byte message prefix, the current message's metadata (a FlatBuffer of
  * at most max_metadata_bytes) and the values decoded so far (a utf8 column as its UTF-8 bytes and
- * offsets, strings decoded one at a time by `get`). With `onColumn`, each column is handed over as soon as its last buffer
- * has passed and is not kept; without it the columns are collected into an ArrowTable, the
- * payload's `data`.
+ * offsets, strings decoded one at a time by `get`). With `onColumn`, each column is handed over as
+ * soon as its last buffer has passed and is not kept; without it the columns are collected into an
+ * ArrowTable, the payload's `data`.
  *
  * Everything read from the stream is hostile: offsets inside the metadata are checked against its
  * length, and the metadata length, column count, row count and string bytes have bounds; a bound
@@ -19,51 +20,16 @@
  * never reads Arrow on the device does not carry it. It reaches the bridge through its public API.
  */
 import TextDecoder from "text/decoder";
-import { BridgeError } from "nats-xs/bridge";
+import { InvalidArgumentError } from "nats-xs";
 import type { ArrowType, MessageEnvelope, MessagePayload, PayloadSink, SinkFactory } from "nats-xs/bridge";
+import { ArrowFormatError, ArrowLimitError, ArrowTypeError } from "./arrow-errors.js";
+import { FlatBufferReader as Fb } from "./flatbuffer.js";
+import { ArrowColumnData, ArrowField, ArrowTable } from "./arrow-table.js";
+import type { ArrowValues } from "./arrow-table.js";
 
-/** The Arrow stream is malformed (framing, FlatBuffer offsets, buffer layout). */
-export class ArrowFormatError extends BridgeError {
-  constructor(why: string) {
-    super(`the Arrow IPC stream of a table payload is malformed: ${why}; check the sender's Arrow writer`, "BRIDGE_ARROW_FORMAT");
-  }
-  override get name(): string {
-    return "ArrowFormatError";
-  }
-}
-
-/** The stream uses a type or feature this reader does not decode; `arrowType` names it. */
-export class ArrowTypeError extends BridgeError {
-  readonly arrowType: string;
-  readonly column: string;
-  constructor(arrowType: string, column: string) {
-    super(
-      `Arrow IPC: ${arrowType}${column === "" ? "" : ` (column ${JSON.stringify(column)})`} is not supported on the device; send int8..int64, uint8..uint64, float32, float64, bool, utf8 or timestamp columns, uncompressed and not dictionary-encoded`,
-      "BRIDGE_ARROW_TYPE",
-    );
-    this.arrowType = arrowType;
-    this.column = column;
-  }
-  override get name(): string {
-    return "ArrowTypeError";
-  }
-}
-
-/** A bound of the reader was hit (metadata bytes, columns, rows, string bytes). */
-export class ArrowLimitError extends BridgeError {
-  readonly what: string;
-  readonly size: number;
-  readonly limit: number;
-  constructor(what: string, size: number, limit: number, option: string) {
-    super(`the Arrow table's ${what} (${size}) exceeds the limit of ${limit}; raise ${option} in the Arrow reader options`, "BRIDGE_ARROW_LIMIT");
-    this.what = what;
-    this.size = size;
-    this.limit = limit;
-  }
-  override get name(): string {
-    return "ArrowLimitError";
-  }
-}
+export { ArrowFormatError, ArrowLimitError, ArrowTypeError } from "./arrow-errors.js";
+export { ArrowColumnData, ArrowField, ArrowTable } from "./arrow-table.js";
+export type { ArrowValues } from "./arrow-table.js";
 
 export interface ArrowReaderOptions {
   /** Each column of each record batch, as soon as it is complete; the reader keeps none. */
@@ -78,95 +44,10 @@ export interface ArrowReaderOptions {
   max_string_bytes?: number;
 }
 
-/** Values as delivered: typed arrays for numbers (BigInt64Array / BigUint64Array for int64,
- *  uint64 and timestamps, exact), 0/1 bytes for bool, and for utf8 the UTF-8 bytes of the strings
- *  as Arrow lays them out (with `offsets`; `get(row)` decodes one): a JS array of strings costs a
- *  slot per row on XS (16 bytes on an ESP32, 32 on a 64-bit host), more than the text itself. */
-export type ArrowValues =
-  | Int8Array
-  | Int16Array
-  | Int32Array
-  | BigInt64Array
-  | Uint8Array
-  | Uint16Array
-  | Uint32Array
-  | BigUint64Array
-  | Float32Array
-  | Float64Array;
-
-/** One column of one record batch. */
-export class ArrowColumnData {
-  readonly name: string;
-  readonly type: ArrowType;
-  /** Timestamps: "s" | "ms" | "us" | "ns". */
-  readonly unit: string;
-  /** Timestamps: the zone name, "" when zone-less. */
-  readonly timezone: string;
-  readonly length: number;
-  readonly nullCount: number;
-  readonly values: ArrowValues;
-  /** Arrow's validity bitmap (bit set: a value), null when the column has no nulls. */
-  readonly validity: Uint8Array | null;
-  /** utf8: where string r is in `values`: bytes offsets[r] to offsets[r + 1]. */
-  readonly offsets: Int32Array | null;
-  #decoder: TextDecoder | null = null;
-  constructor(f: ArrowField, length: number, nullCount: number, values: ArrowValues, validity: Uint8Array | null, offsets: Int32Array | null) {
-    this.name = f.name;
-    this.type = f.type;
-    this.unit = f.unit;
-    this.timezone = f.timezone;
-    this.length = length;
-    this.nullCount = nullCount;
-    this.values = values;
-    this.validity = validity;
-    this.offsets = offsets;
-  }
-  isNull(row: number): boolean {
-    const v = this.validity;
-    return v !== null && (v[row >> 3] & (1 << (row & 7))) === 0;
-  }
-  /** The value of `row` (null where null; bool as true/false). */
-  get(row: number): number | bigint | boolean | string | null {
-    if (this.isNull(row)) return null;
-    const o = this.offsets;
-    if (o !== null) {
-      if (this.#decoder === null) this.#decoder = new TextDecoder();
-      return o[row + 1] === o[row] ? "" : this.#decoder.decode((this.values as Uint8Array).subarray(o[row], o[row + 1]));
-    }
-    const v = this.values[row];
-    return this.type === "bool" ? v === 1 : v;
-  }
-}
-
-/** A field of the schema. */
-export class ArrowField {
-  readonly name: string;
-  readonly type: ArrowType;
-  readonly unit: string;
-  readonly timezone: string;
-  constructor(name: string, type: ArrowType, unit: string, timezone: string) {
-    this.name = name;
-    this.type = type;
-    this.unit = unit;
-    this.timezone = timezone;
-  }
-}
-
-/** A table read without `onColumn`: the schema and the columns of every record batch. */
-export class ArrowTable {
-  fields: ArrowField[] = [];
-  /** Columns by record batch (one batch from nats-xs, apache-arrow's tableToIPC of one chunk, pyarrow's single-batch writes). */
-  batches: ArrowColumnData[][] = [];
-  numRows = 0;
-  /** The columns of the first record batch. */
-  get columns(): ArrowColumnData[] {
-    return this.batches.length > 0 ? this.batches[0] : [];
-  }
-  /** The column named `name` of the first batch, or undefined. */
-  column(name: string): ArrowColumnData | undefined {
-    for (const c of this.columns) if (c.name === name) return c;
-    return undefined;
-  }
+function bound(v: number | undefined, dflt: number, name: string): number {
+  if (v === undefined) return dflt;
+  if (!Number.isInteger(v) || v < 1) throw new InvalidArgumentError(`${name} must be a positive whole number`);
+  return v;
 }
 
 /** Arrow's type ids (Schema.fbs), for error messages. */
@@ -240,80 +121,6 @@ function valuesFor(t: ArrowType, rows: number): ArrowValues {
   }
 }
 
-/** Reads a FlatBuffer held in `b`, every offset checked against its length. */
-class Fb {
-  readonly b: Uint8Array;
-  constructor(b: Uint8Array) {
-    this.b = b;
-  }
-  #check(at: number, n: number): void {
-    if (at < 0 || at + n > this.b.length) throw new ArrowFormatError(`a metadata offset (${at}) points outside the ${this.b.length}-byte message`);
-  }
-  u8(at: number): number {
-    this.#check(at, 1);
-    return this.b[at];
-  }
-  u16(at: number): number {
-    this.#check(at, 2);
-    return this.b[at] | (this.b[at + 1] << 8);
-  }
-  i32(at: number): number {
-    this.#check(at, 4);
-    return this.b[at] | (this.b[at + 1] << 8) | (this.b[at + 2] << 16) | (this.b[at + 3] << 24);
-  }
-  /** A little-endian 64-bit value as a number; throws past 2^53. */
-  i64(at: number): number {
-    const lo = this.i32(at) >>> 0;
-    const hi = this.i32(at + 4);
-    if (hi < 0 || hi > 0x1fffff) throw new ArrowFormatError(`a 64-bit length or offset (at ${at}) is negative or beyond 2^53`);
-    return hi * 4294967296 + lo;
-  }
-  /** The position of field `slot` of the table at `t`, or 0 when absent. */
-  field(t: number, slot: number): number {
-    const vt = t - this.i32(t);
-    const vtLen = this.u16(vt);
-    const at = 4 + 2 * slot;
-    if (at + 2 > vtLen) return 0;
-    const off = this.u16(vt + at);
-    return off === 0 ? 0 : t + off;
-  }
-  /** The target of the offset stored at `at`. */
-  ref(at: number): number {
-    const target = at + (this.i32(at) >>> 0);
-    this.#check(target, 4);
-    return target;
-  }
-  table(t: number, slot: number): number {
-    const f = this.field(t, slot);
-    return f === 0 ? 0 : this.ref(f);
-  }
-  scalar8(t: number, slot: number, dflt: number): number {
-    const f = this.field(t, slot);
-    return f === 0 ? dflt : this.u8(f);
-  }
-  scalar16(t: number, slot: number, dflt: number): number {
-    const f = this.field(t, slot);
-    return f === 0 ? dflt : this.u16(f);
-  }
-  /** A vector's element count and the position of its first element ([0, 0] when absent). */
-  vector(t: number, slot: number, elemSize: number): [number, number] {
-    const f = this.field(t, slot);
-    if (f === 0) return [0, 0];
-    const v = this.ref(f);
-    const n = this.i32(v) >>> 0;
-    this.#check(v + 4, n * elemSize);
-    return [n, v + 4];
-  }
-  string(t: number, slot: number, decoder: TextDecoder): string {
-    const f = this.field(t, slot);
-    if (f === 0) return "";
-    const s = this.ref(f);
-    const n = this.i32(s) >>> 0;
-    this.#check(s + 4, n);
-    return decoder.decode(this.b.subarray(s + 4, s + 4 + n));
-  }
-}
-
 /** The streaming reader (see the file comment). One instance reads one IPC stream. */
 export class ArrowReader implements PayloadSink {
   readonly #onColumn: ((column: ArrowColumnData, batch: number) => void) | null;
@@ -350,11 +157,12 @@ export class ArrowReader implements PayloadSink {
   #offsets: Int32Array | null = null;
 
   constructor(options: ArrowReaderOptions = {}) {
+    if (options.onColumn !== undefined && typeof options.onColumn !== "function") throw new InvalidArgumentError("onColumn must be a function");
     this.#onColumn = options.onColumn ?? null;
-    this.#maxMeta = options.max_metadata_bytes ?? 8192;
-    this.#maxColumns = options.max_columns ?? 64;
-    this.#maxRows = options.max_rows ?? 4096;
-    this.#maxString = options.max_string_bytes ?? 65536;
+    this.#maxMeta = bound(options.max_metadata_bytes, 8192, "max_metadata_bytes");
+    this.#maxColumns = bound(options.max_columns, 64, "max_columns");
+    this.#maxRows = bound(options.max_rows, 4096, "max_rows");
+    this.#maxString = bound(options.max_string_bytes, 65536, "max_string_bytes");
   }
 
   /** The table read so far (complete after end()); without onColumn it holds every batch. */
