@@ -15,6 +15,7 @@ export default {
     "nats-xs": "firmware/index.ts",
     "nats-xs-bridge": "firmware/bridge/index.ts",
     "nats-xs-auth": "firmware/auth/index.ts",
+    "nats-xs-bridge-arrow": "firmware/bridge/arrow-reader.ts",
     "apps/sensor": "firmware/apps/sensor/main.ts",
   },
   external: (id) => DEVICE.test(id) || SELF.test(id),

@@ -179,7 +179,10 @@ describe("envelope reader", () => {
     checkPayloads(whole, payloads);
     checkPayloads(scan(bytes, 1, scanner), payloads);
     checkPayloads(scan(bytes, 7, scanner), payloads);
-    const step = bytes.length > 3000 ? 37 : 1;
+    // the dialects differ in key names, not in the byte-level reading: the older ones (and JSON
+    // carried as itself) at every split point, the v1 and Python base64 forms at every third
+    const spelled = /^(v1|python) /.test(_name as string) && !(_name as string).includes("JSON");
+    const step = bytes.length > 3000 ? 37 : spelled ? 3 : 1;
     for (let at = 0; at <= bytes.length; at += step) {
       const env = scanSplit(bytes, at, scanner);
       checkFields(env);
@@ -306,7 +309,7 @@ describe("malformed envelopes get typed errors and the reader goes on", () => {
 // ---- writing ---------------------------------------------------------------------------------------
 
 describe("envelope writer", () => {
-  test("writes snake_case with type, ISO UTC timestamps and v4 UUIDs that an independent reader takes", async () => {
+  test("writes the current specification (payload_type, arrowtable/jsontable, encoding by content, ISO UTC timestamps, v4 UUIDs), checked by the specification's peer", async () => {
     const { nc, sent } = captureConnection();
     const sentEnv = await smartsend(
       nc,
@@ -325,12 +328,12 @@ describe("envelope writer", () => {
     expect(raw.send_to).toBe("dev.out");
     expect(raw.broker_url).toBe("nats://127.0.0.1:4222");
     for (const p of raw.payloads) {
-      expect(Object.keys(p)).toEqual(["id", "dataname", "type", "transport", "encoding", "size", "metadata", "data"]);
+      expect(Object.keys(p)).toEqual(["id", "dataname", "payload_type", "transport", "encoding", "size", "metadata", "data"]);
       expect(p.id).toMatch(v4);
-      expect(p.encoding).toBe("base64");
     }
-    expect(raw.payloads.map((p: { type: string }) => p.type)).toEqual(["text", "dictionary", "table", "table", "jsontable", "image", "audio", "video", "binary", "binary"]);
-    const peer = await peerRead(sent[0].data);
+    expect(raw.payloads.map((p: { payload_type: string }) => p.payload_type)).toEqual(["text", "dictionary", "arrowtable", "arrowtable", "jsontable", "image", "audio", "video", "binary", "binary"]);
+    expect(raw.payloads.map((p: { encoding: string }) => p.encoding)).toEqual(["base64", "json", "arrow-ipc", "arrow-ipc", "json", "base64", "base64", "base64", "base64", "base64"]);
+    const peer = await peerRead(sent[0].data); // strict: the current specification
     PAYLOADS.forEach((f, i) => expect(Buffer.from(peer.payloads[i].bytes).equals(Buffer.from(f.bytes)), f.dataname).toBe(true));
     // and back: the device reads what it wrote
     const back = scan(sent[0].data, 100);
@@ -338,6 +341,22 @@ describe("envelope writer", () => {
     expect(back.reply_to).toBe("dev.in");
     expect(back.metadata).toEqual({ fw: "1.0" });
     checkPayloads(back, PAYLOADS);
+  });
+
+  test('writes the earlier dialect on request (dialect "v0": type, table, encoding base64), which the specification\'s v1 check refuses', async () => {
+    const { nc, sent } = captureConnection();
+    await smartsend(nc, "dev.out", PAYLOADS.map((p) => ({ dataname: p.dataname, type: p.type, data: p.want.data })), { dialect: "v0" });
+    const raw = JSON.parse(Buffer.from(sent[0].data).toString());
+    for (const p of raw.payloads) {
+      expect(Object.keys(p)).toEqual(["id", "dataname", "type", "transport", "encoding", "size", "metadata", "data"]);
+      expect(p.encoding).toBe("base64");
+    }
+    expect(raw.payloads.map((p: { type: string }) => p.type)).toEqual(["text", "dictionary", "table", "table", "jsontable", "image", "audio", "video", "binary", "binary"]);
+    const peer = await peerRead(sent[0].data, { dialect: "v0" });
+    PAYLOADS.forEach((f, i) => expect(Buffer.from(peer.payloads[i].bytes).equals(Buffer.from(f.bytes)), f.dataname).toBe(true));
+    await expect(peerRead(sent[0].data)).rejects.toThrow(/payload_type/);
+    checkPayloads(scan(sent[0].data, 100), PAYLOADS);
+    await expect(smartsend(nc, "dev.out", [], { dialect: "v2" as "v1" })).rejects.toBeInstanceOf(NatsError);
   });
 
   test("streams a large envelope in pieces of at most 1024 bytes, with the size announced first", async () => {

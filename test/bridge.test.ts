@@ -129,7 +129,7 @@ describe("device to peer", () => {
     expect(env.correlation_id).toBe(sent.correlation_id);
     expect(env.raw.sender_name).toBe("device-7");
     expect(env.raw.broker_url).toBe(`nats://${xs.getServer()}`);
-    expect(env.payloads.map((p: { type: string }) => p.type)).toEqual(["text", "dictionary", "table", "image"]);
+    expect(env.payloads.map((p: { type: string }) => p.type)).toEqual(["text", "dictionary", "arrowtable", "image"]);
     expect(Buffer.from(env.payloads[0].bytes).toString()).toBe("température ✓");
     expect(JSON.parse(Buffer.from(env.payloads[1].bytes).toString())).toEqual({ mode: "eco", setpoint: 21.5 });
     const table = tableFromIPC(env.payloads[2].bytes);

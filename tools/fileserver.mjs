@@ -1,12 +1,22 @@
 #!/usr/bin/env node
 // The link file server for development and tests: the part of Plik's HTTP API that NATSBridge
 // uses, on node:http, bound to 127.0.0.1, files kept in a temporary folder and streamed both ways
-// (a 10 MB upload or download never sits in memory).
+// (a 10 MB upload or download never sits in memory). It follows Plik 1.3's API as Plik documents
+// it (root-gg/plik docs/reference/api.md, server/handlers/create_upload.go, add_file.go,
+// server/common/upload.go, file.go):
 //
-//   POST /upload                            -> {"id", "uploadToken", ...}      create an upload
-//   POST /file/:uploadId                    multipart/form-data, field "file", header X-UploadToken
-//                                           -> {"id", "fileName", "fileSize", "status": "uploaded"}
+//   POST /upload                            JSON body (ttl, oneShot, removable, stream, files...;
+//                                           may be empty) -> the upload object {"id", "uploadToken",
+//                                           "ttl", "files": [], "admin": true, ...}; bad JSON -> 400
+//   POST /file/:uploadId                    multipart/form-data, part "file" with a file name,
+//                                           header X-UploadToken (403 without it) -> the file
+//                                           object {"id", "fileName", "status": "uploaded",
+//                                           "fileMd5", "fileType", "fileSize", "reference", "createdAt"}
 //   GET  /file/:uploadId/:fileId/:fileName  the bytes; honours a single Range (206 / 416)
+//
+// Ids are 16 characters and upload tokens 32, of [a-zA-Z0-9], as Plik makes them. Errors answer
+// {"message"} with the status. Not served: authentication, passwords, one-shot and stream
+// semantics, TTL expiry, archives (a test server keeps files until it closes).
 //
 // As a program:  npm run fileserver -- [--port N] [--dir FOLDER]   prints its URL, runs until Ctrl-C.
 // From code:     const fs = await startFileServer(); fs.url; ...; await fs.close();
@@ -15,7 +25,7 @@
 import http from "node:http";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, mkdir, rm, stat } from "node:fs/promises";
-import { randomBytes } from "node:crypto";
+import { createHash, randomInt } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,9 +33,13 @@ import { fileURLToPath } from "node:url";
 const HOST = "127.0.0.1";
 const MAX_JSON = 64 * 1024;
 
-/** @param {number} n */
+const ID_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+/** An id as Plik's GenerateRandomID makes them. @param {number} n */
 function randomId(n) {
-  return randomBytes(n).toString("base64url").slice(0, n);
+  let s = "";
+  for (let i = 0; i < n; i++) s += ID_CHARS[randomInt(ID_CHARS.length)];
+  return s;
 }
 
 /**
@@ -44,7 +58,7 @@ function json(res, status, body) {
  * @param {http.IncomingMessage} req
  * @param {string} boundary
  * @param {string} target
- * @returns {Promise<{ fileName: string, fileSize: number }>}
+ * @returns {Promise<{ fileName: string, fileSize: number, md5: string }>}
  */
 function receiveMultipart(req, boundary, target) {
   return new Promise((resolve, reject) => {
@@ -58,6 +72,7 @@ function receiveMultipart(req, boundary, target) {
     let inFile = false;
     let fileName = "";
     let fileSize = 0;
+    const md5 = createHash("md5");
     let found = false;
     let failed = false;
 
@@ -71,6 +86,7 @@ function receiveMultipart(req, boundary, target) {
     const emit = (bytes) => {
       if (!inFile || bytes.length === 0) return;
       fileSize += bytes.length;
+      md5.update(bytes);
       if (!/** @type {import("node:fs").WriteStream} */ (out).write(bytes)) {
         req.pause();
         /** @type {import("node:fs").WriteStream} */ (out).once("drain", () => req.resume());
@@ -106,8 +122,10 @@ function receiveMultipart(req, boundary, target) {
           const file = disposition ? /\bfilename="([^"]*)"/i.exec(disposition[1]) : null;
           inFile = !found && name !== null && name[1] === "file";
           if (inFile) {
+            // Plik: "missing file name from multipart form" when the part has none
+            if (!file || file[1] === "") throw new Error("missing file name from multipart form");
             found = true;
-            fileName = file ? file[1] : "file";
+            fileName = file[1];
             out = createWriteStream(target);
             out.on("error", fail);
           }
@@ -148,8 +166,9 @@ function receiveMultipart(req, boundary, target) {
       if (failed) return;
       if (state !== "done" || !found) return fail(new Error(found ? "the multipart body ended early" : 'no part named "file"'));
       const w = /** @type {import("node:fs").WriteStream} */ (out);
-      if (w.closed) resolve({ fileName, fileSize });
-      else w.on("close", () => resolve({ fileName, fileSize }));
+      const done = () => resolve({ fileName, fileSize, md5: md5.digest("hex") });
+      if (w.closed) done();
+      else w.on("close", done);
     });
   });
 }
@@ -182,20 +201,47 @@ export async function startFileServer(options = {}) {
       const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
       if (req.method === "POST" && parts.length === 1 && parts[0] === "upload") {
         let size = 0;
+        const chunks = [];
         for await (const chunk of req) {
           size += chunk.length;
           if (size > MAX_JSON) return json(res, 413, { message: "upload parameters too large" });
+          chunks.push(chunk);
+        }
+        /** @type {Record<string, unknown>} */
+        let params = {};
+        if (size > 0) {
+          try {
+            params = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+          } catch (e) {
+            return json(res, 400, { message: `unable to deserialize request body : ${/** @type {Error} */ (e).message}` });
+          }
+          if (params === null || typeof params !== "object" || Array.isArray(params)) return json(res, 400, { message: "unable to deserialize request body : not an object" });
         }
         const id = randomId(16);
         const token = randomId(32);
         uploads.set(id, { token, files: new Map() });
         stats.uploads++;
-        return json(res, 200, { id, uploadToken: token, files: {}, stream: false, oneShot: false, ttl: 0 });
+        const ttl = typeof params.ttl === "number" ? params.ttl : 0;
+        return json(res, 200, {
+          id,
+          ttl,
+          downloadDomain: "",
+          comments: typeof params.comments === "string" ? params.comments : "",
+          files: [],
+          uploadToken: token,
+          admin: true,
+          stream: params.stream === true,
+          oneShot: params.oneShot === true,
+          removable: params.removable === true,
+          protectedByPassword: false,
+          createdAt: new Date().toISOString(),
+          expireAt: ttl > 0 ? new Date(Date.now() + ttl * 1000).toISOString() : null,
+        });
       }
       if (req.method === "POST" && parts.length === 2 && parts[0] === "file") {
         const up = uploads.get(parts[1]);
         if (!up) return json(res, 404, { message: "upload not found" });
-        if (req.headers["x-uploadtoken"] !== up.token) return json(res, 403, { message: "invalid upload token" });
+        if (req.headers["x-uploadtoken"] !== up.token) return json(res, 403, { message: "you are not allowed to add file to this upload" });
         if (faults.failUploads > 0) {
           faults.failUploads--;
           req.resume();
@@ -214,7 +260,16 @@ export async function startFileServer(options = {}) {
         }
         up.files.set(fileId, { name: got.fileName, size: got.fileSize, file: target });
         stats.files++;
-        return json(res, 200, { id: fileId, fileName: got.fileName, fileSize: got.fileSize, status: "uploaded", fileType: "application/octet-stream" });
+        return json(res, 200, {
+          id: fileId,
+          fileName: got.fileName,
+          status: "uploaded",
+          fileMd5: got.md5,
+          fileType: "application/octet-stream",
+          fileSize: got.fileSize,
+          reference: "",
+          createdAt: new Date().toISOString(),
+        });
       }
       if ((req.method === "GET" || req.method === "HEAD") && parts.length === 4 && parts[0] === "file") {
         const f = uploads.get(parts[1])?.files.get(parts[2]);

@@ -3,13 +3,27 @@
  *
  * One envelope per NATS message: identity and routing fields, then `payloads`, each one a piece of
  * data with its own type and transport. Published NATSBridge versions spell the keys differently;
- * the tables here map every spelling to one field id, so the reader accepts them all and the writer
- * emits only the snake_case form with `type`.
+ * the tables here map every spelling to one field id, so the reader accepts them all. The writer
+ * emits one dialect per envelope: the current specification's (v1.x: `payload_type`, `arrowtable` /
+ * `jsontable`, `encoding` by content) unless the sender asks for the earlier snake_case one (`v0`:
+ * `type`, `table`, `encoding` always `base64`) that peers written before March 2026 read.
  */
+import { InvalidArgumentError } from "nats-xs";
 import { EnvelopeFieldError, PayloadLimitError, UnknownPayloadTypeError } from "./errors.js";
 import { normalizeTimestamp } from "./ids.js";
 
-/** Payload types as the writer emits them. */
+/** Dialects the writer emits: "v1" the current NATSBridge specification (v1.0 to v1.2), "v0" the
+ *  snake_case form before it (payload key `type`, Arrow tables as `table`, `encoding` "base64"). */
+export type Dialect = "v1" | "v0";
+
+/** Checks a caller's dialect option; undefined means the current specification. */
+export function dialectOf(value: unknown): Dialect {
+  if (value === undefined || value === "v1") return "v1";
+  if (value === "v0") return "v0";
+  throw new InvalidArgumentError(`option dialect must be "v1" (the current NATSBridge specification) or "v0" (the snake_case form with type before it), not ${JSON.stringify(value)}`);
+}
+
+/** Canonical payload types (a table's spelling on the wire also depends on `format`). */
 export type PayloadType = "text" | "dictionary" | "table" | "image" | "audio" | "video" | "binary";
 
 /** Envelope field ids (the order the writer emits them in). */
@@ -175,6 +189,8 @@ export class MessageEnvelope {
   /** The NATS message's subject and reply subject (not part of the JSON). */
   subject = "";
   reply = "";
+  /** Sending: the dialect written (not part of the JSON). */
+  dialect: Dialect = "v1";
 }
 
 function text(value: unknown, field: string): string {

@@ -23,6 +23,8 @@ export type { PayloadSink, SinkFactory, ScannerOptions } from "./scanner.js";
 export { ENCODE_CHUNK, headJson, entryJson } from "./writer.js";
 export type { PayloadSource, PublishStream } from "./writer.js";
 export { arrowTable } from "./arrow.js";
+export type { Dialect } from "./envelope.js";
+export { MAX_JSON_DEPTH } from "./rawjson.js";
 export type { ArrowColumn, ArrowType } from "./arrow.js";
 export { Base64Encoder, Base64Decoder, base64Length } from "./base64.js";
 export type { ByteSink } from "./base64.js";

@@ -12,6 +12,7 @@
  * value completes (then its string and parsed value) or decoded bytes are handed on (one view).
  */
 import TextDecoder from "text/decoder";
+import TextEncoder from "text/encoder";
 import { Base64Decoder } from "./base64.js";
 import type { ByteSink } from "./base64.js";
 import { EnvelopeFieldError, EnvelopeSyntaxError, PayloadLimitError, PayloadSizeError } from "./errors.js";
@@ -28,6 +29,7 @@ import {
   setEnvelopeField,
   setPayloadField,
 } from "./envelope.js";
+import { JsonDepth, putUtf8 } from "./rawjson.js";
 
 /** Where a payload's bytes go instead of memory. `write` gets views valid during the call only. */
 export interface PayloadSink {
@@ -65,7 +67,18 @@ const enum S {
   DataEsc,
   DataHex,
   Done,
+  RawValue,
 }
+
+/** How a direct payload's `data` is read: not known yet (only whitespace so far), base64, or the
+ *  JSON text itself (a string or value starting with `{` or `[`, which base64 never does). */
+const enum Mode {
+  Undecided,
+  Base64,
+  Json,
+}
+/** Bytes of JSON text that came through escapes, gathered before they go to the sink. */
+const STAGE_BYTES = 64;
 
 const QUOTE = 34;
 const BACKSLASH = 92;
@@ -164,6 +177,13 @@ export class EnvelopeScanner {
   #sink: PayloadSink | null = null;
   #collector: Collector | null = null;
   #got = 0;
+  #mode = Mode.Undecided;
+  #json: JsonDepth | null = null;
+  #stage: Uint8Array | null = null;
+  #stageN = 0;
+  /** A \u escape of a high surrogate waiting for its low half. */
+  #hiSur = 0;
+  #utf8: Uint8Array | null = null;
 
   constructor(options: ScannerOptions) {
     this.#o = options;
@@ -316,9 +336,18 @@ export class EnvelopeScanner {
           this.#hex = this.#hex * 16 + d;
           if (++this.#hexN === 4) {
             this.#state = S.Data;
-            this.#dataChar(this.#hex > 255 ? 0 : this.#hex, i);
+            this.#dataUnit(this.#hex, i);
           }
           i++;
+          break;
+        }
+        case S.RawValue: {
+          // a JSON value as `data`: its bytes go to the sink as they are, up to its closing bracket
+          const json = this.#json as JsonDepth;
+          const end = json.feed(buf, i, n);
+          this.#onBytes(buf.subarray(i, end));
+          if (json.closed) this.#state = S.Next;
+          i = end;
           break;
         }
         case S.Done:
@@ -361,12 +390,23 @@ export class EnvelopeScanner {
     if (this.#level === 1 && key === PayloadKey.Data) {
       if (this.#sawData) throw new EnvelopeFieldError("data", "appears twice in one payload");
       this.#sawData = true;
-      if (c === QUOTE && !(this.#sawTransport && (this.#p as MessagePayload).transport === "link")) {
+      const link = this.#sawTransport && (this.#p as MessagePayload).transport === "link";
+      if (c === QUOTE && !link) {
         this.#state = S.Data;
         this.#holding = !this.#sawTransport;
         this.#holdLen = 0;
+        this.#mode = Mode.Undecided;
+        this.#hiSur = 0;
         if (!this.#holding) this.#openSink();
         return true;
+      }
+      if ((c === 123 || c === 91) && !link) {
+        // the JSON value itself (never a URL: a link's data is a string)
+        this.#openSink();
+        this.#mode = Mode.Json;
+        this.#json = new JsonDepth((this.#p as MessagePayload).dataname);
+        this.#state = S.RawValue;
+        return false;
       }
     }
     this.#state = S.Capture;
@@ -468,6 +508,10 @@ export class EnvelopeScanner {
     this.#sink = null;
     this.#collector = null;
     this.#got = 0;
+    this.#mode = Mode.Undecided;
+    this.#json = null;
+    this.#stageN = 0;
+    this.#hiSur = 0;
   }
 
   #openSink(): void {
@@ -489,11 +533,69 @@ export class EnvelopeScanner {
       for (; i < j; i++) this.#dataChar(buf[i], i);
       return;
     }
-    this.#b64.decode(buf, i, j);
+    if (this.#mode === Mode.Undecided) {
+      while (i < j && isSpace(buf[i])) i++;
+      if (i === j) return;
+      this.#decide(buf[i]);
+    }
+    if (this.#mode === Mode.Base64) return this.#b64.decode(buf, i, j);
+    this.#flushStage();
+    (this.#json as JsonDepth).feed(buf, i, j);
+    this.#onBytes(buf.subarray(i, j));
+  }
+
+  /** The first character of direct data says how it is read: `{` or `[` is JSON text itself. */
+  #decide(c: number): void {
+    if (c === 123 || c === 91) {
+      this.#mode = Mode.Json;
+      this.#json = new JsonDepth((this.#p as MessagePayload).dataname);
+    } else this.#mode = Mode.Base64;
+  }
+
+  /** One byte of JSON text that came through an escape. */
+  #rawByte(c: number): void {
+    if (this.#stage === null) this.#stage = new Uint8Array(STAGE_BYTES);
+    this.#stage[this.#stageN++] = c;
+    if (this.#stageN === STAGE_BYTES) this.#flushStage();
+  }
+
+  #flushStage(): void {
+    const n = this.#stageN;
+    if (n === 0) return;
+    this.#stageN = 0;
+    const bytes = (this.#stage as Uint8Array).subarray(0, n);
+    (this.#json as JsonDepth).feed(bytes, 0, n);
+    this.#onBytes(bytes);
+  }
+
+  /** A \uXXXX escape in data: its UTF-8 bytes (surrogate pairs joined; a lone half is U+FFFD). */
+  #dataUnit(u: number, i: number): void {
+    if (this.#hiSur !== 0) {
+      const hi = this.#hiSur;
+      this.#hiSur = 0;
+      if (u >= 0xdc00 && u < 0xe000) return this.#dataCode(0x10000 + ((hi - 0xd800) << 10) + (u - 0xdc00), i);
+      this.#dataCode(0xfffd, i);
+    }
+    if (u >= 0xd800 && u < 0xdc00) this.#hiSur = u;
+    else this.#dataCode(u >= 0xdc00 && u < 0xe000 ? 0xfffd : u, i);
+  }
+
+  #dataCode(cp: number, i: number): void {
+    if (cp < 0x80) return this.#dataChar(cp, i);
+    if (this.#utf8 === null) this.#utf8 = new Uint8Array(4);
+    const b = this.#utf8;
+    const n = putUtf8(b, 0, cp);
+    for (let k = 0; k < n; k++) this.#dataChar(b[k], i);
   }
 
   #dataChar(c: number, i: number): void {
-    if (!this.#holding) return this.#b64.decodeChar(c);
+    if (!this.#holding) {
+      if (this.#mode === Mode.Undecided) {
+        if (isSpace(c)) return;
+        this.#decide(c);
+      }
+      return this.#mode === Mode.Base64 ? this.#b64.decodeChar(c) : this.#rawByte(c);
+    }
     const limit = this.#o.maxFieldBytes;
     if (this.#holdLen < limit) {
       if (this.#field === null) this.#field = new Uint8Array(limit);
@@ -504,27 +606,32 @@ export class EnvelopeScanner {
     this.#holding = false;
     (this.#p as MessagePayload).transport = "direct";
     this.#openSink();
-    this.#b64.decode(this.#field as Uint8Array, 0, this.#holdLen);
-    this.#b64.decodeChar(c);
-    void i;
+    this.#dataRun(this.#field as Uint8Array, 0, this.#holdLen);
+    this.#dataChar(c, i);
   }
 
   #endData(): void {
     this.#state = S.Next;
+    if (this.#hiSur !== 0) {
+      this.#hiSur = 0;
+      this.#dataCode(0xfffd, 0);
+    }
     if (this.#holding) {
       this.#holding = false;
       this.#heldData = true;
       (this.#p as MessagePayload).url = this.#decoder.decode((this.#field as Uint8Array).subarray(0, this.#holdLen));
       return;
     }
-    this.#b64.finish();
+    if (this.#mode === Mode.Json) this.#flushStage();
+    else this.#b64.finish();
   }
 
   /** Decoded bytes on their way to the sink: checked against the declared size and the limit. */
   #onBytes(bytes: Uint8Array): void {
     const p = this.#p as MessagePayload;
     const got = this.#got + bytes.length;
-    if (p.size >= 0 && got > p.size) throw new PayloadSizeError(p.dataname, p.size, got);
+    // JSON carried as itself is counted as it arrives, not against `size` (see #finishPayload)
+    if (p.size >= 0 && got > p.size && this.#mode !== Mode.Json) throw new PayloadSizeError(p.dataname, p.size, got);
     if (got > this.#o.maxSize) checkLimit(p, got, this.#o.maxSize);
     this.#got = got;
     (this.#sink as PayloadSink).write(bytes);
@@ -535,14 +642,23 @@ export class EnvelopeScanner {
     checkPayload(p, this.#sawType, this.#sawData);
     if (this.#heldData) {
       if (p.transport === "direct") {
-        const url = p.url;
+        const text = new TextEncoder().encode(p.url);
         p.url = "";
         this.#openSink();
-        for (let k = 0; k < url.length; k++) this.#b64.decodeChar(url.charCodeAt(k));
-        this.#b64.finish();
+        this.#dataRun(text, 0, text.length);
+        if (this.#mode === Mode.Json) this.#flushStage();
+        else this.#b64.finish();
       }
     }
     if (this.#streamed) {
+      if (this.#mode === Mode.Json) {
+        // the JSON itself: only where JSON belongs, whole; its size is the bytes it arrived as
+        // (a writer that re-serialized the value may have counted other whitespace)
+        if (p.type !== "dictionary" && !(p.type === "table" && p.format === "json"))
+          throw new EnvelopeFieldError("data", `of ${p.type} payload ${JSON.stringify(p.dataname)} is JSON text, not base64; only dictionary and jsontable payloads carry JSON as itself`);
+        if (!(this.#json as JsonDepth).closed) throw new EnvelopeFieldError("data", `of payload ${JSON.stringify(p.dataname)} holds JSON that does not close`);
+        p.size = this.#got;
+      }
       if (p.size >= 0 && this.#got !== p.size) throw new PayloadSizeError(p.dataname, p.size, this.#got);
       if (p.size < 0) p.size = this.#got;
       const sink = this.#sink as PayloadSink;

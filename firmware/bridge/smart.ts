@@ -18,7 +18,7 @@ import type { Msg, MsgHdrs, NatsConnection, Subscription } from "nats-xs";
 import { arrowTable } from "./arrow.js";
 import type { ArrowColumn } from "./arrow.js";
 import { base64Length } from "./base64.js";
-import { MessageEnvelope, MessagePayload, payloadType } from "./envelope.js";
+import { MessageEnvelope, MessagePayload, dialectOf, payloadType } from "./envelope.js";
 import { PayloadLimitError } from "./errors.js";
 import { isoNow, uuid4 } from "./ids.js";
 import { LinkSettings, download, upload } from "./link.js";
@@ -66,6 +66,9 @@ export interface SendOptions extends LinkOptions {
   headers?: MsgHdrs;
   /** NATS reply subject of the message. */
   reply?: string;
+  /** "v1" (default): the current NATSBridge specification; "v0": the snake_case form with `type`
+   *  and `table` that peers before March 2026 read (docs/bridge.md, "Dialects"). */
+  dialect?: "v1" | "v0";
 }
 
 export interface ReceiveOptions extends LinkOptions {
@@ -188,6 +191,7 @@ function placeholderUrl(fileserver: string, dataname: string): string {
 /** The envelope fields of a send. */
 function envelopeFor(nc: NatsConnection, subject: string, o: SendOptions): MessageEnvelope {
   const env = new MessageEnvelope();
+  env.dialect = dialectOf(o.dialect);
   env.correlation_id = o.correlation_id === undefined ? uuid4() : str(o.correlation_id, "correlation_id");
   env.msg_id = o.msg_id === undefined ? uuid4() : str(o.msg_id, "msg_id");
   env.timestamp = isoNow();

@@ -1,5 +1,7 @@
 /**
- * The envelope writer: snake_case keys with `type`, and size first, then write.
+ * The envelope writer: snake_case keys in the current specification's dialect (`payload_type`,
+ * `arrowtable`/`jsontable`, `encoding` by content) or, when the sender asks, the earlier one
+ * (`type`, `table`, `encoding` "base64"); size first, then write.
  *
  * Every part of the envelope except the base64 text of direct payloads is small JSON built once per
  * envelope (the head with the identity fields, and per payload the text up to `"data":"`). The
@@ -11,6 +13,7 @@
 import TextEncoder from "text/encoder";
 import { Base64Encoder, base64Length } from "./base64.js";
 import { ENVELOPE_NAMES, MessageEnvelope, MessagePayload } from "./envelope.js";
+import type { Dialect } from "./envelope.js";
 
 /** Bytes a source hands out at random offsets, so that a payload larger than memory can be sent
  *  (and re-read when an upload is retried). `read` fills `into` from `offset` and returns how many
@@ -66,20 +69,33 @@ export function headJson(env: MessageEnvelope): string {
   return `${json.substring(0, json.length - 1)},"payloads":[`;
 }
 
-/** A payload entry's JSON: whole for a link; up to and including `"data":"` for direct. */
-export function entryJson(p: MessagePayload): string {
-  const o = {
-    id: p.id,
-    dataname: p.dataname,
-    type: p.type === "table" && p.format === "json" ? "jsontable" : p.type,
-    transport: p.transport,
-    encoding: p.transport === "direct" ? "base64" : "none",
-    size: p.size,
-    metadata: p.metadata,
-    data: p.transport === "direct" ? "" : p.url,
-  };
+/** The `encoding` the current specification's writers (Julia, JavaScript) put on a direct payload:
+ *  what the base64 text decodes to. */
+function encodingOf(p: MessagePayload): string {
+  if (p.type === "dictionary" || (p.type === "table" && p.format === "json")) return "json";
+  if (p.type === "table") return "arrow-ipc";
+  return "base64";
+}
+
+/** A payload entry's JSON in `dialect`: whole for a link; up to and including `"data":"` for direct. */
+export function entryJson(p: MessagePayload, dialect: Dialect = "v1"): string {
+  const direct = p.transport === "direct";
+  const table = p.type === "table";
+  const o: Record<string, unknown> = { id: p.id, dataname: p.dataname };
+  if (dialect === "v1") {
+    o.payload_type = table ? (p.format === "json" ? "jsontable" : "arrowtable") : p.type;
+    o.transport = p.transport;
+    o.encoding = direct ? encodingOf(p) : "none";
+  } else {
+    o.type = table && p.format === "json" ? "jsontable" : p.type;
+    o.transport = p.transport;
+    o.encoding = direct ? "base64" : "none";
+  }
+  o.size = p.size;
+  o.metadata = p.metadata;
+  o.data = direct ? "" : p.url;
   const json = JSON.stringify(o);
-  return p.transport === "direct" ? json.substring(0, json.length - 2) : json;
+  return direct ? json.substring(0, json.length - 2) : json;
 }
 
 /** The laid-out envelope: its head, and the total size in bytes. */
@@ -98,7 +114,7 @@ export function layout(env: MessageEnvelope, items: readonly Outgoing[], encoder
   let total = head.length + 2; // "]}"
   for (let k = 0; k < items.length; k++) {
     const it = items[k];
-    it.open = encoder.encode(entryJson(it.payload));
+    it.open = encoder.encode(entryJson(it.payload, env.dialect));
     total += it.length + (k > 0 ? 1 : 0);
   }
   return new Layout(head, total);
