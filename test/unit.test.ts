@@ -289,7 +289,7 @@ describe("servers and options", () => {
     const pool = new ServerPool(["nats://a:b@127.0.0.1:1"], false);
     let r = pool.update(["127.0.0.1:2", "127.0.0.1:3", "[::1]:4"], null);
     expect(r.added).toEqual(["127.0.0.1:2", "127.0.0.1:3"]);
-    expect(pool.servers[1].user).toBe("a"); // credentials carry over
+    expect(pool.servers[1].user).toBe(""); // credentials in a configured URL stay with that URL
     r = pool.update(["127.0.0.1:3"], null);
     expect(r.deleted).toEqual(["127.0.0.1:2"]);
     expect(pool.servers.map((s) => s.key)).toEqual(["127.0.0.1:1", "127.0.0.1:3"]);

@@ -355,6 +355,22 @@ export class Outbound {
     return kept;
   }
 
+  /** Message frames (PUB/HPUB) queued and not yet wholly handed to the socket: what clear() would
+   *  discard. Walks the queue; called only when the connection closes. */
+  messages(): number {
+    this.#closePage();
+    let n = 0;
+    const buf = this.#buf;
+    for (let p = this.#start; p < this.#end; ) {
+      const len = frameLength(buf, p, this.#end);
+      if (isMessage(buf, p)) n++;
+      p += len;
+    }
+    n += countFrames(this.#spill, this.#flags, this.#frameHead);
+    if (this.#deferred !== null) n += countFrames(this.#deferred, this.#deferredFlags, 0);
+    return n;
+  }
+
   /** Drops everything (the connection is closed). */
   clear(): void {
     this.#page = null;
@@ -367,6 +383,26 @@ export class Outbound {
     this.#head = this.#headOff = this.#frameHead = 0;
     this.held = this.referenced = 0;
   }
+}
+
+/** Message frames starting in entries[from...]: a page or a copy holds whole frames; a frame head
+ *  whose payload follows by reference or in stream pieces counts once. */
+function countFrames(entries: Uint8Array[], flags: number[], from: number): number {
+  let n = 0;
+  for (let i = from; i < entries.length; i++) {
+    const f = flags[i];
+    if ((f & Flag.Start) === 0 || (f & Flag.Control) !== 0) continue;
+    const e = entries[i];
+    if (e.length === 0) {
+      n++; // a stream head already written: the message is still open
+      continue;
+    }
+    for (let p = 0; p < e.length; ) {
+      if (isMessage(e, p)) n++;
+      p += frameLength(e, p, e.length);
+    }
+  }
+  return n;
 }
 
 /** True when the frame at `p` is a PUB or HPUB. */
