@@ -1093,9 +1093,11 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   #control(text: string): boolean {
     if (this.#socket === null) return true;
     if (!this.#hasRoom(text.length)) return false;
-    const pos = this.#out.reserve(text.length);
-    if (pos >= 0) writeAscii(this.#out.buffer, pos, text);
-    else this.#out.push(this.#encodeText(text), true, true, false);
+    const out = this.#out;
+    let pos = out.reserve(text.length);
+    if (pos >= 0) writeAscii(out.buffer, pos, text);
+    else if ((pos = out.reserveSpill(text.length)) >= 0) writeAscii(out.page, pos, text);
+    else out.push(this.#encodeText(text), true, true, false);
     this.#scheduleFlush();
     return true;
   }
@@ -1107,8 +1109,9 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
       this.#longestSubSid = sub.sid;
     }
     const out = this.#out;
-    const pos = out.reserve(n);
+    let pos = out.reserve(n);
     if (pos >= 0) encodeSub(out.buffer, pos, sub.subject, sub.queue, sub.sid, this.encoder);
+    else if ((pos = out.reserveSpill(n)) >= 0) encodeSub(out.page, pos, sub.subject, sub.queue, sub.sid, this.encoder);
     else {
       const b = new Uint8Array(n);
       encodeSub(b, 0, sub.subject, sub.queue, sub.sid, this.encoder);
@@ -1124,12 +1127,13 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     const out = this.#out;
     let pos = out.reserve(n);
     let b = out.buffer;
-    if (pos < 0) {
+    if (pos < 0 && (pos = out.reserveSpill(n)) >= 0) b = out.page;
+    else if (pos < 0) {
       b = new Uint8Array(n);
       pos = 0;
     }
     const end = encodeUnsub(b, pos, sid, max);
-    if (b !== out.buffer) out.push(b.subarray(0, end), true, true, false);
+    if (b !== out.buffer && b !== out.page) out.push(b.subarray(0, end), true, true, false);
   }
 
   /** SUB (and UNSUB for the remaining max) of every subscription, for a reconnect. */
