@@ -153,6 +153,11 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   #pingsOut = 0;
   /** One entry per PING in flight: the flush() to resolve, or null for a keepalive PING. */
   #pongs: (((err?: Error) => void) | null)[] = [];
+  /** Per PING in flight, stats.outMsgs when it was queued: its PONG proves the server processed
+   *  that many (the queue is in order). */
+  #pingMarks: number[] = [];
+  /** Messages the server is known to have processed (see #pingMarks). */
+  #confirmed = 0;
   /** flush() calls made while disconnected: their PINGs go out after the next handshake. */
   #flushWaiting: ((err?: Error) => void)[] = [];
   readonly #subs = new Map<number, Subscription>();
@@ -587,7 +592,12 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
       if (!first && (change.added.length > 0 || change.deleted.length > 0))
         this.#emit({ type: "update", added: change.added, deleted: change.deleted });
     }
-    if (info.ldm === true) this.#emit({ type: "ldm", server: this.#server?.key });
+    if (info.ldm === true) {
+      this.#emit({ type: "ldm", server: this.#server?.key });
+      // the server will close its clients once its grace period ends: move to another server of
+      // the pool now, while the connection still works, rather than be cut off later
+      if (!first && this.#state === State.Connected && this.#pool.servers.length > 1) return this.#dropSocket(null);
+    }
     if (!first) return;
     if (info.tls_required === true) {
       this.#lastError = new ConnectionError(`${this.#server?.key} requires TLS, which this build does not include; use a plain nats:// listener`);
@@ -609,6 +619,8 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   onPong(): void {
     this.#pingsOut = 0;
     if (this.#state === State.Handshake) return this.#onConnected();
+    const mark = this.#pingMarks.shift();
+    if (mark !== undefined && mark > this.#confirmed) this.#confirmed = mark;
     const done = this.#pongs.shift();
     if (done) done();
   }
@@ -725,10 +737,22 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     if (this.#state >= State.Closing) return;
     const servers = this.#pool.servers;
     if (servers.length === 0) return this.#giveUp();
-    const server = servers[0];
-    if (!this.#everConnected && !this.options.waitOnFirstConnect && server.lastAttempt !== 0) return this.#giveUp();
+    // the first server (in pool order) whose wait is over, else the one whose wait ends first: a
+    // server just lost must not hold up the others the cluster announced
     const o = this.options;
-    const wait = server.lastAttempt === 0 ? 0 : server.lastAttempt + o.reconnectTimeWait + Math.floor(Math.random() * (o.reconnectJitter + 1)) - Date.now();
+    const now = Date.now();
+    let server = servers[0];
+    let wait = MAX_MS;
+    for (const candidate of servers) {
+      const w = candidate.lastAttempt === 0 ? 0 : candidate.lastAttempt + o.reconnectTimeWait - now;
+      if (w < wait) {
+        wait = w;
+        server = candidate;
+        if (w <= 0) break;
+      }
+    }
+    if (!this.#everConnected && !o.waitOnFirstConnect && server.lastAttempt !== 0) return this.#giveUp();
+    if (wait > 0) wait += Math.floor(Math.random() * (o.reconnectJitter + 1));
     if (wait > 0) {
       this.#state = State.Reconnecting;
       this.#reconnectTimer = Timer.set(() => this.#next(), wait < MAX_MS ? wait : MAX_MS);
@@ -887,9 +911,13 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     const lost = err ?? new ConnectionError(`connection to ${server?.key} lost before the server answered`);
     for (const done of this.#pongs) if (done !== null) done(lost);
     this.#pongs.length = 0;
+    this.#pingMarks.length = 0;
     this.#pingsOut = 0;
     const lostBefore = this.#out.lostStreams;
     this.#out.rewind();
+    // messages handed to the dead socket after the last PONG: TCP cannot tell whether they arrived
+    const unconfirmed = wasConnectedBefore(state) ? Math.max(0, this.#stats.outMsgs - this.#out.messages() - this.#confirmed) : 0;
+    this.#confirmed = this.#stats.outMsgs - this.#out.messages();
     const open = this.#stream;
     if (open !== null) {
       this.#setStream(null);
@@ -902,7 +930,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     }
     this.#wakeWriters();
     if (wasConnected) {
-      this.#emit({ type: "disconnect", server: server?.key });
+      this.#emit({ type: "disconnect", server: server?.key, unconfirmed });
       if (state === State.Draining || !this.options.reconnect) return this.#finishClose(lost);
     } else if (server !== null) {
       server.failures++;
@@ -1077,6 +1105,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   /** Queues a PING; `done` runs on its PONG (null for keepalive). */
   #ping(done: ((err?: Error) => void) | null): void {
     this.#pongs.push(done);
+    this.#pingMarks.push(this.#stats.outMsgs);
     this.#control("PING\r\n");
   }
 
@@ -1289,6 +1318,10 @@ export class MessageWriter {
     if (this.written !== this.size) throw new InvalidArgumentError(`the message was announced with ${this.size} bytes but ${this.written} were written`);
     this.#nc.streamEnd(this);
   }
+}
+
+function wasConnectedBefore(state: State): boolean {
+  return state === State.Connected || state === State.Draining;
 }
 
 function isIPv4(host: string): boolean {
