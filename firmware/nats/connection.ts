@@ -76,6 +76,8 @@ const CLOSE_FLUSH_MS = 2000;
 const IDLE = 0x3fffffff;
 /** INFO is parsed only within these bounds (a real one nests 2 deep and holds a few dozen values). */
 const INFO_LIMITS = Object.freeze({ maxDepth: 4, maxValues: 512, what: "the server's INFO" });
+/** flush() calls that may wait at once (each holds a PING in flight and a callback). */
+const MAX_FLUSHES = 64;
 /** Servers the cluster may add to the pool from connect_urls. */
 const MAX_DISCOVERED = 32;
 
@@ -471,9 +473,11 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     return new Promise((resolve, reject) => {
       const done = (err?: Error) => (err === undefined ? resolve() : reject(err));
       if (this.#state === State.Connected || this.#state === State.Draining) {
-        if (!this.#hasRoom(6)) return reject(new BufferFullError("outbound queue", this.options.maxPendingBytes));
+        // flush() is how a caller waits for a full queue to drain, so its PING is not refused for
+        // bytes; the number of flushes in flight is bounded instead
+        if (this.#pongs.length >= MAX_FLUSHES) return reject(new BufferFullError(`list of flush() calls in flight (${MAX_FLUSHES})`, MAX_FLUSHES));
         this.#ping(done);
-      } else if (this.#flushWaiting.length >= 64) reject(new BufferFullError("list of flush() calls waiting for a connection (64)", 64));
+      } else if (this.#flushWaiting.length >= MAX_FLUSHES) reject(new BufferFullError(`list of flush() calls waiting for a connection (${MAX_FLUSHES})`, MAX_FLUSHES));
       else this.#flushWaiting.push(done);
     });
   }
@@ -1106,7 +1110,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   #ping(done: ((err?: Error) => void) | null): void {
     this.#pongs.push(done);
     this.#pingMarks.push(this.#stats.outMsgs);
-    this.#control("PING\r\n");
+    this.#control("PING\r\n", true);
   }
 
   /** True when `n` more copied bytes fit the outbound bound (after writing what the socket takes). */
@@ -1119,9 +1123,9 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
 
   /** Queues a protocol line with no subject (PING, PONG); false when the outbound bound is hit
    *  (control traffic counts against maxPendingBytes like messages). */
-  #control(text: string): boolean {
+  #control(text: string, force = false): boolean {
     if (this.#socket === null) return true;
-    if (!this.#hasRoom(text.length)) return false;
+    if (!force && !this.#hasRoom(text.length)) return false;
     const out = this.#out;
     let pos = out.reserve(text.length);
     if (pos >= 0) writeAscii(out.buffer, pos, text);
