@@ -798,6 +798,8 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
 
   #open(server: Server, address: string, generation: number): void {
     this.#parser.reset();
+    // a control-line refusal during the handshake (a long CONNECT) is no subscription's fault
+    this.#longestSub = 0;
     this.#writable = 0;
     this.#sawWritable = false;
     try {
@@ -857,7 +859,6 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     server.failures = 0;
     this.#lastError = null;
     // subscriptions go out before anything queued while disconnected
-    this.#longestSub = 0;
     const subs = this.#encodeSubscriptions();
     if (subs !== null) this.#out.setFront(subs);
     this.#pingTimer = Timer.repeat(() => this.#onPingTimer(), this.options.pingInterval);
