@@ -921,8 +921,9 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     const lostBefore = this.#out.lostStreams;
     this.#out.rewind();
     // messages handed to the dead socket after the last PONG: TCP cannot tell whether they arrived
-    const unconfirmed = wasConnectedBefore(state) ? Math.max(0, this.#stats.outMsgs - this.#out.messages() - this.#confirmed) : 0;
-    this.#confirmed = this.#stats.outMsgs - this.#out.messages();
+    const handed = this.#stats.outMsgs - this.#out.messages();
+    const unconfirmed = wasConnectedBefore(state) ? Math.max(0, handed - this.#confirmed) : 0;
+    this.#confirmed = handed;
     const open = this.#stream;
     if (open !== null) {
       this.#setStream(null);
