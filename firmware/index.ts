@@ -33,4 +33,10 @@ export {
   BufferFullError,
   MessageTooLargeError,
   StreamBusyError,
+  JsonLimitError,
+  SlowConsumerError,
+  ProtocolLimitError,
+  MessagesDiscardedError,
 } from "./nats/errors.js";
+export { checkJson, parseJson } from "./nats/json.js";
+export type { JsonLimits } from "./nats/json.js";

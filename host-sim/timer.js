@@ -21,10 +21,17 @@ Object.freeze(TimerInstance.prototype);
 /** @type {WeakMap<object, TimerRecord>} live timers only */
 const live = new WeakMap();
 
-/** @param {unknown} value */
+/**
+ * An interval as the device takes it: Moddable's timer reads it with xsmcToInteger into a C int
+ * (modules/base/timer/modTimer.c), which is ECMAScript's ToInt32: NaN and infinities become 0, and
+ * 2^31 ms or more wrap modulo 2^32 (2^31 becomes negative, 2^32 + 5 becomes 5). A zero or negative
+ * interval is due at once (the next turn). Node's own setTimeout would instead turn anything above
+ * 2^31 - 1 into 1 ms.
+ * @param {unknown} value
+ */
 function toInterval(value) {
-  const n = Math.trunc(Number(value));
-  return Number.isFinite(n) && n > 0 ? n : 0;
+  const n = Number(value) | 0;
+  return n > 0 ? n : 0;
 }
 
 /** @param {TimerRecord} record */

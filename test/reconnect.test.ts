@@ -210,6 +210,72 @@ describe("server restart on the same port", () => {
     expect(new Set(got).size).toBe(got.length);
   });
 
+  test("kill -9 in a publish burst: nothing accepted after the kill point is lost, losses at it stay within what was unconfirmed", async () => {
+    const peer = await fx.js({ servers: server.url });
+    const rec = await recorder(peer, "BURST", `${s}.burst`);
+    await peer.close();
+    const { nc, status } = await fx.xs({ servers: server.url, ...FAST, reconnectBufferBytes: 64 * 1024 });
+    const TOTAL = 3000;
+    const KILL_AT = 1000;
+    const accepted: number[] = [];
+    let refused = 0;
+    /** The highest message a flush proved the server had processed, before the kill. */
+    let confirmed = -1;
+    let killed = false;
+    let disconnectedAt = -1;
+    let killing: Promise<void> = Promise.resolve();
+    for (let i = 0; i < TOTAL; i++) {
+      if (disconnectedAt < 0 && status.types().includes("disconnect")) disconnectedAt = accepted.length;
+      try {
+        nc.publish(`${s}.burst`, String(i));
+        accepted.push(i);
+      } catch (e) {
+        expect(e).toBeInstanceOf(BufferFullError);
+        refused++;
+      }
+      if (i % 100 === 99 && !killed) {
+        const upTo = i;
+        nc.flush().then(
+          () => {
+            if (!killed) confirmed = Math.max(confirmed, upTo);
+          },
+          () => {},
+        );
+      }
+      if (i === KILL_AT) {
+        killed = true;
+        killing = server.kill();
+      }
+      if (i % 20 === 19) await new Promise((r) => setImmediate(r));
+    }
+    await killing;
+    await status.next("disconnect");
+    if (disconnectedAt < 0) disconnectedAt = accepted.length;
+    await server.restart();
+    await status.next("reconnect", 10_000);
+    await nc.flush();
+    const reader = await fx.js({ servers: server.url });
+    const count = await rec.count(reader);
+    const got = (await rec.read(reader, count)).map(Number);
+    const arrived = new Set(got);
+    expect(arrived.size).toBe(got.length); // nothing twice
+    const lost = accepted.filter((i) => !arrived.has(i));
+    // everything accepted once the client knew the server was gone was kept and sent after the reconnect
+    const afterKill = accepted.slice(disconnectedAt);
+    expect(afterKill.filter((i) => !arrived.has(i))).toEqual([]);
+    // what was lost had been handed to the dying socket and never confirmed by a flush, and the
+    // disconnect reported at least that many as unconfirmed
+    for (const i of lost) expect(i).toBeGreaterThan(confirmed);
+    const unconfirmed = status.events.find((e) => e.type === "disconnect")?.unconfirmed ?? -1;
+    expect(unconfirmed).toBeGreaterThanOrEqual(lost.length);
+    expect(unconfirmed).toBeLessThanOrEqual(disconnectedAt - confirmed);
+    console.log(
+      `kill -9 in a burst: accepted ${accepted.length} (refused ${refused} by the reconnect buffer bound), arrived ${got.length}, ` +
+        `lost at the kill point ${lost.length} (all after the last confirmed message ${confirmed}; the disconnect reported ${unconfirmed} unconfirmed), ` +
+        `accepted after the disconnect ${afterKill.length}, all arrived`,
+    );
+  });
+
   test("a flush() called while disconnected resolves after the reconnect", async () => {
     const { nc, status } = await fx.xs({ servers: server.url, ...FAST });
     await server.stop({ keepStore: true });
@@ -399,12 +465,12 @@ describe("permissions", () => {
 
 describe("cluster", () => {
   /** Two nodes on loopback, routed to each other; B may start after A. */
-  async function node(name: string, clientPort: number, routePorts: [number, number], own: number): Promise<ServerHandle> {
+  async function node(name: string, clientPort: number, routePorts: number[], own: number, extra = ""): Promise<ServerHandle> {
     const config = `server_name: ${name}
-cluster {
+${extra}cluster {
   name: c
   listen: 127.0.0.1:${own}
-  routes: [nats-route://127.0.0.1:${routePorts[0]}, nats-route://127.0.0.1:${routePorts[1]}]
+  routes: [${routePorts.map((p) => `nats-route://127.0.0.1:${p}`).join(", ")}]
 }
 `;
     return fx.server({ port: clientPort, config });
@@ -445,14 +511,34 @@ cluster {
     expect(got).toEqual(["from B"]);
   });
 
-  test("a server entering lame duck mode is reported with an 'ldm' status", async () => {
+  test("a server entering lame duck mode is reported with an 'ldm' status and the device leaves it before the grace period ends", async () => {
     const [portA, portB, routeA, routeB] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-    const [a] = await Promise.all([node("A", portA, [routeA, routeB], routeA), node("B", portB, [routeA, routeB], routeB)]);
+    const [a] = await Promise.all([
+      node("A", portA, [routeA, routeB], routeA, "lame_duck_grace_period: 5s\nlame_duck_duration: 30s\n"),
+      node("B", portB, [routeA, routeB], routeB),
+    ]);
     const { nc, status } = await fx.xs({ servers: `nats://127.0.0.1:${portA}`, noRandomize: true, ...FAST });
+    const got: string[] = [];
+    nc.subscribe(`${s}.ldm`, { callback: (_e, m) => got.push((m as Msg).string()) });
+    await until(() => (nc.info?.connect_urls ?? []).some((u) => u.endsWith(`:${portB}`)), "node B in connect_urls", 10_000);
     await nc.flush();
+    const signalled = Date.now();
     await a.signal("SIGUSR2");
     const ldm = await status.next("ldm", 10_000);
     expect(ldm.server).toBe(`127.0.0.1:${portA}`);
+    const from = status.events.indexOf(ldm);
+    const moved = await status.next("reconnect", 10_000, from);
+    const left = Date.now() - signalled;
+    expect(moved.server).toBe(`127.0.0.1:${portB}`);
+    expect(a.running).toBe(true); // A is still in its grace period: the device left on its own
+    expect(left).toBeLessThan(5000);
+    console.log(`lame duck: the device left A for B ${left} ms after the signal (grace period 5000 ms)`);
+    await nc.flush();
+    const peer = await fx.js({ servers: `nats://127.0.0.1:${portB}` });
+    peer.publish(`${s}.ldm`, "on B");
+    await peer.flush();
+    await nc.flush();
+    expect(got).toEqual(["on B"]);
   });
 
   test("nats-xs fails over to a node listed in the first INFO's connect_urls", async () => {
@@ -475,5 +561,81 @@ cluster {
     await peer.flush();
     await nc.flush();
     expect(got).toEqual(["on B"]);
+  });
+
+  test("3 nodes, the device's node killed: back on another within 2 s, subscriptions restored, publishes made meanwhile delivered once", async () => {
+    const ports = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const [pa, pb, pc, ra, rb, rc] = ports;
+    const routes = [ra, rb, rc];
+    const [a] = await Promise.all([node("A", pa, routes, ra), node("B", pb, routes, rb), node("C", pc, routes, rc)]);
+    // default reconnect settings: only the order is fixed, so that the device starts on A
+    const { nc, status } = await fx.xs({ servers: `nats://127.0.0.1:${pa}`, noRandomize: true });
+    await until(() => (nc.info?.connect_urls ?? []).length >= 3, "all three nodes in connect_urls", 10_000);
+    const inbound: string[] = [];
+    nc.subscribe(`${s}.in`, { callback: (_e, m) => inbound.push((m as Msg).string()) });
+    await nc.flush();
+    // the recorder sits on C, which is never killed
+    const recorderConn = await fx.js({ servers: `nats://127.0.0.1:${pc}` });
+    const arrived: number[] = [];
+    recorderConn.subscribe(`${s}.out`, { callback: (_e, m) => arrived.push(Number(m.string())) });
+    await recorderConn.flush();
+    // wait until the route carries C's interest to A
+    let probe = 0;
+    await until(
+      () => {
+        nc.publish(`${s}.out`, String(-1 - probe++));
+        return arrived.length > 0;
+      },
+      "the recorder's interest routed to A",
+      10_000,
+    );
+    arrived.length = 0;
+
+    const accepted: number[] = [];
+    let disconnectedAt = -1;
+    let reconnectedAt = -1;
+    let killedAt = 0;
+    let reconnectSeen = 0;
+    for (let i = 0; i < 400; i++) {
+      const types = status.types();
+      if (disconnectedAt < 0 && types.includes("disconnect")) disconnectedAt = accepted.length;
+      if (reconnectedAt < 0 && types.includes("reconnect")) {
+        reconnectedAt = accepted.length;
+        reconnectSeen = Date.now();
+      }
+      nc.publish(`${s}.out`, String(i));
+      accepted.push(i);
+      if (i === 100) {
+        killedAt = Date.now();
+        await a.kill();
+      }
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await status.next("reconnect", 10_000);
+    if (reconnectSeen === 0) reconnectSeen = Date.now();
+    const failover = reconnectSeen - killedAt;
+    expect(nc.getServer()).not.toBe(`127.0.0.1:${pa}`);
+    expect(failover).toBeLessThan(2000);
+    await nc.flush();
+    await recorderConn.flush();
+    // subscriptions restored: a message from C reaches the device on its new node
+    const sender = await fx.js({ servers: `nats://127.0.0.1:${pc}` });
+    await until(
+      () => {
+        sender.publish(`${s}.in`, "restored");
+        return inbound.length > 0;
+      },
+      "a message on the restored subscription",
+      10_000,
+    );
+    await until(() => arrived.includes(399), "the last publish at the recorder", 10_000);
+    expect(new Set(arrived).size).toBe(arrived.length); // each at most once
+    const meanwhile = accepted.slice(disconnectedAt < 0 ? accepted.length : disconnectedAt);
+    expect(meanwhile.filter((i) => !arrived.includes(i))).toEqual([]); // made during the failover: all arrived
+    const lost = accepted.filter((i) => !arrived.includes(i));
+    console.log(
+      `3-node failover: back on ${nc.getServer()} ${failover} ms after kill -9 of A; accepted ${accepted.length}, arrived ${arrived.length} once each, ` +
+        `${meanwhile.length} made while disconnected or after all arrived, lost at the kill point ${lost.length}`,
+    );
   });
 });

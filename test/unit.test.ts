@@ -237,6 +237,37 @@ describe("outbound queue", () => {
     expect(s.writes.length).toBeLessThanOrEqual(7);
   });
 
+  test("pages shared by PONGs and messages replay only the messages after a disconnect, and count them", () => {
+    const out = new Outbound(64);
+    const messages: string[] = [];
+    const put = (text: string) => {
+      const b = enc.encode(text);
+      let pos = out.reserve(b.length);
+      if (pos >= 0) out.buffer.set(b, pos);
+      else {
+        pos = out.reserveSpill(b.length);
+        expect(pos).toBeGreaterThanOrEqual(0);
+        out.page.set(b, pos);
+      }
+    };
+    for (let i = 0; i < 30; i++) {
+      if (i % 3 === 0) {
+        const m = `PUB q${i} 2\r\nhi\r\n`;
+        messages.push(m);
+        put(m);
+      } else put(i % 2 === 0 ? "PONG\r\n" : "PING\r\n");
+    }
+    expect(out.messages()).toBe(10);
+    out.rewind();
+    expect(out.messages()).toBe(10);
+    const s = new RecordingSocket(1000);
+    while (!out.empty) {
+      out.drain(s as never, s.free, false);
+      s.free = 1000;
+    }
+    expect(s.text()).toBe(messages.join(""));
+  });
+
   test("pages survive a disconnect whole and are replayed in order", () => {
     const out = new Outbound(64);
     const frames: string[] = [];
@@ -289,7 +320,7 @@ describe("servers and options", () => {
     const pool = new ServerPool(["nats://a:b@127.0.0.1:1"], false);
     let r = pool.update(["127.0.0.1:2", "127.0.0.1:3", "[::1]:4"], null);
     expect(r.added).toEqual(["127.0.0.1:2", "127.0.0.1:3"]);
-    expect(pool.servers[1].user).toBe("a"); // credentials carry over
+    expect(pool.servers[1].user).toBe(""); // credentials in a configured URL stay with that URL
     r = pool.update(["127.0.0.1:3"], null);
     expect(r.deleted).toEqual(["127.0.0.1:2"]);
     expect(pool.servers.map((s) => s.key)).toEqual(["127.0.0.1:1", "127.0.0.1:3"]);

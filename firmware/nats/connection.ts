@@ -23,19 +23,23 @@ import {
   InvalidArgumentError,
   MaxPayloadError,
   MessageTooLargeError,
+  MessagesDiscardedError,
   NatsError,
   PermissionViolationError,
   ProtocolError,
+  ProtocolLimitError,
   ServerError,
+  SlowConsumerError,
   StaleConnectionError,
   StreamBusyError,
 } from "./errors.js";
 import { MsgHdrsImpl } from "./headers.js";
+import { checkJson } from "./json.js";
 import type { MsgHdrs } from "./headers.js";
 import { Msg, MsgChunk } from "./msg.js";
 import type { MsgOwner, PublishOptions } from "./msg.js";
 import { Nuid } from "./nuid.js";
-import { resolveOptions } from "./options.js";
+import { MAX_MS, resolveOptions } from "./options.js";
 import type { ConnectionOptions, ResolvedOptions } from "./options.js";
 import { Outbound } from "./outbound.js";
 import { Delivery, Parser } from "./parser.js";
@@ -44,7 +48,7 @@ import { Server, ServerPool } from "./servers.js";
 import { StatusStream } from "./status.js";
 import type { Status } from "./status.js";
 import { checkPublishSubject, checkQueue, checkSubscribeSubject } from "./subjects.js";
-import { Subscription } from "./subscription.js";
+import { Enqueued, Subscription } from "./subscription.js";
 import type { SubscriptionOptions, SubscriptionOwner } from "./subscription.js";
 import { RequestMux } from "./mux.js";
 import { utf8Length, writeAscii, writeString } from "./text.js";
@@ -72,6 +76,12 @@ const CLOSE_FLUSH_MS = 2000;
 const AUTH_FIELDS = Object.freeze(["user", "pass", "auth_token", "nkey", "sig", "jwt"] as const);
 /** Interval of the idle per-turn flush timer (it is rescheduled to 0 when there is work). */
 const IDLE = 0x3fffffff;
+/** INFO is parsed only within these bounds (a real one nests 2 deep and holds a few dozen values). */
+const INFO_LIMITS = Object.freeze({ maxDepth: 4, maxValues: 512, what: "the server's INFO" });
+/** flush() calls that may wait at once (each holds a PING in flight and a callback). */
+const MAX_FLUSHES = 64;
+/** Servers the cluster may add to the pool from connect_urls. */
+const MAX_DISCOVERED = 32;
 
 /** What the server told us in INFO (the fields nats-xs uses; the rest are kept too). */
 export interface ServerInfo {
@@ -132,11 +142,26 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   #flushTimer: TimerId;
   #flushScheduled = false;
   #pingTimer: TimerId | null = null;
+  /** While connected: fires every receiveTimeout ms to catch a message that stopped arriving. */
+  #rxTimer: TimerId | null = null;
+  /** Reads since the last tick of #rxTimer. */
+  #rxReads = 0;
+  /** The longest SUB line sent on this connection and its sid: the one to blame when the server
+   *  closes the connection for its control-line limit. */
+  #longestSub = 0;
+  #longestSubSid = 0;
+  /** Control-line limit in force: the option, lowered when the server proved its own lower. */
+  #controlLimit: number;
   #connectTimer: TimerId | null = null;
   #reconnectTimer: TimerId | null = null;
   #pingsOut = 0;
   /** One entry per PING in flight: the flush() to resolve, or null for a keepalive PING. */
   #pongs: (((err?: Error) => void) | null)[] = [];
+  /** Per PING in flight, stats.outMsgs when it was queued: its PONG proves the server processed
+   *  that many (the queue is in order). */
+  #pingMarks: number[] = [];
+  /** Messages the server is known to have processed (see #pingMarks). */
+  #confirmed = 0;
   /** flush() calls made while disconnected: their PINGs go out after the next handshake. */
   #flushWaiting: ((err?: Error) => void)[] = [];
   readonly #subs = new Map<number, Subscription>();
@@ -174,6 +199,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     this.#readBuf = new Uint8Array(this.options.readBufferBytes);
     this.#parser = new Parser(this, this.decoder, this.options.receiveBufferBytes);
     this.#out = new Outbound(this.options.outboundBufferBytes);
+    this.#controlLimit = this.options.maxControlLine;
     this.#streamLowWater = Math.min(this.options.maxPendingBytes, Math.max(this.options.outboundBufferBytes, 4096));
     this.#flushTimer = Timer.set(() => this.#onFlushTimer(), IDLE, IDLE);
     Timer.schedule(this.#flushTimer);
@@ -268,6 +294,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     const subjectLen = utf8Length(subject);
     const replyLen = reply === "" ? 0 : utf8Length(reply);
     const line = pubLineLength(subjectLen, replyLen, hdrs === null ? -1 : hdrLen, total);
+    if (line > this.#controlLimit) throw new ProtocolLimitError("the PUB line", line, this.#controlLimit);
     const frame = line + total + 2;
     const out = this.#out;
     // a payload larger than the batch is never copied: only its frame head is held
@@ -310,7 +337,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     if (this.#state >= State.Closing) throw new ClosedConnectionError();
     if (this.#stream !== null) throw new StreamBusyError();
     checkPublishSubject(subject);
-    if (!Number.isInteger(size) || size < 0) throw new InvalidArgumentError("size must be a whole number of bytes");
+    if (!Number.isSafeInteger(size) || size < 0) throw new InvalidArgumentError("size must be a whole number of bytes");
     const reply = options?.reply ?? "";
     if (reply !== "") checkPublishSubject(reply);
     const h = options?.headers;
@@ -320,6 +347,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     const total = hdrLen + size;
     if (total > this.#maxPayload) throw new MaxPayloadError(total, this.#maxPayload);
     const line = pubLineLength(utf8Length(subject), reply === "" ? 0 : utf8Length(reply), hdrs === null ? -1 : hdrLen, total);
+    if (line > this.#controlLimit) throw new ProtocolLimitError("the PUB line", line, this.#controlLimit);
     this.#checkRoom(line + hdrLen, line + hdrLen);
     const head = new Uint8Array(line + hdrLen);
     encodePub(head, 0, subject, reply, hdrs, hdrLen, total, undefined, true, this.encoder);
@@ -386,12 +414,21 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     if (this.#state === State.Draining) throw new DrainingConnectionError();
     checkSubscribeSubject(subject);
     if (options.queue !== undefined) checkQueue(options.queue);
-    if (options.max !== undefined && (!Number.isInteger(options.max) || options.max < 0))
+    if (options.max !== undefined && (typeof options.max !== "number" || !Number.isSafeInteger(options.max) || options.max < 0))
       throw new InvalidArgumentError("max must be a whole number of messages");
+    for (const bound of [options.maxPending, options.maxPendingBytes])
+      if (bound !== undefined && (typeof bound !== "number" || !Number.isSafeInteger(bound) || bound < 1))
+        throw new InvalidArgumentError("maxPending and maxPendingBytes must be whole numbers of at least 1");
     if (options.callback !== undefined && typeof options.callback !== "function") throw new InvalidArgumentError("callback must be a function");
     if (options.chunks === true && options.callback === undefined) throw new InvalidArgumentError("a subscription with chunks needs a callback");
-    const sub = new Subscription(this, ++this.#sid, subject, options);
-    this.#subs.set(sub.sid, sub);
+    const sid = this.#sid + 1;
+    const n = subLength(subject, options.queue ?? "", sid);
+    if (n > this.#controlLimit) throw new ProtocolLimitError("the SUB line", n, this.#controlLimit);
+    if (this.#state === State.Connected && !this.#hasRoom(n + (options.max !== undefined && options.max > 0 ? unsubLength(sid, options.max) : 0)))
+      throw new BufferFullError("outbound queue", this.options.maxPendingBytes);
+    this.#sid = sid;
+    const sub = new Subscription(this, sid, subject, options);
+    this.#subs.set(sid, sub);
     if (this.#state === State.Connected) {
       this.#sendSub(sub);
       if (sub.max > 0) this.#sendUnsub(sub.sid, sub.max);
@@ -406,7 +443,8 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     if (this.#state >= State.Closing) return Promise.reject(new ClosedConnectionError());
     if (this.#state === State.Draining) return Promise.reject(new DrainingConnectionError());
     const timeout = options.timeout ?? 1000;
-    if (!Number.isFinite(timeout) || timeout <= 0) return Promise.reject(new InvalidArgumentError("timeout must be a positive number of milliseconds"));
+    if (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_MS)
+      return Promise.reject(new InvalidArgumentError(`timeout must be a positive number of milliseconds up to ${MAX_MS}`));
     try {
       checkPublishSubject(subject);
     } catch (e) {
@@ -436,7 +474,12 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     if (this.#state >= State.Closing) return Promise.reject(new ClosedConnectionError());
     return new Promise((resolve, reject) => {
       const done = (err?: Error) => (err === undefined ? resolve() : reject(err));
-      if (this.#state === State.Connected || this.#state === State.Draining) this.#ping(done);
+      if (this.#state === State.Connected || this.#state === State.Draining) {
+        // flush() is how a caller waits for a full queue to drain, so its PING is not refused for
+        // bytes; the number of flushes in flight is bounded instead
+        if (this.#pongs.length >= MAX_FLUSHES) return reject(new BufferFullError(`list of flush() calls in flight (${MAX_FLUSHES})`, MAX_FLUSHES));
+        this.#ping(done);
+      } else if (this.#flushWaiting.length >= MAX_FLUSHES) reject(new BufferFullError(`list of flush() calls waiting for a connection (${MAX_FLUSHES})`, MAX_FLUSHES));
       else this.#flushWaiting.push(done);
     });
   }
@@ -529,21 +572,38 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
 
   /** @internal */
   onInfo(buf: Uint8Array, start: number, end: number): void {
+    const first = this.#state === State.Connecting;
     let info: ServerInfo;
     try {
-      info = JSON.parse(this.decoder.decode(buf.subarray(start, end))) as ServerInfo;
-    } catch {
-      return this.onProtocolError("INFO is not valid JSON");
+      const text = buf.subarray(start, end);
+      checkJson(text, INFO_LIMITS);
+      info = JSON.parse(this.decoder.decode(text)) as ServerInfo;
+      if (info === null || typeof info !== "object" || Array.isArray(info)) throw new ProtocolError("INFO is not a JSON object");
+    } catch (e) {
+      const err = e instanceof NatsError ? e : new ProtocolError(`INFO is not valid JSON: ${(e as Error).message}`);
+      // a bad first INFO fails this attempt; a bad update is reported and the connection goes on
+      if (first) {
+        this.#lastError = err;
+        this.#emit({ type: "error", error: err });
+        return this.#dropSocket(err);
+      }
+      this.#emit({ type: "error", error: err });
+      return;
     }
-    const first = this.#state === State.Connecting;
     this.#info = info;
-    if (typeof info.max_payload === "number" && info.max_payload > 0) this.#maxPayload = info.max_payload;
+    if (typeof info.max_payload === "number" && Number.isSafeInteger(info.max_payload) && info.max_payload > 0) this.#maxPayload = info.max_payload;
     if (!this.options.ignoreClusterUpdates && Array.isArray(info.connect_urls)) {
-      const change = this.#pool.update(info.connect_urls, this.#server);
+      const urls = info.connect_urls.filter((u) => typeof u === "string").slice(0, MAX_DISCOVERED);
+      const change = this.#pool.update(urls, this.#server);
       if (!first && (change.added.length > 0 || change.deleted.length > 0))
         this.#emit({ type: "update", added: change.added, deleted: change.deleted });
     }
-    if (info.ldm === true) this.#emit({ type: "ldm", server: this.#server?.key });
+    if (info.ldm === true) {
+      this.#emit({ type: "ldm", server: this.#server?.key });
+      // the server will close its clients once its grace period ends: move to another server of
+      // the pool now, while the connection still works, rather than be cut off later
+      if (!first && this.#state === State.Connected && this.#pool.servers.length > 1) return this.#dropSocket(null);
+    }
     if (!first) return;
     if (info.tls_required === true) {
       this.#lastError = new ConnectionError(`${this.#server?.key} requires TLS, which this build does not include; use a plain nats:// listener`);
@@ -565,13 +625,17 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
 
   /** @internal */
   onPing(): void {
-    this.#control("PONG\r\n");
+    // a server that sends PINGs but does not read our PONGs would fill memory: past the bound the
+    // connection is stale
+    if (!this.#control("PONG\r\n")) this.#stale("the server does not read what the client sends (its PONGs fill the outbound queue)");
   }
 
   /** @internal */
   onPong(): void {
     this.#pingsOut = 0;
     if (this.#state === State.Handshake) return this.#onConnected();
+    const mark = this.#pingMarks.shift();
+    if (mark !== undefined && mark > this.#confirmed) this.#confirmed = mark;
     const done = this.#pongs.shift();
     if (done) done();
   }
@@ -589,6 +653,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
       this.#emit({ type: "error", error: new ServerError(text) });
       return;
     }
+    if (lower.startsWith("maximum control line exceeded")) this.#refuseLongestSub();
     let err: NatsError;
     if (lower.indexOf("authorization") >= 0 || lower.indexOf("authentication") >= 0) err = new AuthorizationError(text);
     else if (lower.startsWith("stale connection")) err = new StaleConnectionError(0);
@@ -642,10 +707,17 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
       } catch (e) {
         this.#emit({ type: "error", error: e as Error });
       }
-    } else if (!sub.enqueue(msg)) {
-      sub.dropped++;
-      this.#stats.dropped++;
-      this.#emit({ type: "slowConsumer", error: new NatsError(`subscription ${sub.subject} dropped a message: its iterator queue is full`, "SLOW_CONSUMER") });
+    } else {
+      const full = sub.enqueue(msg);
+      if (full !== Enqueued.Ok) {
+        sub.dropped++;
+        this.#stats.dropped++;
+        if (sub.firstDrop()) {
+          const err = new SlowConsumerError(sub.subject, sub.sid, full === Enqueued.FullBytes ? "its iterator queue is full (maxPendingBytes)" : "its iterator queue is full (maxPending)");
+          sub.lastError = err;
+          this.#emit({ type: "slowConsumer", error: err });
+        }
+      }
     }
     this.#checkMax(sub);
   }
@@ -680,13 +752,25 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     if (this.#state >= State.Closing) return;
     const servers = this.#pool.servers;
     if (servers.length === 0) return this.#giveUp();
-    const server = servers[0];
-    if (!this.#everConnected && !this.options.waitOnFirstConnect && server.lastAttempt !== 0) return this.#giveUp();
+    // the first server (in pool order) whose wait is over, else the one whose wait ends first: a
+    // server just lost must not hold up the others the cluster announced
     const o = this.options;
-    const wait = server.lastAttempt === 0 ? 0 : server.lastAttempt + o.reconnectTimeWait + Math.floor(Math.random() * (o.reconnectJitter + 1)) - Date.now();
+    const now = Date.now();
+    let server = servers[0];
+    let wait = MAX_MS;
+    for (const candidate of servers) {
+      const w = candidate.lastAttempt === 0 ? 0 : candidate.lastAttempt + o.reconnectTimeWait - now;
+      if (w < wait) {
+        wait = w;
+        server = candidate;
+        if (w <= 0) break;
+      }
+    }
+    if (!this.#everConnected && !o.waitOnFirstConnect && server.lastAttempt !== 0) return this.#giveUp();
+    if (wait > 0) wait += Math.floor(Math.random() * (o.reconnectJitter + 1));
     if (wait > 0) {
       this.#state = State.Reconnecting;
-      this.#reconnectTimer = Timer.set(() => this.#next(), wait);
+      this.#reconnectTimer = Timer.set(() => this.#next(), wait < MAX_MS ? wait : MAX_MS);
       return;
     }
     this.#dial(server);
@@ -725,6 +809,8 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
 
   #open(server: Server, address: string, generation: number): void {
     this.#parser.reset();
+    // a control-line refusal during the handshake (a long CONNECT) is no subscription's fault
+    this.#longestSub = 0;
     this.#writable = 0;
     this.#sawWritable = false;
     try {
@@ -755,6 +841,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
         const n = count < buf.length ? count : buf.length;
         socket.read(n === buf.length ? buf : buf.subarray(0, n));
         count -= n;
+        this.#rxReads++;
         this.#parser.parse(buf, 0, n);
       }
     } catch (e) {
@@ -786,6 +873,10 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     const subs = this.#encodeSubscriptions();
     if (subs !== null) this.#out.setFront(subs);
     this.#pingTimer = Timer.repeat(() => this.#onPingTimer(), this.options.pingInterval);
+    if (this.options.receiveTimeout > 0) {
+      this.#rxReads = 0;
+      this.#rxTimer = Timer.repeat(() => this.#onRxTimer(), this.options.receiveTimeout);
+    }
     const waiting = this.#flushWaiting;
     this.#flushWaiting = [];
     for (const done of waiting) this.#ping(done);
@@ -813,10 +904,14 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     const socket = this.#socket;
     this.#socket = null;
     this.#generation++;
+    // whatever follows in the chunk being parsed belongs to the dropped stream
+    this.#parser.reset();
     Timer.clear(this.#connectTimer);
     this.#connectTimer = null;
     Timer.clear(this.#pingTimer);
     this.#pingTimer = null;
+    Timer.clear(this.#rxTimer);
+    this.#rxTimer = null;
     if (socket !== null) {
       try {
         socket.close();
@@ -832,9 +927,14 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     const lost = err ?? new ConnectionError(`connection to ${server?.key} lost before the server answered`);
     for (const done of this.#pongs) if (done !== null) done(lost);
     this.#pongs.length = 0;
+    this.#pingMarks.length = 0;
     this.#pingsOut = 0;
     const lostBefore = this.#out.lostStreams;
     this.#out.rewind();
+    // messages handed to the dead socket after the last PONG: TCP cannot tell whether they arrived
+    const handed = this.#stats.outMsgs - this.#out.messages();
+    const unconfirmed = wasConnectedBefore(state) ? Math.max(0, handed - this.#confirmed) : 0;
+    this.#confirmed = handed;
     const open = this.#stream;
     if (open !== null) {
       this.#setStream(null);
@@ -847,7 +947,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     }
     this.#wakeWriters();
     if (wasConnected) {
-      this.#emit({ type: "disconnect", server: server?.key });
+      this.#emit({ type: "disconnect", server: server?.key, unconfirmed });
       if (state === State.Draining || !this.options.reconnect) return this.#finishClose(lost);
     } else if (server !== null) {
       server.failures++;
@@ -871,6 +971,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   #finishClose(err: Error | null): void {
     if (this.#state === State.Closed) return;
     this.#state = State.Closed;
+    this.#parser.reset();
     this.#clearTimers();
     Timer.clear(this.#flushTimer);
     const socket = this.#socket;
@@ -891,7 +992,15 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     this.#mux.rejectAll(closedErr);
     for (const s of this.#subs.values()) s.finish(err);
     this.#subs.clear();
+    const discarded = this.#out.messages();
     this.#out.clear();
+    if (discarded > 0) {
+      this.#stats.dropped += discarded;
+      this.#emit({
+        type: "error",
+        error: new MessagesDiscardedError(discarded, err === null ? "the connection was closed before the server took them" : `the connection closed (${err.message})`),
+      });
+    }
     if (this.#stream !== null) {
       this.#stream.error = closedErr;
       this.#setStream(null);
@@ -912,7 +1021,8 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     Timer.clear(this.#connectTimer);
     Timer.clear(this.#pingTimer);
     Timer.clear(this.#reconnectTimer);
-    this.#connectTimer = this.#pingTimer = this.#reconnectTimer = null;
+    Timer.clear(this.#rxTimer);
+    this.#connectTimer = this.#pingTimer = this.#reconnectTimer = this.#rxTimer = null;
   }
 
   #onPingTimer(): void {
@@ -925,7 +1035,36 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     }
     this.#pingsOut++;
     this.#emit({ type: "ping", pendingPings: this.#pingsOut });
+    if (!this.#hasRoom(6)) return this.#stale("the server does not read what the client sends (the outbound queue is full)");
     this.#ping(null);
+  }
+
+  /** A message stopped arriving half-way: no byte came for a whole receiveTimeout. */
+  #onRxTimer(): void {
+    if (this.#rxReads === 0 && !this.#parser.idle && (this.#state === State.Connected || this.#state === State.Draining))
+      return this.#stale(`the server sent part of a frame and then nothing for ${this.options.receiveTimeout} ms`);
+    this.#rxReads = 0;
+  }
+
+  /** Drops a connection that no longer carries traffic both ways; it is re-established. */
+  #stale(why: string): void {
+    const err = new StaleConnectionError(this.#pingsOut, `${why}; the connection is considered stale and is being re-established`);
+    this.#lastError = err;
+    this.#emit({ type: "staleConnection", error: err });
+    this.#dropSocket(err);
+  }
+
+  /** The server closed the connection for its control-line limit: the longest SUB line sent on it
+   *  is the cause (our PUB lines are refused before sending). That subscription ends with the
+   *  error instead of being sent again on every reconnect, and the lower limit holds from now on. */
+  #refuseLongestSub(): void {
+    const sub = this.#subs.get(this.#longestSubSid);
+    if (this.#longestSub === 0 || sub === undefined) return;
+    const err = new ProtocolLimitError("the SUB line", this.#longestSub, this.#longestSub - 1);
+    this.#controlLimit = Math.min(this.#controlLimit, this.#longestSub - 1);
+    this.#deliverError(sub, err);
+    this.#removeSub(sub, err);
+    this.#emit({ type: "error", error: err });
   }
 
   // ---- outbound -----------------------------------------------------------------------------
@@ -983,23 +1122,42 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   /** Queues a PING; `done` runs on its PONG (null for keepalive). */
   #ping(done: ((err?: Error) => void) | null): void {
     this.#pongs.push(done);
-    this.#control("PING\r\n");
+    this.#pingMarks.push(this.#stats.outMsgs);
+    this.#control("PING\r\n", true);
   }
 
-  /** Queues a protocol line with no subject (PING, PONG). */
-  #control(text: string): void {
-    if (this.#socket === null) return;
-    const pos = this.#out.reserve(text.length);
-    if (pos >= 0) writeAscii(this.#out.buffer, pos, text);
-    else this.#out.push(this.#encodeText(text), true, true, false);
+  /** True when `n` more copied bytes fit the outbound bound (after writing what the socket takes). */
+  #hasRoom(n: number): boolean {
+    const out = this.#out;
+    if (out.held + n <= this.options.maxPendingBytes || out.held === 0) return true;
+    this.#pump();
+    return out.held + n <= this.options.maxPendingBytes;
+  }
+
+  /** Queues a protocol line with no subject (PING, PONG); false when the outbound bound is hit
+   *  (control traffic counts against maxPendingBytes like messages). */
+  #control(text: string, force = false): boolean {
+    if (this.#socket === null) return true;
+    if (!force && !this.#hasRoom(text.length)) return false;
+    const out = this.#out;
+    let pos = out.reserve(text.length);
+    if (pos >= 0) writeAscii(out.buffer, pos, text);
+    else if ((pos = out.reserveSpill(text.length)) >= 0) writeAscii(out.page, pos, text);
+    else out.push(this.#encodeText(text), true, true, false);
     this.#scheduleFlush();
+    return true;
   }
 
   #sendSub(sub: Subscription): void {
     const n = subLength(sub.subject, sub.queue, sub.sid);
+    if (n > this.#longestSub) {
+      this.#longestSub = n;
+      this.#longestSubSid = sub.sid;
+    }
     const out = this.#out;
-    const pos = out.reserve(n);
+    let pos = out.reserve(n);
     if (pos >= 0) encodeSub(out.buffer, pos, sub.subject, sub.queue, sub.sid, this.encoder);
+    else if ((pos = out.reserveSpill(n)) >= 0) encodeSub(out.page, pos, sub.subject, sub.queue, sub.sid, this.encoder);
     else {
       const b = new Uint8Array(n);
       encodeSub(b, 0, sub.subject, sub.queue, sub.sid, this.encoder);
@@ -1009,15 +1167,19 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
 
   #sendUnsub(sid: number, max: number): void {
     const n = unsubLength(sid, max);
+    // the server must hear it, or it keeps sending: past the bound, a new connection (which
+    // restores only live subscriptions) is the way to tell it
+    if (!this.#hasRoom(n)) return this.#stale("the server does not read what the client sends (an UNSUB does not fit the outbound queue)");
     const out = this.#out;
     let pos = out.reserve(n);
     let b = out.buffer;
-    if (pos < 0) {
+    if (pos < 0 && (pos = out.reserveSpill(n)) >= 0) b = out.page;
+    else if (pos < 0) {
       b = new Uint8Array(n);
       pos = 0;
     }
     const end = encodeUnsub(b, pos, sid, max);
-    if (b !== out.buffer) out.push(b.subarray(0, end), true, true, false);
+    if (b !== out.buffer && b !== out.page) out.push(b.subarray(0, end), true, true, false);
   }
 
   /** SUB (and UNSUB for the remaining max) of every subscription, for a reconnect. */
@@ -1028,7 +1190,12 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     const b = new Uint8Array(n);
     let pos = 0;
     for (const s of this.#subs.values()) {
+      const start = pos;
       pos = encodeSub(b, pos, s.subject, s.queue, s.sid, this.encoder);
+      if (pos - start > this.#longestSub) {
+        this.#longestSub = pos - start;
+        this.#longestSubSid = s.sid;
+      }
       if (s.max > 0) pos = encodeUnsub(b, pos, s.sid, s.max);
     }
     return b.subarray(0, pos);
@@ -1055,9 +1222,12 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
       echo: !o.noEcho,
     };
     if (o.name !== "") c.name = o.name;
-    const user = s.user !== "" ? s.user : o.user;
-    const pass = s.user !== "" ? s.pass : o.pass;
-    const token = s.token !== "" ? s.token : o.token;
+    // credentials in a server URL are for that server only; the options' credentials are for
+    // every server, those the cluster announces included (see README, "Credentials")
+    const fromUrl = s.user !== "" || s.token !== "";
+    const user = fromUrl ? s.user : o.user;
+    const pass = fromUrl ? s.pass : o.pass;
+    const token = fromUrl ? s.token : o.token;
     if (user !== "") {
       c.user = user;
       c.pass = pass;
@@ -1176,6 +1346,10 @@ export class MessageWriter {
     if (this.written !== this.size) throw new InvalidArgumentError(`the message was announced with ${this.size} bytes but ${this.written} were written`);
     this.#nc.streamEnd(this);
   }
+}
+
+function wasConnectedBefore(state: State): boolean {
+  return state === State.Connected || state === State.Draining;
 }
 
 function isIPv4(host: string): boolean {

@@ -162,10 +162,11 @@ export class ServerError extends NatsError {
   }
 }
 
-/** The server stopped answering PINGs; the connection is dropped and retried. */
+/** The server stopped answering PINGs, stopped taking what the client must send (PONGs and other
+ *  control frames), or went silent in the middle of a message; the connection is dropped and retried. */
 export class StaleConnectionError extends NatsError {
-  constructor(outstanding: number) {
-    super(`the server did not answer ${outstanding} PINGs; the connection is considered stale and is being re-established`, "STALE_CONNECTION");
+  constructor(outstanding: number, message?: string) {
+    super(message ?? `the server did not answer ${outstanding} PINGs; the connection is considered stale and is being re-established`, "STALE_CONNECTION");
   }
   override get name(): string {
     return "StaleConnectionError";
@@ -214,5 +215,63 @@ export class StreamBusyError extends NatsError {
   }
   override get name(): string {
     return "StreamBusyError";
+  }
+}
+
+/** Untrusted JSON went past a bound (nesting depth, bytes or values) and was not parsed. */
+export class JsonLimitError extends NatsError {
+  /** "depth", "bytes" or "values". */
+  readonly limit: string;
+  readonly max: number;
+  constructor(limit: string, max: number, what = "JSON text") {
+    super(`${what} exceeds the ${limit} limit of ${max} and was not parsed`, "JSON_LIMIT");
+    this.limit = limit;
+    this.max = max;
+  }
+  override get name(): string {
+    return "JsonLimitError";
+  }
+}
+
+/** A subscription read with an iterator fell behind: messages beyond its queue bounds (messages or
+ *  bytes) were dropped and counted in `sub.dropped` and `stats().dropped`. */
+export class SlowConsumerError extends NatsError {
+  readonly subject: string;
+  readonly sid: number;
+  constructor(subject: string, sid: number, why: string) {
+    super(`subscription ${sid} (${JSON.stringify(subject)}) dropped a message: ${why}; read it faster or raise maxPending / maxPendingBytes`, "SLOW_CONSUMER");
+    this.subject = subject;
+    this.sid = sid;
+  }
+  override get name(): string {
+    return "SlowConsumerError";
+  }
+}
+
+/** A frame the server would refuse (its control-line limit) or did refuse by closing the
+ *  connection; it is not sent (again), and the subscription it belongs to is ended with it. */
+export class ProtocolLimitError extends NatsError {
+  readonly size: number;
+  readonly max: number;
+  constructor(what: string, size: number, max: number) {
+    super(`${what} is ${size} bytes, over the server's control-line limit of ${max}; use a shorter subject or queue`, "MAX_CONTROL_LINE");
+    this.size = size;
+    this.max = max;
+  }
+  override get name(): string {
+    return "ProtocolLimitError";
+  }
+}
+
+/** Messages accepted by publish() were discarded before they could be sent: the connection was
+ *  closed, or reconnecting gave up. Counted in `stats().dropped`. */
+export class MessagesDiscardedError extends NatsError {
+  readonly count: number;
+  constructor(count: number, why: string) {
+    super(`${count} published message(s) held for sending were discarded: ${why}; flush() before close(), or check the servers`, "MESSAGES_DISCARDED");
+    this.count = count;
+  }
+  override get name(): string {
+    return "MessagesDiscardedError";
   }
 }

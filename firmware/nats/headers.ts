@@ -236,7 +236,12 @@ function skipEol(raw: Uint8Array, i: number): number {
   return i;
 }
 
-/** New, empty outgoing headers; `code` and `description` make a status line (rarely needed). */
+/** New, empty outgoing headers; `code` and `description` make a status line (rarely needed). The
+ *  code is 0 (none) or a three-digit status; the description is text without CR or LF. */
 export function headers(code = 0, description = ""): MsgHdrs {
-  return new MsgHdrsImpl(code, description);
+  if (typeof code !== "number" || !Number.isInteger(code) || (code !== 0 && (code < 100 || code > 999)))
+    throw new InvalidArgumentError(`headers(code): the status code must be 0 or a whole number from 100 to 999, not ${String(code)}`);
+  if (typeof description !== "string") throw new InvalidArgumentError("headers(code, description): the description must be a string");
+  if (code === 0 && description !== "") throw new InvalidArgumentError("headers(code, description): a description needs a status code");
+  return new MsgHdrsImpl(code, checkValue(description));
 }

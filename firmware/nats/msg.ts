@@ -62,6 +62,11 @@ export class Msg {
     return JSON.parse(this.string()) as T;
   }
 
+  /** Bytes this message holds: payload plus undecoded headers (what a queued copy costs). */
+  get heldBytes(): number {
+    return this.data.length + (this.#raw === null ? 0 : this.#raw.length);
+  }
+
   /** A copy whose bytes stay valid after the callback (used for request replies and iterators). */
   copy(): Msg {
     return new Msg(this.#owner, this.subject, this.sid, this.reply, this.#raw === null ? null : this.#raw.slice(), this.data.slice());

@@ -58,6 +58,13 @@ export interface ConnectionOptions {
   reconnectBufferBytes?: number;
   /** DNS servers for host names that are not IPv4 literals (default ["1.1.1.1", "8.8.8.8"]). */
   dnsServers?: string[];
+  /** The server's control-line limit: a SUB or UNSUB line longer than this is refused before it
+   *  is sent (default 4096, nats-server's max_control_line). */
+  maxControlLine?: number;
+  /** Milliseconds without a byte while a frame is partly read (a MSG announced and not complete);
+   *  past it the connection is stale and is re-established. Checked once per such period, so a
+   *  stall is caught after one to two periods (default 30000; 0 turns the check off). */
+  receiveTimeout?: number;
 }
 
 /** What an authenticator adds to CONNECT (nats.js's `Auth`: NoAuth, UserPass, TokenAuth, NKeyAuth, JwtAuth). */
@@ -99,12 +106,20 @@ export interface ResolvedOptions {
   maxPendingBytes: number;
   reconnectBufferBytes: number;
   dnsServers: string[];
+  maxControlLine: number;
+  receiveTimeout: number;
 }
 
-function num(value: unknown, fallback: number, name: string, min: number): number {
+/** Largest time a device timer takes: Moddable's Timer converts intervals to a 32-bit signed
+ *  integer, so 2^31 ms and more would wrap (to a negative interval, which fires at once). */
+export const MAX_MS = 0x7fffffff;
+/** Largest byte count an option may name: far above any device heap, and exact in a double. */
+const MAX_BYTES = 0x40000000;
+
+function num(value: unknown, fallback: number, name: string, min: number, max: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || Math.floor(value) !== value || value < min)
-    throw new InvalidArgumentError(`option ${name} must be an integer >= ${min}, not ${String(value)}`);
+  if (typeof value !== "number" || !Number.isFinite(value) || Math.floor(value) !== value || value < min || value > max)
+    throw new InvalidArgumentError(`option ${name} must be an integer from ${min} to ${max}, not ${String(value)}`);
   return value;
 }
 
@@ -142,24 +157,26 @@ export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
     user: str(o.user, "user"),
     pass: str(o.pass, "pass"),
     token: str(o.token, "token"),
-    pingInterval: num(o.pingInterval, 120000, "pingInterval", 1),
-    maxPingOut: num(o.maxPingOut, 2, "maxPingOut", 1),
+    pingInterval: num(o.pingInterval, 120000, "pingInterval", 1, MAX_MS),
+    maxPingOut: num(o.maxPingOut, 2, "maxPingOut", 1, 1000),
     reconnect: bool(o.reconnect, true, "reconnect"),
-    maxReconnectAttempts: num(o.maxReconnectAttempts, 10, "maxReconnectAttempts", -1),
-    reconnectTimeWait: num(o.reconnectTimeWait, 2000, "reconnectTimeWait", 0),
-    reconnectJitter: num(o.reconnectJitter, 100, "reconnectJitter", 0),
-    timeout: num(o.timeout, 20000, "timeout", 1),
+    maxReconnectAttempts: num(o.maxReconnectAttempts, 10, "maxReconnectAttempts", -1, 0x7fffffff),
+    reconnectTimeWait: num(o.reconnectTimeWait, 2000, "reconnectTimeWait", 0, MAX_MS),
+    reconnectJitter: num(o.reconnectJitter, 100, "reconnectJitter", 0, MAX_MS),
+    timeout: num(o.timeout, 20000, "timeout", 1, MAX_MS),
     noEcho: bool(o.noEcho, false, "noEcho"),
     noRandomize: bool(o.noRandomize, false, "noRandomize"),
     waitOnFirstConnect: bool(o.waitOnFirstConnect, false, "waitOnFirstConnect"),
     ignoreClusterUpdates: bool(o.ignoreClusterUpdates, false, "ignoreClusterUpdates"),
     inboxPrefix: o.inboxPrefix === undefined ? "_INBOX" : str(o.inboxPrefix, "inboxPrefix"),
     authenticators: authenticators(o.authenticator),
-    readBufferBytes: num(o.readBufferBytes, 1024, "readBufferBytes", 64),
-    receiveBufferBytes: num(o.receiveBufferBytes, 4096, "receiveBufferBytes", 1024),
-    outboundBufferBytes: num(o.outboundBufferBytes, 2048, "outboundBufferBytes", 256),
-    maxPendingBytes: num(o.maxPendingBytes, 32768, "maxPendingBytes", 256),
-    reconnectBufferBytes: num(o.reconnectBufferBytes, 8192, "reconnectBufferBytes", 0),
+    readBufferBytes: num(o.readBufferBytes, 1024, "readBufferBytes", 64, MAX_BYTES),
+    receiveBufferBytes: num(o.receiveBufferBytes, 4096, "receiveBufferBytes", 1024, MAX_BYTES),
+    outboundBufferBytes: num(o.outboundBufferBytes, 2048, "outboundBufferBytes", 256, MAX_BYTES),
+    maxPendingBytes: num(o.maxPendingBytes, 32768, "maxPendingBytes", 256, MAX_BYTES),
+    reconnectBufferBytes: num(o.reconnectBufferBytes, 8192, "reconnectBufferBytes", 0, MAX_BYTES),
     dnsServers: dns,
+    maxControlLine: num(o.maxControlLine, 4096, "maxControlLine", 256, MAX_BYTES),
+    receiveTimeout: num(o.receiveTimeout, 30000, "receiveTimeout", 0, MAX_MS),
   };
 }

@@ -26,6 +26,8 @@ const enum Flag {
   /** The frame is a streamed message: its written pieces are released at once, so a cut stream
    *  cannot be replayed and is dropped instead. */
   Stream = 8,
+  /** A spill page: whole frames of any kind, control frames included (filtered on rewind). */
+  Page = 16,
 }
 
 const CR = 13;
@@ -120,10 +122,11 @@ export class Outbound {
     return this.#page as Uint8Array;
   }
 
-  /** Reserves `n` bytes for a message frame in the open spill page (opening a page of the batch's
+  /** Reserves `n` bytes for a whole frame in the open spill page (opening a page of the batch's
    *  size when needed), so that frames queued behind a full batch cost one array per page, not one
-   *  per frame. -1 when the frame is larger than a page or a stream is open. An open page counts
-   *  whole in `held`: the bound is on memory, not on frame bytes. */
+   *  per frame: a flood of small control frames (PONGs) must not cost an object each. -1 when the
+   *  frame is larger than a page or a stream is open. An open page counts whole in `held`: the
+   *  bound is on memory, not on frame bytes. */
   reserveSpill(n: number): number {
     if (n > this.#cap || this.#deferred !== null) return -1;
     if (this.#page === null || this.#pageEnd + n > this.#page.length) {
@@ -131,7 +134,7 @@ export class Outbound {
       this.#page = new Uint8Array(this.#cap);
       this.#pageEnd = 0;
       this.#spill.push(this.#page);
-      this.#flags.push(Flag.Start);
+      this.#flags.push(Flag.Start | Flag.Page);
       this.held += this.#cap;
     }
     const pos = this.#pageEnd;
@@ -343,6 +346,24 @@ export class Outbound {
         if (keep) kept++;
       }
       if (!keep) continue;
+      if ((f & Flag.Page) !== 0) {
+        // a page may hold control frames too: keep its message frames only
+        const page = spill[i];
+        let w = 0;
+        for (let p = 0; p < page.length; ) {
+          const len = frameLength(page, p, page.length);
+          if (isMessage(page, p)) {
+            if (w !== p) page.copyWithin(w, p, p + len);
+            w += len;
+          }
+          p += len;
+        }
+        if (w === 0) {
+          kept--;
+          continue;
+        }
+        spill[i] = page.subarray(0, w);
+      }
       spill[out] = spill[i];
       flags[out] = f;
       if ((f & Flag.Reference) !== 0) this.referenced += spill[i].length;
@@ -353,6 +374,22 @@ export class Outbound {
     flags.length = out;
     this.#head = this.#headOff = this.#frameHead = 0;
     return kept;
+  }
+
+  /** Message frames (PUB/HPUB) queued and not yet wholly handed to the socket: what clear() would
+   *  discard. Walks the queue; called only when the connection closes. */
+  messages(): number {
+    this.#closePage();
+    let n = 0;
+    const buf = this.#buf;
+    for (let p = this.#start; p < this.#end; ) {
+      const len = frameLength(buf, p, this.#end);
+      if (isMessage(buf, p)) n++;
+      p += len;
+    }
+    n += countFrames(this.#spill, this.#flags, this.#frameHead);
+    if (this.#deferred !== null) n += countFrames(this.#deferred, this.#deferredFlags, 0);
+    return n;
   }
 
   /** Drops everything (the connection is closed). */
@@ -367,6 +404,26 @@ export class Outbound {
     this.#head = this.#headOff = this.#frameHead = 0;
     this.held = this.referenced = 0;
   }
+}
+
+/** Message frames starting in entries[from...]: a page or a copy holds whole frames; a frame head
+ *  whose payload follows by reference or in stream pieces counts once. */
+function countFrames(entries: Uint8Array[], flags: number[], from: number): number {
+  let n = 0;
+  for (let i = from; i < entries.length; i++) {
+    const f = flags[i];
+    if ((f & Flag.Start) === 0 || (f & Flag.Control) !== 0) continue;
+    const e = entries[i];
+    if (e.length === 0) {
+      n++; // a stream head already written: the message is still open
+      continue;
+    }
+    for (let p = 0; p < e.length; ) {
+      if (isMessage(e, p)) n++;
+      p += frameLength(e, p, e.length);
+    }
+  }
+  return n;
 }
 
 /** True when the frame at `p` is a PUB or HPUB. */

@@ -97,6 +97,8 @@ export class Parser {
   #hdr: Uint8Array | null = null;
   /** A whole message sits in scratch, waiting for its line end. */
   #pendingWhole = false;
+  /** Bumped by reset(): a parse() in progress stops when its sink dropped the stream. */
+  #epoch = 0;
 
   constructor(sink: ParserSink, decoder: TextDecoder, capacity: number) {
     this.#sink = sink;
@@ -106,11 +108,17 @@ export class Parser {
 
   /** Forget any partial frame (a new socket starts a new stream). */
   reset(): void {
+    this.#epoch++;
     this.#state = State.OpStart;
     this.#op = Op.None;
     this.#have = 0;
     this.#hdr = null;
     this.#pendingWhole = false;
+  }
+
+  /** True between frames: nothing is partly read. */
+  get idle(): boolean {
+    return this.#state === State.OpStart;
   }
 
   /** Bytes of heap the scratch buffer holds (0 until a split frame needed it). */
@@ -138,7 +146,8 @@ export class Parser {
   /** Parses buf[start, end). */
   parse(buf: Uint8Array, start: number, end: number): void {
     let i = start;
-    while (i < end) {
+    const epoch = this.#epoch;
+    while (i < end && this.#epoch === epoch) {
       switch (this.#state) {
         case State.OpStart: {
           const b = buf[i];

@@ -110,14 +110,13 @@ export class ServerPool {
 
   /**
    * Merges the cluster's connect_urls: adds new ones, drops discovered servers that the cluster no
-   * longer lists (configured ones stay). Credentials of the configured servers carry over.
+   * longer lists (configured ones stay). Credentials in configured URLs do not carry over.
    * Returns the keys added and deleted.
    */
   update(urls: string[], current: Server | null): { added: string[]; deleted: string[] } {
     const added: string[] = [];
     const deleted: string[] = [];
     const seen: string[] = [];
-    const auth = this.servers.length > 0 ? this.servers[0] : null;
     for (const u of urls) {
       let s: Server;
       try {
@@ -125,9 +124,10 @@ export class ServerPool {
       } catch {
         continue; // e.g. an IPv6 address we cannot dial
       }
-      const withAuth = auth === null ? s : new Server(s.host, s.port, auth.user, auth.pass, auth.token, true);
-      seen.push(withAuth.key);
-      if (this.#add(withAuth)) added.push(withAuth.key);
+      // credentials a URL carried stay with that URL: a discovered server gets none of its own, and
+      // CONNECT then carries only the credentials given as options (see README, "Credentials")
+      seen.push(s.key);
+      if (this.#add(s)) added.push(s.key);
     }
     for (let i = this.servers.length - 1; i >= 0; i--) {
       const s = this.servers[i];

@@ -15,6 +15,9 @@ export interface Status {
   /** For "update": servers added to and deleted from the pool. */
   added?: string[];
   deleted?: string[];
+  /** For "disconnect": messages handed to the socket after the last PONG, which may or may not
+   *  have reached the server (TCP cannot tell); those still queued are sent after the reconnect. */
+  unconfirmed?: number;
   /** For "ping": PINGs sent without a PONG yet. */
   pendingPings?: number;
   /** Events this listener missed because it did not read them in time. */

@@ -2,7 +2,7 @@
  * A subscription: its sid, its remaining budget of messages, and where its messages go (a callback,
  * or a bounded queue read with `for await`).
  */
-import { ClosedConnectionError } from "./errors.js";
+import { ClosedConnectionError, InvalidArgumentError } from "./errors.js";
 import { isLiteral } from "./subjects.js";
 import type { Msg } from "./msg.js";
 
@@ -21,7 +21,17 @@ export interface SubscriptionOptions {
   /** Without a callback: messages queued for the iterator before new ones are dropped and counted
    *  (default 64). Queued messages are copies. */
   maxPending?: number;
+  /** Without a callback: bytes (payload plus headers) the iterator's queued copies may hold before
+   *  new messages are dropped and counted (default 16384). */
+  maxPendingBytes?: number;
 }
+
+/** Default bound of an iterator's queue in bytes: 64 messages of 4 KB would take 256 KB, more than
+ *  an ESP32 app has; 16 KB is a fifth of its chunk heap. */
+export const MAX_PENDING_BYTES = 16384;
+
+/** What enqueue() did. */
+export const Enqueued = Object.freeze({ Ok: 0, FullMessages: 1, FullBytes: 2 });
 
 /** What a subscription needs of its connection. */
 export interface SubscriptionOwner {
@@ -32,6 +42,10 @@ export interface SubscriptionOwner {
 /** What an iterator reading the subscription needs; created only when one is used. */
 class IteratorState {
   readonly queue: Msg[] = [];
+  /** Bytes the queued copies hold. */
+  bytes = 0;
+  /** A drop happened and no message was queued since: one report per episode. */
+  overflowing = false;
   waiting: ((r: IteratorResult<Msg>) => void) | null = null;
 }
 
@@ -58,7 +72,10 @@ export class Subscription implements AsyncIterable<Msg> {
   #iter: IteratorState | null = null;
   readonly #owner: SubscriptionOwner;
   readonly #maxPending: number;
+  readonly #maxPendingBytes: number;
   #error: Error | null = null;
+  /** The last error reported on this subscription without ending it (e.g. SlowConsumerError). */
+  lastError: Error | null = null;
 
   constructor(owner: SubscriptionOwner, sid: number, subject: string, options: SubscriptionOptions) {
     this.#owner = owner;
@@ -70,6 +87,7 @@ export class Subscription implements AsyncIterable<Msg> {
     this.callback = options.callback ?? null;
     this.chunks = options.chunks === true;
     this.#maxPending = options.maxPending ?? 64;
+    this.#maxPendingBytes = options.maxPendingBytes ?? MAX_PENDING_BYTES;
   }
 
   /** Resolves when the subscription ends (unsubscribed, max reached, drained, or closed). */
@@ -86,6 +104,8 @@ export class Subscription implements AsyncIterable<Msg> {
 
   /** Stops the subscription now, or after `max` messages in all. */
   unsubscribe(max?: number): void {
+    if (max !== undefined && (typeof max !== "number" || !Number.isSafeInteger(max) || max < 0))
+      throw new InvalidArgumentError(`unsubscribe(max): max must be a whole number of messages, not ${String(max)}`);
     if (this.done) return;
     this.#owner.unsubscribe(this, max ?? 0);
   }
@@ -119,18 +139,32 @@ export class Subscription implements AsyncIterable<Msg> {
     return this.max === 0 ? undefined : this.max;
   }
 
-  /** Queues a copy for the iterator; false when the queue is full (the caller counts the drop). */
-  enqueue(msg: Msg): boolean {
+  /** Queues a copy for the iterator; an Enqueued value: not Ok when a bound is hit (the caller
+   *  counts the drop and, when `firstDrop()` says so, reports it). */
+  enqueue(msg: Msg): number {
     if (this.#iter === null) this.#iter = new IteratorState();
     const it = this.#iter;
     const w = it.waiting;
     if (w !== null) {
       it.waiting = null;
+      it.overflowing = false;
       w({ value: msg.copy(), done: false });
-      return true;
+      return Enqueued.Ok;
     }
-    if (it.queue.length >= this.#maxPending) return false;
+    if (it.queue.length >= this.#maxPending) return Enqueued.FullMessages;
+    const size = msg.heldBytes;
+    if (it.bytes + size > this.#maxPendingBytes) return Enqueued.FullBytes;
+    it.overflowing = false;
+    it.bytes += size;
     it.queue.push(msg.copy());
+    return Enqueued.Ok;
+  }
+
+  /** True for the first drop since a message was last queued: drops are reported once per episode. */
+  firstDrop(): boolean {
+    const it = this.#iter as IteratorState;
+    if (it.overflowing) return false;
+    it.overflowing = true;
     return true;
   }
 
@@ -153,7 +187,11 @@ export class Subscription implements AsyncIterable<Msg> {
     const it = this.#iter;
     return {
       next: (): Promise<IteratorResult<Msg>> => {
-        if (it.queue.length > 0) return Promise.resolve({ value: it.queue.shift() as Msg, done: false });
+        if (it.queue.length > 0) {
+          const m = it.queue.shift() as Msg;
+          it.bytes -= m.heldBytes;
+          return Promise.resolve({ value: m, done: false });
+        }
         if (this.done) return this.#error === null ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(this.#error);
         return new Promise((resolve) => {
           it.waiting = resolve;

@@ -214,6 +214,13 @@ static void xs_tcp_constructor(xsMachine* the)
 	}
 	if (nodelay >= 0)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, sizeof(nodelay));
+	{
+		/* A fixed kernel send buffer: an ESP32 has no megabytes of kernel buffering behind its
+		   8 KB lwIP send buffer, and Linux would otherwise grow this one to several MB, so that a
+		   peer that stops reading would take minutes to be noticed. 64 KB still fills loopback. */
+		int size = 65536;
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	}
 	tcp->fd = fd;
 	tcp->connecting = 1;
 	if (connect(fd, (struct sockaddr*)&remote, sizeof(remote)) == 0) {

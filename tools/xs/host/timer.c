@@ -37,14 +37,12 @@ static void timerDestructor(void* data)
 {
 }
 
+/* As Moddable's timer reads an interval (xsmcToInteger into a C int, modules/base/timer/modTimer.c):
+   ECMAScript ToInt32, so 2^31 ms and more wrap modulo 2^32, and an interval <= 0 is due at once. */
 static int64_t toMilliseconds(xsMachine* the, xsSlot* slot)
 {
-	double value = xsToNumber(*slot);
-	if (!(value > 0))
-		return 0;
-	if (value > 2147483647.0)
-		return 2147483647;
-	return (int64_t)value;
+	int32_t value = xsToInteger(*slot);
+	return value > 0 ? (int64_t)value : 0;
 }
 
 static void release(xsMachine* the, TimerRecord* timer)
