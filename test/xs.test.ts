@@ -128,7 +128,7 @@ describe("the sensor app on XS", () => {
       await peer.flush();
       let pinged: Promise<unknown> = Promise.resolve();
       const onLine = (line: string) => {
-        if (line.includes(": connected to ")) pinged = peer.request(`sensors.${id}.cmd.ping`, "", { timeout: 3000 }).then((m) => m.json());
+        if (line.includes(": listening on ")) pinged = peer.request(`sensors.${id}.cmd.ping`, "", { timeout: 3000 }).then((m) => m.json());
       };
       const r = await runXs(join(ROOT, "dist", "apps", "sensor.js"), ["nats-xs"], [`nats=${server.url}`, `id=${id}`, "count=5", "interval=100"], onLine, 15_000);
       const pong = (await pinged) as { id: string; uptime: number };

@@ -29,6 +29,9 @@ nc.subscribe(`sensors.${id}.cmd.ping`, {
     msg.respond(JSON.stringify({ id, uptime: Date.now() - started, sent: seq }));
   },
 });
+// the server has the subscription once a flush comes back: commands sent from now on reach us
+await nc.flush();
+trace(`sensor ${id}: listening on sensors.${id}.cmd.ping\n`);
 
 const subject = `sensors.${id}.reading`;
 const timer = Timer.repeat(() => {
