@@ -117,7 +117,7 @@ describe("small hostile envelopes: a typed error on that envelope, and the next 
     expect(err).toBeNull();
     expect(env!.payloads.length).toBe(16);
     expect((env!.payloads[0].data as string).length).toBe(12 * 1024);
-    expect(Object.keys(env!.payloads[1].data as object).length).toBe(140);
+    expect(Object.keys(env!.payloads[1].data as object).length).toBe(100);
   });
 
   test("bounds are options: raised, the same envelopes are read", async () => {
@@ -415,7 +415,7 @@ describe("on the XS engine under the ESP32 budget", () => {
       "env last 1 5",
     ]);
     // exit status 0: no stack overflow, no memory full under the ESP32 budget. The live heap while the
-    // envelope at every default bound is held (its 16 payloads, 12 KB of text, 140-member
+    // envelope at every default bound is held (its 16 payloads, 12 KB of text, 100-member
     // dictionary, 30-deep metadata):
     const edge = field<{ slots: number; chunkBytes: number }>(r, "live edge");
     const m = field<{ slots: number; slotsPeak: number; chunkBytes: number; chunkBytesPeak: number }>(r, "memory");
@@ -431,4 +431,19 @@ describe("on the XS engine under the ESP32 budget", () => {
     const b = await run([few.text, plain("after")], ["unbounded=true"]);
     expect(b.code, explain(b)).toBe(3); // memory full
   }, 60_000);
+});
+
+describe("property names: XS keeps every name it sees, so a receiver lets through at most max_keys distinct ones", () => {
+  test("new names in every envelope: refused past max_keys, names already seen still pass", async () => {
+    const rx: Got[] = [];
+    const r = new EnvelopeReceiver((err, env) => rx.push({ err, env }), { max_keys: 8 });
+    const enc = new TextEncoder();
+    const send = (id: string, keys: string[]) =>
+      r.push({ data: enc.encode(`{"correlation_id":"${id}","metadata":{${keys.map((k) => `"${k}":1`).join(",")}},"payloads":[]}`), subject: "s", reply: "", headers: undefined } as never);
+    send("a", ["k1", "k2", "k3", "k4"]);
+    send("b", ["k5", "k6", "k7", "k8"]);
+    send("c", ["k9"]);
+    send("d", ["k1", "k8"]);
+    expect(rx.map((g) => (g.err === null ? g.env!.correlation_id : `${g.err.name} ${(g.err as EnvelopeLimitError).option}`))).toEqual(["a", "b", "EnvelopeLimitError max_keys", "d"]);
+  });
 });

@@ -19,7 +19,7 @@ import TextDecoder from "text/decoder";
 import { Base64Decoder } from "./base64.js";
 import type { ByteSink } from "./base64.js";
 import { EnvelopeFieldError, EnvelopeLimitError, EnvelopeSyntaxError, PayloadLimitError, PayloadSizeError } from "./errors.js";
-import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_HELD_BYTES, DEFAULT_MAX_PAYLOADS, DEFAULT_MAX_VALUES, EnvelopeBudget } from "./bounds.js";
+import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_HELD_BYTES, DEFAULT_MAX_KEYS, DEFAULT_MAX_PAYLOADS, DEFAULT_MAX_VALUES, EnvelopeBudget, KeyRegistry, lookup } from "./bounds.js";
 import {
   ENVELOPE_KEYS,
   EnvelopeKey,
@@ -58,11 +58,13 @@ export interface ScannerOptions {
   maxDepth?: number;
   /** Most payloads in one envelope; default 16. */
   maxPayloads?: number;
-  /** Most JSON values kept from one envelope (fields, metadata, dictionaries); default 512. */
+  /** Most JSON values kept from one envelope (fields, metadata, dictionaries); default 256. */
   maxValues?: number;
   /** Most bytes one envelope holds in memory: kept fields and payloads collected without a sink;
    *  default 16384. */
   maxHeldBytes?: number;
+  /** Most distinct JSON property names this scanner lets through JSON.parse in its lifetime; default 128. */
+  maxKeys?: number;
 }
 
 const enum S {
@@ -170,6 +172,7 @@ export class EnvelopeScanner {
   #holdLen = 0;
 
   #env = new MessageEnvelope();
+  readonly #keys: KeyRegistry;
   #budget: EnvelopeBudget;
   #sawPayloads = false;
   #p: MessagePayload | null = null;
@@ -187,12 +190,13 @@ export class EnvelopeScanner {
     this.#o = options;
     this.#fwd = { write: (bytes: Uint8Array) => this.#onBytes(bytes) };
     this.#b64 = new Base64Decoder(new Uint8Array(DECODE_CHUNK), this.#fwd);
+    this.#keys = new KeyRegistry(options.maxKeys ?? DEFAULT_MAX_KEYS);
     this.#budget = this.#newBudget();
   }
 
   #newBudget(): EnvelopeBudget {
     const o = this.#o;
-    return new EnvelopeBudget(o.maxDepth ?? DEFAULT_MAX_DEPTH, o.maxValues ?? DEFAULT_MAX_VALUES, o.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES);
+    return new EnvelopeBudget(o.maxDepth ?? DEFAULT_MAX_DEPTH, o.maxValues ?? DEFAULT_MAX_VALUES, o.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES, this.#keys);
   }
 
   /** What the current envelope has taken of its bounds (link downloads go on counting in it). */
@@ -373,8 +377,9 @@ export class EnvelopeScanner {
         this.#syntax("a bad escape in a key", 0);
       }
     } else name = this.#decoder.decode(raw);
-    const table = this.#level === 0 ? ENVELOPE_KEYS : PAYLOAD_KEYS;
-    return Object.prototype.hasOwnProperty.call(table, name) ? table[name] : -1;
+    // never `name in table`: on XS that would keep the peer's name forever (bounds.ts)
+    const id = lookup(this.#level === 0 ? ENVELOPE_KEYS : PAYLOAD_KEYS, name);
+    return id === undefined ? -1 : id;
   }
 
   /** Begins the value whose first byte is `c`; true when that byte was consumed. */
@@ -465,7 +470,8 @@ export class EnvelopeScanner {
     let value: unknown;
     const field = this.#field as Uint8Array;
     this.#budget.hold(this.#capLen, "envelope fields");
-    this.#budget.json(field, 0, this.#capLen);
+    // objects and arrays (metadata) are counted; a string or number of a known field is one value
+    if (field[0] === 123 || field[0] === 91) this.#budget.json(field, 0, this.#capLen);
     const text = this.#decoder.decode(field.subarray(0, this.#capLen));
     try {
       value = JSON.parse(text);

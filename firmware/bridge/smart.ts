@@ -22,7 +22,7 @@ import { MessageEnvelope, MessagePayload, payloadType } from "./envelope.js";
 import { EnvelopeDroppedError, LinkError, PayloadLimitError } from "./errors.js";
 import { isoNow, uuid4 } from "./ids.js";
 import { LinkSettings, allowEntryOf, download, hostAllowed, upload, validateLinkUrl } from "./link.js";
-import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_HELD_BYTES, DEFAULT_MAX_PAYLOADS, DEFAULT_MAX_VALUES, EnvelopeBudget, bound } from "./bounds.js";
+import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_HELD_BYTES, DEFAULT_MAX_KEYS, DEFAULT_MAX_PAYLOADS, DEFAULT_MAX_VALUES, EnvelopeBudget, bound } from "./bounds.js";
 import { DIGEST_KEY, DIGEST_PLACEHOLDER, DigestCheck, declaredDigest } from "./digest.js";
 import type { LinkOptions } from "./link.js";
 import { Collector, EnvelopeScanner, decodeValue } from "./scanner.js";
@@ -81,11 +81,14 @@ export interface ReceiveOptions extends LinkOptions {
   max_depth?: number;
   /** Most payloads in one envelope (default 16). */
   max_payloads?: number;
-  /** Most JSON values one envelope keeps: fields, metadata, dictionaries, JSON tables (default 512). */
+  /** Most JSON values one envelope keeps: fields, metadata, dictionaries, JSON tables (default 256). */
   max_values?: number;
   /** Most bytes one envelope holds in memory: its kept fields and the payloads collected without a
    *  sink (default 16384; raise it, or give a sink, for large payloads in memory). */
   max_held_bytes?: number;
+  /** Most distinct JSON property names (in metadata, dictionaries, JSON tables) the receiver lets
+   *  through in its lifetime (default 128): XS keeps every property name it sees. */
+  max_keys?: number;
   /** Most envelopes waiting behind a link download, in order (default 4); more are dropped. */
   max_pending?: number;
   /** Most bytes held by the envelopes waiting behind a link download (default 32768). */
@@ -352,6 +355,7 @@ class ReceiveSettings {
   readonly maxPayloads: number;
   readonly maxValues: number;
   readonly maxHeldBytes: number;
+  readonly maxKeys: number;
   readonly maxPending: number;
   readonly maxPendingBytes: number;
   /** The allowlist as configured (link_hosts, else fileserver_url's host:port); null: the NATS
@@ -370,6 +374,7 @@ class ReceiveSettings {
       this.maxPayloads = bound(o.max_payloads, DEFAULT_MAX_PAYLOADS, 1, "max_payloads");
       this.maxValues = bound(o.max_values, DEFAULT_MAX_VALUES, 1, "max_values");
       this.maxHeldBytes = bound(o.max_held_bytes, DEFAULT_MAX_HELD_BYTES, 0, "max_held_bytes");
+      this.maxKeys = bound(o.max_keys, DEFAULT_MAX_KEYS, 0, "max_keys");
       this.maxPending = bound(o.max_pending, DEFAULT_MAX_PENDING, 0, "max_pending");
       this.maxPendingBytes = bound(o.max_pending_bytes, DEFAULT_MAX_PENDING_BYTES, 0, "max_pending_bytes");
     } catch (e) {
@@ -398,6 +403,7 @@ class ReceiveSettings {
       maxPayloads: this.maxPayloads,
       maxValues: this.maxValues,
       maxHeldBytes: this.maxHeldBytes,
+      maxKeys: this.maxKeys,
     });
   }
 
