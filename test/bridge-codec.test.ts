@@ -35,7 +35,7 @@ const enc = new TextEncoder();
 // ---- helpers -------------------------------------------------------------------------------------
 
 /** Reads `bytes` with one scanner, fed in pieces of `step` bytes (0: whole). */
-function scan(bytes: Uint8Array, step = 0, scanner = new EnvelopeScanner({ maxSize: 1 << 20, maxFieldBytes: 2048 })): MessageEnvelope {
+function scan(bytes: Uint8Array, step = 0, scanner = new EnvelopeScanner({ maxSize: 1 << 20, maxFieldBytes: 2048, maxHeldBytes: 1 << 20 })): MessageEnvelope {
   scanner.begin();
   if (step === 0) scanner.push(bytes);
   else for (let i = 0; i < bytes.length; i += step) scanner.push(bytes.slice(i, i + step));

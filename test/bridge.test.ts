@@ -258,7 +258,7 @@ describe("direct or link", () => {
   test("the largest direct payload under the server's default max_payload goes direct, and one byte more does not", async () => {
     expect(xs.info?.max_payload).toBe(1048576);
     const n = maxDirectSize(xs, `${s}.max`, {}, "blob", "binary");
-    const inbox = deviceInbox(`${s}.max`, 1);
+    const inbox = deviceInbox(`${s}.max`, 1, { max_held_bytes: 1 << 20 });
     const peer = peerInbox(`${s}.max`, 1);
     await settle();
     await smartsend(xs, `${s}.max`, [{ dataname: "blob", type: "binary", data: bytesOf(n, 4) }]);
@@ -341,7 +341,7 @@ describe("large payloads through the device", () => {
     files.faults.cutAfter = 100_000;
     files.faults.cutCount = 1;
     const before = files.stats.ranges.length;
-    const inbox = deviceInbox(`${s}.cut`, 1, { base_delay: 10 });
+    const inbox = deviceInbox(`${s}.cut`, 1, { base_delay: 10, max_held_bytes: 1 << 20 });
     await settle();
     js.publish(`${s}.cut`, peerEnvelope([{ dataname: "cut.bin", type: "binary", transport: "link", url, size: data.length }]));
     const [{ err, env }] = await inbox.done;
@@ -356,7 +356,7 @@ describe("large payloads through the device", () => {
     const data = bytesOf(200_000, 9);
     const url = await peerUpload(files.url, data, "norange.bin");
     Object.assign(files.faults, { cutAfter: 50_000, cutCount: 1, ignoreRange: true });
-    const inbox = deviceInbox(`${s}.norange`, 1, { base_delay: 10 });
+    const inbox = deviceInbox(`${s}.norange`, 1, { base_delay: 10, max_held_bytes: 1 << 20 });
     await settle();
     js.publish(`${s}.norange`, peerEnvelope([{ dataname: "norange.bin", type: "binary", transport: "link", url, size: data.length }]));
     const [{ err, env }] = await inbox.done;

@@ -191,6 +191,9 @@ describe("NATSBridge on XS under the ESP32 budget", () => {
     expect(out.payloads[0].data).toBe(upload.url);
     expect(out.payloads[0].bytes.length).toBe(SIZE);
     expect(createHash("sha256").update(out.payloads[0].bytes).digest("hex")).toBe(sha256Pattern(SIZE));
+    // the device hashed what it uploaded (crypt's SHA-256 on XS) and put it in the payload's metadata
+    const raw = JSON.parse(Buffer.from(outEnvelope as unknown as Uint8Array).toString("utf8"));
+    expect(raw.payloads[0].metadata.digest).toBe(`SHA-256=${Buffer.from(sha256Pattern(SIZE), "hex").toString("base64url")}=`);
 
     // the whole run stayed inside the ESP32 budget (memory full would have exited 3): XS's own
     // high-water marks, live and garbage together

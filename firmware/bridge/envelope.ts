@@ -144,8 +144,9 @@ const TYPES: Readonly<Record<string, string>> = Object.freeze({
 export function payloadType(spelling: unknown): PayloadType {
   if (typeof spelling !== "string") throw new EnvelopeFieldError("type", "must be a string");
   const key = spelling.toLowerCase();
-  if (!Object.prototype.hasOwnProperty.call(TYPES, key)) throw new UnknownPayloadTypeError(spelling);
-  return TYPES[key] as PayloadType;
+  // a linear search: on XS a peer's string used as a property name would be kept forever
+  for (const k in TYPES) if (k === key) return TYPES[k] as PayloadType;
+  throw new UnknownPayloadTypeError(spelling);
 }
 
 /** One payload of an envelope. On receipt, `data` holds the decoded value (text: string;

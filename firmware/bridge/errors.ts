@@ -116,3 +116,52 @@ export class LinkError extends BridgeError {
     return "LinkError";
   }
 }
+
+/** An envelope goes past a structural bound of this receiver (nesting depth, number of payloads or
+ *  JSON values, bytes held in memory). Only that envelope is refused; `option` names the receive
+ *  option that sets the bound. */
+export class EnvelopeLimitError extends BridgeError {
+  readonly option: string;
+  readonly limit: number;
+  constructor(what: string, option: string, limit: number) {
+    super(`the NATSBridge envelope ${what}, beyond this receiver's ${option} of ${limit}; raise ${option} in the receive options if the sender is trusted`, "BRIDGE_BOUND");
+    this.option = option;
+    this.limit = limit;
+  }
+  override get name(): string {
+    return "EnvelopeLimitError";
+  }
+}
+
+/** A link payload's bytes do not match the SHA-256 digest its metadata carries, or a digest is
+ *  required and missing or malformed. The payload is not reported complete. */
+export class DigestError extends BridgeError {
+  readonly dataname: string;
+  /** The digest the envelope declared ("SHA-256=<base64url>"), or "" when none. */
+  readonly expected: string;
+  /** The digest of the bytes received, or "" when they were not received. */
+  readonly actual: string;
+  constructor(dataname: string, why: string, expected = "", actual = "") {
+    super(`payload ${JSON.stringify(dataname)} ${why}`, "BRIDGE_DIGEST");
+    this.dataname = dataname;
+    this.expected = expected;
+    this.actual = actual;
+  }
+  override get name(): string {
+    return "DigestError";
+  }
+}
+
+/** An envelope arrived while earlier ones still waited for their link downloads and the wait queue
+ *  was full (max_pending envelopes or max_pending_bytes): it was dropped and counted. */
+export class EnvelopeDroppedError extends BridgeError {
+  /** Envelopes this receiver has dropped so far, this one included. */
+  readonly dropped: number;
+  constructor(subject: string, why: string, dropped: number) {
+    super(`a NATSBridge envelope on ${JSON.stringify(subject)} was dropped: ${why} (${dropped} dropped so far); raise max_pending / max_pending_bytes or lower the link deadline`, "BRIDGE_DROPPED");
+    this.dropped = dropped;
+  }
+  override get name(): string {
+    return "EnvelopeDroppedError";
+  }
+}

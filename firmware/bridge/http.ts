@@ -170,6 +170,12 @@ export class HttpExchange implements HttpBodyWriter {
     });
   }
 
+  /** Ends the exchange now: `run()` rejects with `err`, the socket closes, nothing more reaches the
+   *  handler (a caller's overall deadline). Does nothing once the exchange has finished. */
+  abort(err: unknown): void {
+    this.#fail(err);
+  }
+
   // ---- body writer --------------------------------------------------------------------------
 
   /** Copies `bytes` to the socket, or into the pending buffer what does not fit now; false when

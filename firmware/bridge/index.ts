@@ -16,6 +16,9 @@ export {
   EnvelopeReceiver,
 } from "./smart.js";
 export type { PayloadInput, SendOptions, ReceiveOptions, SmartSubscribeOptions, EnvelopeCallback } from "./smart.js";
+export type { ReceiverStats } from "./smart.js";
+export { jsonShape, EnvelopeBudget } from "./bounds.js";
+export { digestTag, parseDigestTag } from "./digest.js";
 export { MessageEnvelope, MessagePayload, payloadType } from "./envelope.js";
 export type { PayloadType } from "./envelope.js";
 export { EnvelopeScanner, DECODE_CHUNK } from "./scanner.js";
@@ -29,7 +32,7 @@ export type { ArrowColumn, ArrowType } from "./arrow.js";
 export { Base64Encoder, Base64Decoder, base64Length } from "./base64.js";
 export type { ByteSink } from "./base64.js";
 export { uuid4, isoNow, parseTimestamp, normalizeTimestamp } from "./ids.js";
-export { upload, download, LinkSettings } from "./link.js";
+export { upload, download, LinkSettings, validateLinkUrl, hostAllowed } from "./link.js";
 export type { LinkOptions, ProgressCallback } from "./link.js";
 export { HttpExchange, HttpResponseHead, parseUrl } from "./http.js";
 export {
@@ -41,4 +44,7 @@ export {
   PayloadSizeError,
   PayloadLimitError,
   LinkError,
+  EnvelopeLimitError,
+  DigestError,
+  EnvelopeDroppedError,
 } from "./errors.js";

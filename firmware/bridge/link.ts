@@ -11,8 +11,14 @@
  * Failures are retried with exponential backoff (max_retries 5, base_delay 100 ms, max_delay
  * 5000 ms by default); a download that broke off resumes with `Range: bytes=<got>-`, and when the
  * server ignores the Range the bytes already delivered are skipped, so the sink sees each byte once.
+ *
+ * Untrusted links: a URL from an envelope is validated strictly (validateLinkUrl) and its host
+ * checked against the receiver's allowlist before anything is sent; a transfer has an overall
+ * deadline (all attempts and waits together) besides the no-progress timeout; a declared SHA-256
+ * digest is verified as the bytes stream (digest.ts).
  */
 import Timer from "timer";
+import type { TimerId } from "timer";
 import TextDecoder from "text/decoder";
 import TextEncoder from "text/encoder";
 import { BridgeError, LinkError, PayloadLimitError, PayloadSizeError } from "./errors.js";
@@ -22,6 +28,9 @@ import type { MessagePayload } from "./envelope.js";
 import type { PayloadSink } from "./scanner.js";
 import type { Outgoing, PayloadSource } from "./writer.js";
 import { uuid4 } from "./ids.js";
+import { DIGEST_KEY, DigestWriter } from "./digest.js";
+import type { DigestCheck } from "./digest.js";
+import { jsonShape } from "./bounds.js";
 
 /** Progress of a link transfer: bytes done of total (-1 when unknown), after each piece. */
 export type ProgressCallback = (direction: "upload" | "download", dataname: string, done: number, total: number) => void;
@@ -35,6 +44,8 @@ export interface LinkOptions {
   max_delay?: number;
   /** Milliseconds without progress before an attempt fails (default 10000). */
   timeout?: number;
+  /** Milliseconds a whole transfer may take, every attempt and wait included (default 120000). */
+  deadline?: number;
   /** HTTP read and write buffer in bytes (default 1024). */
   buffer_bytes?: number;
   progress?: ProgressCallback;
@@ -47,12 +58,14 @@ export class LinkSettings {
   readonly maxRetries: number;
   readonly baseDelay: number;
   readonly maxDelay: number;
+  readonly deadline: number;
   readonly http: HttpOptions;
   readonly progress: ProgressCallback | null;
   constructor(o: LinkOptions = {}) {
     this.maxRetries = count(o.max_retries, 5, "max_retries");
     this.baseDelay = count(o.base_delay, 100, "base_delay");
     this.maxDelay = count(o.max_delay, 5000, "max_delay");
+    this.deadline = Math.max(1, count(o.deadline, DEFAULT_DEADLINE, "deadline"));
     this.http = {
       timeout: Math.max(1, count(o.timeout, 10000, "timeout")),
       bufferBytes: Math.max(256, count(o.buffer_bytes, 1024, "buffer_bytes")),
@@ -61,6 +74,9 @@ export class LinkSettings {
     this.progress = typeof o.progress === "function" ? o.progress : null;
   }
 }
+
+/** Default overall deadline of one link transfer: 10 MB at about 100 KB/s, a slow device link. */
+export const DEFAULT_DEADLINE = 120000;
 
 function count(v: unknown, fallback: number, name: string): number {
   if (v === undefined) return fallback;
@@ -80,16 +96,160 @@ function retryable(e: unknown): boolean {
   return e.status === 0 || e.status >= 500 || e.status === 408 || e.status === 429;
 }
 
-/** Runs `attempt` until it succeeds, a non-retryable error comes, or the retries are spent. */
-async function withRetries<T>(s: LinkSettings, attempt: (n: number) => Promise<T>): Promise<T> {
+/**
+ * The overall deadline of one transfer: one timer for all its attempts, which aborts the exchange
+ * running when it fires. (No wrapper around each exchange: the stack of the synchronous chain down
+ * to the socket's constructor is counted in slots on XS.)
+ */
+class Deadline {
+  readonly at: number;
+  #timer: TimerId | null;
+  #current: HttpExchange | null = null;
+  #expired = false;
+  readonly #url: string;
+  readonly #ms: number;
+  constructor(ms: number, url: string) {
+    this.at = Date.now() + ms;
+    this.#url = url;
+    this.#ms = ms;
+    this.#timer = Timer.set(() => {
+      this.#timer = null;
+      this.#expired = true;
+      if (this.#current !== null) this.#current.abort(this.#error());
+    }, ms);
+  }
+  // made when needed, from the timer's shallow stack: an error's constructor chain is four frames
+  #error(): LinkError {
+    return new LinkError(`the transfer did not finish within its deadline of ${this.#ms} ms`, this.#url);
+  }
+  /** The exchange that runs now (it is aborted at once when the deadline has passed). */
+  track(ex: HttpExchange): HttpExchange {
+    this.#current = ex;
+    if (this.#expired) ex.abort(this.#error());
+    return ex;
+  }
+  clear(): void {
+    Timer.clear(this.#timer);
+    this.#timer = null;
+    this.#current = null;
+  }
+}
+
+/** Runs `attempt` until it succeeds, a non-retryable error comes, the retries are spent or the
+ *  next wait would end past the deadline. */
+async function withRetries<T>(s: LinkSettings, deadline: Deadline, attempt: (n: number) => Promise<T>): Promise<T> {
+  // Go on from a job of its own: the attempt then starts on a nearly empty stack instead of on top
+  // of its callers' frames (smartsend -> upload -> here use over 200 of a device's 512 stack slots,
+  // and the HTTP exchange needs about 100 more).
+  await undefined;
   for (let n = 0; ; n++) {
     try {
       return await attempt(n);
     } catch (e) {
       if (n >= s.maxRetries || !retryable(e)) throw e;
-      await sleep(Math.min(s.maxDelay, s.baseDelay * 2 ** n));
+      const wait = Math.min(s.maxDelay, s.baseDelay * 2 ** n);
+      if (Date.now() + wait >= deadline.at) throw e;
+      await sleep(wait);
     }
   }
+}
+
+/** Longest link URL accepted. */
+export const MAX_URL_BYTES = 2048;
+
+/** Where a validated link points. */
+export class LinkTarget {
+  readonly host: string;
+  readonly port: number;
+  constructor(host: string, port: number) {
+    this.host = host;
+    this.port = port;
+  }
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function isHex(c: number): boolean {
+  return isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+}
+
+/**
+ * Checks a link URL from an envelope before anything of it reaches a request line: at most 2048
+ * characters, `http://` or `https://`, no user info, a host that is a dotted IPv4 address or a DNS
+ * name (labels of letters, digits and hyphens), an optional port of 1 to 65535, then a path of
+ * printable ASCII only, where `%` starts two hex digits. CR, LF, spaces, controls, non-ASCII and
+ * the characters RFC 3986 never allows (`"<>\^`{|}`) are refused. Throws LinkError; returns the
+ * host (lower case) and port.
+ */
+export function validateLinkUrl(url: string): LinkTarget {
+  const bad = (why: string): never => {
+    throw new LinkError(`refused a link URL: ${why}`, url.length > 120 ? `${url.substring(0, 120)}...` : url);
+  };
+  if (typeof url !== "string" || url.length === 0) bad("it is empty");
+  if (url.length > MAX_URL_BYTES) bad(`it is longer than ${MAX_URL_BYTES} characters`);
+  for (let i = 0; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (c <= 32 || c >= 127) bad(`character ${c} at ${i} (spaces, controls, CR, LF and non-ASCII are not allowed)`);
+    if (c === 34 || c === 60 || c === 62 || c === 92 || c === 94 || c === 96 || c === 123 || c === 124 || c === 125) bad(`character '${String.fromCharCode(c)}' at ${i}`);
+    if (c === 37 && !(i + 2 < url.length && isHex(url.charCodeAt(i + 1)) && isHex(url.charCodeAt(i + 2)))) bad(`a '%' not followed by two hex digits at ${i}`);
+  }
+  const lower = url.substring(0, 8).toLowerCase();
+  const start = lower.startsWith("http://") ? 7 : lower.startsWith("https://") ? 8 : bad("only http:// and https:// links are fetched");
+  let end = start;
+  while (end < url.length && url[end] !== "/" && url[end] !== "?" && url[end] !== "#") end++;
+  const authority = url.substring(start, end);
+  if (authority.indexOf("@") >= 0) bad("user info in a link is not accepted");
+  const colon = authority.indexOf(":");
+  const host = (colon < 0 ? authority : authority.substring(0, colon)).toLowerCase();
+  let port = start === 7 ? 80 : 443;
+  if (colon >= 0) {
+    const digits = authority.substring(colon + 1);
+    if (digits.length === 0 || digits.length > 5) bad("a bad port");
+    port = 0;
+    for (let i = 0; i < digits.length; i++) {
+      const c = digits.charCodeAt(i);
+      if (!isDigit(c)) bad("a bad port");
+      port = port * 10 + c - 48;
+    }
+    if (port < 1 || port > 65535) bad("a port outside 1-65535");
+  }
+  if (host.length === 0 || host.length > 253) bad("a bad host");
+  const labels = host.split(".");
+  let numeric = true;
+  for (const label of labels) {
+    if (label.length === 0 || label.length > 63 || label.charCodeAt(0) === 45 || label.charCodeAt(label.length - 1) === 45) bad("a bad host name");
+    for (let i = 0; i < label.length; i++) {
+      const c = label.charCodeAt(i);
+      if (!(isDigit(c) || (c >= 97 && c <= 122) || c === 45)) bad("a host must be an IPv4 address or a DNS name");
+      if (!isDigit(c)) numeric = false;
+    }
+  }
+  if (numeric && (labels.length !== 4 || labels.some((l) => l.length > 3 || Number(l) > 255))) bad("a bad IPv4 address");
+  return new LinkTarget(host, port);
+}
+
+/** Whether `target` is on the allowlist: entries `host` (any port), `host:port`, or `*` (anything).
+ *  `localhost` and `127.0.0.1` name the same host. */
+export function hostAllowed(target: LinkTarget, allow: readonly string[]): boolean {
+  const host = target.host === "localhost" ? "127.0.0.1" : target.host;
+  for (const entry of allow) {
+    if (entry === "*") return true;
+    const e = entry.toLowerCase();
+    const colon = e.lastIndexOf(":");
+    let h = colon < 0 ? e : e.substring(0, colon);
+    if (h === "localhost") h = "127.0.0.1";
+    if (h !== host) continue;
+    if (colon < 0 || Number(e.substring(colon + 1)) === target.port) return true;
+  }
+  return false;
+}
+
+/** The allowlist entry of a configured URL (fileserver_url): its host and port. */
+export function allowEntryOf(url: string): string {
+  const t = validateLinkUrl(url);
+  return `${t.host}:${t.port}`;
 }
 
 /** Collects a small response body (JSON) up to a bound. */
@@ -123,6 +283,7 @@ class SmallBody implements HttpResponseHandler {
     if (this.status < 200 || this.status > 299)
       throw new LinkError(`the file server refused ${what} with HTTP ${this.status}${this.#n > 0 && this.#n < 200 ? `: ${this.text().trim()}` : ""}`, this.#url, this.status);
     try {
+      jsonShape(this.#buf, 0, this.#n, 16, 4096);
       const v = JSON.parse(this.text()) as unknown;
       if (v !== null && typeof v === "object") return v as Record<string, unknown>;
     } catch {
@@ -152,43 +313,57 @@ function fileName(dataname: string): string {
  * piece of the payload (buffer_bytes) at a time.
  */
 export async function upload(fileserverUrl: string, item: Outgoing, s: LinkSettings): Promise<string> {
-  const encoder = new TextEncoder();
-  const name = fileName(item.payload.dataname);
-  // 1. create the upload
-  const createUrl = joinUrl(fileserverUrl, "/upload");
-  const created = await withRetries(s, async () => {
-    const body = encoder.encode("{}");
-    const res = new SmallBody(createUrl);
-    await new HttpExchange("POST", parseUrl(createUrl), ["Content-Type", "application/json"], body.length, async (w) => {
-      if (!w.write(body)) await w.ready();
-    }, res, s.http).run();
-    return res.json("the upload");
-  });
-  const uploadId = created.id;
-  const token = created.uploadToken;
-  if (typeof uploadId !== "string" || uploadId === "") throw new LinkError("the file server's upload has no id", createUrl);
-  // 2. the file, as multipart form data
-  const fileUrl = joinUrl(fileserverUrl, `/file/${encodeURIComponent(uploadId)}`);
-  const boundary = `----nats-xs-${uuid4()}`;
-  const prologue = encoder.encode(
-    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
-  );
-  const epilogue = encoder.encode(`\r\n--${boundary}--\r\n`);
-  const total = prologue.length + item.size + epilogue.length;
-  const headers = ["Content-Type", `multipart/form-data; boundary=${boundary}`];
-  if (typeof token === "string" && token !== "") headers.push("X-UploadToken", token);
-  const file = await withRetries(s, async () => {
-    const res = new SmallBody(fileUrl);
-    await new HttpExchange("POST", parseUrl(fileUrl), headers, total, (w) => sendFile(w, prologue, item, epilogue, s), res, s.http).run();
-    return res.json("the file");
-  });
-  const fileId = file.id;
-  const storedName = typeof file.fileName === "string" && file.fileName !== "" ? file.fileName : name;
-  if (typeof fileId !== "string" || fileId === "") throw new LinkError("the file server's file has no id", fileUrl);
-  return joinUrl(fileserverUrl, `/file/${encodeURIComponent(uploadId)}/${encodeURIComponent(fileId)}/${encodeURIComponent(storedName)}`);
+  const deadline = new Deadline(s.deadline, fileserverUrl);
+  try {
+    const encoder = new TextEncoder();
+    const name = fileName(item.payload.dataname);
+    // 1. create the upload
+    const createUrl = joinUrl(fileserverUrl, "/upload");
+    const created = await withRetries(s, deadline, async () => {
+      const body = encoder.encode("{}");
+      const res = new SmallBody(createUrl);
+      const ex = new HttpExchange("POST", parseUrl(createUrl), ["Content-Type", "application/json"], body.length, async (w) => {
+        if (!w.write(body)) await w.ready();
+      }, res, s.http);
+      await deadline.track(ex).run();
+      return res.json("the upload");
+    });
+    const uploadId = created.id;
+    const token = created.uploadToken;
+    if (typeof uploadId !== "string" || uploadId === "") throw new LinkError("the file server's upload has no id", createUrl);
+    // 2. the file, as multipart form data
+    const fileUrl = joinUrl(fileserverUrl, `/file/${encodeURIComponent(uploadId)}`);
+    const boundary = `----nats-xs-${uuid4()}`;
+    const prologue = encoder.encode(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    );
+    const epilogue = encoder.encode(`\r\n--${boundary}--\r\n`);
+    const total = prologue.length + item.size + epilogue.length;
+    const headers = ["Content-Type", `multipart/form-data; boundary=${boundary}`];
+    if (typeof token === "string" && token !== "") headers.push("X-UploadToken", token);
+    const digest = new DigestWriter();
+    const file = await withRetries(s, deadline, async () => {
+      const res = new SmallBody(fileUrl);
+      digest.reset();
+      const ex = new HttpExchange("POST", parseUrl(fileUrl), headers, total, (w) => sendFile(w, prologue, item, epilogue, s, digest), res, s.http);
+      await deadline.track(ex).run();
+      return res.json("the file");
+    });
+    // the bytes are known now: the envelope carries their digest (a copy of the caller's metadata)
+    const meta: Record<string, unknown> = {};
+    for (const k of Object.keys(item.payload.metadata)) meta[k] = item.payload.metadata[k];
+    meta[DIGEST_KEY] = digest.tag();
+    item.payload.metadata = meta;
+    const fileId = file.id;
+    const storedName = typeof file.fileName === "string" && file.fileName !== "" ? file.fileName : name;
+    if (typeof fileId !== "string" || fileId === "") throw new LinkError("the file server's file has no id", fileUrl);
+    return joinUrl(fileserverUrl, `/file/${encodeURIComponent(uploadId)}/${encodeURIComponent(fileId)}/${encodeURIComponent(storedName)}`);
+  } finally {
+    deadline.clear();
+  }
 }
 
-async function sendFile(w: HttpBodyWriter, prologue: Uint8Array, item: Outgoing, epilogue: Uint8Array, s: LinkSettings): Promise<void> {
+async function sendFile(w: HttpBodyWriter, prologue: Uint8Array, item: Outgoing, epilogue: Uint8Array, s: LinkSettings, digest: DigestWriter): Promise<void> {
   const piece = s.http.bufferBytes;
   if (!w.write(prologue)) await w.ready();
   const progress = s.progress;
@@ -196,7 +371,9 @@ async function sendFile(w: HttpBodyWriter, prologue: Uint8Array, item: Outgoing,
   if (item.bytes !== null) {
     const b = item.bytes;
     for (let at = 0; at < b.length; at += piece) {
-      if (!w.write(b.subarray(at, Math.min(b.length, at + piece)))) await w.ready();
+      const view = b.subarray(at, Math.min(b.length, at + piece));
+      digest.write(view);
+      if (!w.write(view)) await w.ready();
       if (progress !== null) progress("upload", name, Math.min(b.length, at + piece), b.length);
     }
   } else {
@@ -208,7 +385,9 @@ async function sendFile(w: HttpBodyWriter, prologue: Uint8Array, item: Outgoing,
       const r = src.read(at, want === piece ? buf : buf.subarray(0, want));
       const got = typeof r === "number" ? r : await r;
       if (!(got > 0)) throw new BridgeError(`payload source of ${JSON.stringify(name)} ended at ${at} of ${src.size} bytes`, "BRIDGE_SOURCE");
-      if (!w.write(got === piece ? buf : buf.subarray(0, got))) await w.ready();
+      const view = got === piece ? buf : buf.subarray(0, got);
+      digest.write(view);
+      if (!w.write(view)) await w.ready();
       at += got;
       if (progress !== null) progress("upload", name, at, src.size);
     }
@@ -223,13 +402,15 @@ class DownloadBody implements HttpResponseHandler {
   readonly #limit: number;
   readonly #url: string;
   readonly #s: LinkSettings;
+  readonly #check: DigestCheck | null;
   /** Bytes the sink holds (across attempts). */
   got = 0;
   /** Bytes of this response to drop before delivering (the server ignored our Range). */
   #skip = 0;
   /** Length of the whole file as the server states it (-1 unknown). */
   total = -1;
-  constructor(p: MessagePayload, sink: PayloadSink, limit: number, s: LinkSettings) {
+  constructor(p: MessagePayload, sink: PayloadSink, limit: number, s: LinkSettings, check: DigestCheck | null) {
+    this.#check = check;
     this.#p = p;
     this.#sink = sink;
     this.#limit = limit;
@@ -265,6 +446,7 @@ class DownloadBody implements HttpResponseHandler {
     const got = this.got + bytes.length;
     if (p.size >= 0 && got > p.size) throw new PayloadSizeError(p.dataname, p.size, got);
     if (got > this.#limit) throw new PayloadLimitError(`linked payload ${JSON.stringify(p.dataname)}`, got, this.#limit, "raise max_size in the receive options and give a sink");
+    if (this.#check !== null) this.#check.write(bytes);
     this.#sink.write(bytes);
     this.got = got;
     const progress = this.#s.progress;
@@ -273,22 +455,30 @@ class DownloadBody implements HttpResponseHandler {
 }
 
 /**
- * Downloads a link payload into `sink`, checking it against the declared size and `limit`.
- * Memory: the HTTP client's buffers; the sink gets one read buffer's worth at a time.
+ * Downloads a link payload into `sink`, checking it against the declared size and `limit`, within
+ * the overall deadline, and against `check` (the declared digest) after the last byte. The caller
+ * validated the URL and its host first. Memory: the HTTP client's buffers; the sink gets one read
+ * buffer's worth at a time.
  */
-export async function download(p: MessagePayload, sink: PayloadSink, limit: number, s: LinkSettings): Promise<void> {
+export async function download(p: MessagePayload, sink: PayloadSink, limit: number, s: LinkSettings, check: DigestCheck | null = null): Promise<void> {
   const target: HttpTarget = parseUrl(p.url);
-  const body = new DownloadBody(p, sink, limit, s);
-  await withRetries(s, async () => {
-    const headers: string[] = [];
-    if (body.got > 0) headers.push("Range", `bytes=${body.got}-`);
-    const head = await new HttpExchange("GET", target, headers, -1, null, body, s.http).run();
-    const expected = p.size >= 0 ? p.size : body.total;
-    if (expected >= 0 && body.got < expected) {
-      // the body ended early without the connection failing: a short file is a size error
-      if (head.contentLength >= 0 || head.chunked) throw new PayloadSizeError(p.dataname, expected, body.got);
-      throw new LinkError(`the download ended after ${body.got} of ${expected} bytes`, p.url, head.status);
-    }
-  });
+  const body = new DownloadBody(p, sink, limit, s, check);
+  const deadline = new Deadline(s.deadline, p.url);
+  try {
+    await withRetries(s, deadline, async () => {
+      const headers: string[] = [];
+      if (body.got > 0) headers.push("Range", `bytes=${body.got}-`);
+      const head = await deadline.track(new HttpExchange("GET", target, headers, -1, null, body, s.http)).run();
+      const expected = p.size >= 0 ? p.size : body.total;
+      if (expected >= 0 && body.got < expected) {
+        // the body ended early without the connection failing: a short file is a size error
+        if (head.contentLength >= 0 || head.chunked) throw new PayloadSizeError(p.dataname, expected, body.got);
+        throw new LinkError(`the download ended after ${body.got} of ${expected} bytes`, p.url, head.status);
+      }
+    });
+  } finally {
+    deadline.clear();
+  }
   if (p.size < 0) p.size = body.got;
+  if (check !== null) check.verify(p.dataname);
 }

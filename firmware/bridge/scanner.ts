@@ -10,12 +10,17 @@
  * Memory per scanner: the field buffer (max_field_bytes, default 2048), the decode buffer (768),
  * a 64-byte key buffer, and the current envelope's small fields. Per chunk: no allocation unless a
  * value completes (then its string and parsed value) or decoded bytes are handed on (one view).
+ *
+ * Bounds per envelope (bounds.ts): nesting depth of every kept JSON value, checked while it is
+ * captured and again before JSON.parse; the number of payloads; the number of JSON values kept;
+ * the bytes held (kept field text and payloads collected without a sink).
  */
 import TextDecoder from "text/decoder";
 import TextEncoder from "text/encoder";
 import { Base64Decoder } from "./base64.js";
 import type { ByteSink } from "./base64.js";
-import { EnvelopeFieldError, EnvelopeSyntaxError, PayloadLimitError, PayloadSizeError } from "./errors.js";
+import { EnvelopeFieldError, EnvelopeLimitError, EnvelopeSyntaxError, PayloadLimitError, PayloadSizeError } from "./errors.js";
+import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_HELD_BYTES, DEFAULT_MAX_KEYS, DEFAULT_MAX_PAYLOADS, DEFAULT_MAX_VALUES, EnvelopeBudget, KeyRegistry, lookup } from "./bounds.js";
 import {
   ENVELOPE_KEYS,
   EnvelopeKey,
@@ -51,6 +56,17 @@ export interface ScannerOptions {
   maxSize: number;
   /** Largest value other than a direct payload's data, in bytes of JSON. */
   maxFieldBytes: number;
+  /** Deepest JSON nesting kept (metadata, dictionaries, JSON tables); default 32. */
+  maxDepth?: number;
+  /** Most payloads in one envelope; default 16. */
+  maxPayloads?: number;
+  /** Most JSON values kept from one envelope (fields, metadata, dictionaries); default 256. */
+  maxValues?: number;
+  /** Most bytes one envelope holds in memory: kept fields and payloads collected without a sink;
+   *  default 16384. */
+  maxHeldBytes?: number;
+  /** Most distinct JSON property names this scanner lets through JSON.parse in its lifetime; default 128. */
+  maxKeys?: number;
 }
 
 const enum S {
@@ -90,10 +106,12 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9;
 }
 
-/** Turns collected bytes into the value a caller expects of the payload's type. */
-export function decodeValue(p: MessagePayload, bytes: Uint8Array, decoder: TextDecoder): unknown {
+/** Turns collected bytes into the value a caller expects of the payload's type. JSON is counted
+ *  against the envelope's budget (depth and values) before it reaches JSON.parse. */
+export function decodeValue(p: MessagePayload, bytes: Uint8Array, decoder: TextDecoder, budget: EnvelopeBudget): unknown {
   if (p.type === "text") return decoder.decode(bytes);
   if (p.type === "dictionary" || (p.type === "table" && p.format === "json")) {
+    budget.json(bytes, 0, bytes.length);
     try {
       return JSON.parse(decoder.decode(bytes));
     } catch {
@@ -115,6 +133,7 @@ export class Collector implements PayloadSink {
   }
   write(bytes: Uint8Array): void {
     const need = this.#n + bytes.length;
+    if (need > this.#limit) throw new RangeError("Collector: more bytes than its limit"); // callers check first
     if (need > this.#buf.length) {
       let cap = this.#buf.length * 2 || 256;
       while (cap < need) cap *= 2;
@@ -166,6 +185,8 @@ export class EnvelopeScanner {
   #holdLen = 0;
 
   #env = new MessageEnvelope();
+  readonly #keys: KeyRegistry;
+  #budget: EnvelopeBudget;
   #sawPayloads = false;
   #p: MessagePayload | null = null;
   #sawType = false;
@@ -189,6 +210,18 @@ export class EnvelopeScanner {
     this.#o = options;
     this.#fwd = { write: (bytes: Uint8Array) => this.#onBytes(bytes) };
     this.#b64 = new Base64Decoder(new Uint8Array(DECODE_CHUNK), this.#fwd);
+    this.#keys = new KeyRegistry(options.maxKeys ?? DEFAULT_MAX_KEYS);
+    this.#budget = this.#newBudget();
+  }
+
+  #newBudget(): EnvelopeBudget {
+    const o = this.#o;
+    return new EnvelopeBudget(o.maxDepth ?? DEFAULT_MAX_DEPTH, o.maxValues ?? DEFAULT_MAX_VALUES, o.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES, this.#keys);
+  }
+
+  /** What the current envelope has taken of its bounds (link downloads go on counting in it). */
+  get budget(): EnvelopeBudget {
+    return this.#budget;
   }
 
   /** Starts a new envelope (the first piece of a message). */
@@ -198,6 +231,7 @@ export class EnvelopeScanner {
     this.#first = true;
     this.#base = 0;
     this.#env = new MessageEnvelope();
+    this.#budget = this.#newBudget();
     this.#sawPayloads = false;
     this.#p = null;
     this.#sink = null;
@@ -372,8 +406,9 @@ export class EnvelopeScanner {
         this.#syntax("a bad escape in a key", 0);
       }
     } else name = this.#decoder.decode(raw);
-    const table = this.#level === 0 ? ENVELOPE_KEYS : PAYLOAD_KEYS;
-    return Object.prototype.hasOwnProperty.call(table, name) ? table[name] : -1;
+    // never `name in table`: on XS that would keep the peer's name forever (bounds.ts)
+    const id = lookup(this.#level === 0 ? ENVELOPE_KEYS : PAYLOAD_KEYS, name);
+    return id === undefined ? -1 : id;
   }
 
   /** Begins the value whose first byte is `c`; true when that byte was consumed. */
@@ -442,8 +477,10 @@ export class EnvelopeScanner {
           }
         }
       } else if (c === QUOTE) this.#capStr = true;
-      else if (c === 123 || c === 91) this.#capDepth++;
-      else if (c === 125 || c === 93) {
+      else if (c === 123 || c === 91) {
+        if (++this.#capDepth > this.#budget.maxDepth && this.#capStore)
+          throw new EnvelopeLimitError(`nests JSON deeper than ${this.#budget.maxDepth} levels`, "max_depth", this.#budget.maxDepth);
+      } else if (c === 125 || c === 93) {
         if (--this.#capDepth === 0) {
           this.#keep(c, i);
           this.#value();
@@ -471,7 +508,11 @@ export class EnvelopeScanner {
     this.#state = S.Next;
     if (!this.#capStore) return;
     let value: unknown;
-    const text = this.#decoder.decode((this.#field as Uint8Array).subarray(0, this.#capLen));
+    const field = this.#field as Uint8Array;
+    this.#budget.hold(this.#capLen, "envelope fields");
+    // objects and arrays (metadata) are counted; a string or number of a known field is one value
+    if (field[0] === 123 || field[0] === 91) this.#budget.json(field, 0, this.#capLen);
+    const text = this.#decoder.decode(field.subarray(0, this.#capLen));
     try {
       value = JSON.parse(text);
     } catch {
@@ -500,6 +541,8 @@ export class EnvelopeScanner {
   // ---- payloads -------------------------------------------------------------------------------
 
   #openPayload(): void {
+    const most = this.#o.maxPayloads ?? DEFAULT_MAX_PAYLOADS;
+    if (this.#env.payloads.length >= most) throw new EnvelopeLimitError(`carries more than ${most} payloads`, "max_payloads", most);
     this.#p = new MessagePayload();
     this.#level = 1;
     this.#state = S.Key;
@@ -522,7 +565,9 @@ export class EnvelopeScanner {
     let sink: PayloadSink | null | undefined | void = null;
     if (this.#o.sink !== undefined) sink = this.#o.sink(p, this.#env);
     if (sink === null || sink === undefined) {
-      this.#collector = new Collector(p.size, this.#o.maxSize);
+      const room = this.#budget.room;
+      if (p.size > room) this.#budget.hold(p.size, `payload ${JSON.stringify(p.dataname)} without a sink`);
+      this.#collector = new Collector(p.size, Math.min(this.#o.maxSize, room));
       sink = this.#collector;
     }
     this.#sink = sink;
@@ -619,6 +664,7 @@ export class EnvelopeScanner {
     if (this.#holding) {
       this.#holding = false;
       this.#heldData = true;
+      this.#budget.hold(this.#holdLen, "a link URL");
       (this.#p as MessagePayload).url = this.#decoder.decode((this.#field as Uint8Array).subarray(0, this.#holdLen));
       return;
     }
@@ -633,6 +679,7 @@ export class EnvelopeScanner {
     // JSON carried as itself is counted as it arrives, not against `size` (see #finishPayload)
     if (p.size >= 0 && got > p.size && this.#mode !== Mode.Json) throw new PayloadSizeError(p.dataname, p.size, got);
     if (got > this.#o.maxSize) checkLimit(p, got, this.#o.maxSize);
+    if (this.#collector !== null) this.#budget.hold(bytes.length, `payload ${JSON.stringify(p.dataname)} without a sink`);
     this.#got = got;
     (this.#sink as PayloadSink).write(bytes);
   }
@@ -662,7 +709,7 @@ export class EnvelopeScanner {
       if (p.size >= 0 && this.#got !== p.size) throw new PayloadSizeError(p.dataname, p.size, this.#got);
       if (p.size < 0) p.size = this.#got;
       const sink = this.#sink as PayloadSink;
-      if (this.#collector !== null) p.data = decodeValue(p, this.#collector.bytes(), this.#decoder);
+      if (this.#collector !== null) p.data = decodeValue(p, this.#collector.bytes(), this.#decoder, this.#budget);
       else if (sink.end !== undefined) sink.end(p);
     }
     this.#sink = null;

@@ -19,9 +19,11 @@ import { arrowTable } from "./arrow.js";
 import type { ArrowColumn } from "./arrow.js";
 import { base64Length } from "./base64.js";
 import { MessageEnvelope, MessagePayload, dialectOf, payloadType } from "./envelope.js";
-import { PayloadLimitError } from "./errors.js";
+import { EnvelopeDroppedError, LinkError, PayloadLimitError } from "./errors.js";
 import { isoNow, uuid4 } from "./ids.js";
-import { LinkSettings, download, upload } from "./link.js";
+import { LinkSettings, allowEntryOf, download, hostAllowed, upload, validateLinkUrl } from "./link.js";
+import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_HELD_BYTES, DEFAULT_MAX_KEYS, DEFAULT_MAX_PAYLOADS, DEFAULT_MAX_VALUES, EnvelopeBudget, bound } from "./bounds.js";
+import { DIGEST_KEY, DIGEST_PLACEHOLDER, DigestCheck, declaredDigest } from "./digest.js";
 import type { LinkOptions } from "./link.js";
 import { Collector, EnvelopeScanner, decodeValue } from "./scanner.js";
 import type { PayloadSink, SinkFactory } from "./scanner.js";
@@ -78,6 +80,30 @@ export interface ReceiveOptions extends LinkOptions {
   max_size?: number;
   /** Largest single JSON value other than direct data (ids, metadata, URLs), in bytes (default 2048). */
   max_field_bytes?: number;
+  /** Deepest JSON nesting in metadata, dictionaries and JSON tables (default 32). */
+  max_depth?: number;
+  /** Most payloads in one envelope (default 16). */
+  max_payloads?: number;
+  /** Most JSON values one envelope keeps: fields, metadata, dictionaries, JSON tables (default 256). */
+  max_values?: number;
+  /** Most bytes one envelope holds in memory: its kept fields and the payloads collected without a
+   *  sink (default 16384; raise it, or give a sink, for large payloads in memory). */
+  max_held_bytes?: number;
+  /** Most distinct JSON property names (in metadata, dictionaries, JSON tables) the receiver lets
+   *  through in its lifetime (default 128): XS keeps every property name it sees. */
+  max_keys?: number;
+  /** Most envelopes waiting behind a link download, in order (default 4); more are dropped. */
+  max_pending?: number;
+  /** Most bytes held by the envelopes waiting behind a link download (default 32768). */
+  max_pending_bytes?: number;
+  /** Hosts link payloads may be fetched from: "host" (any port), "host:port", or "*" for any.
+   *  Default: the host and port of `fileserver_url` when given, otherwise the host of the NATS
+   *  server the envelope came from. */
+  link_hosts?: string[];
+  /** The file server this receiver trusts (its host:port is the default allowlist). */
+  fileserver_url?: string;
+  /** Refuse link payloads whose metadata carries no SHA-256 digest (default false). */
+  require_digest?: boolean;
 }
 
 /** Called once per message: an envelope, or the typed error that message earned. */
@@ -96,6 +122,8 @@ const SMALL_ENVELOPE = 2048;
 /** How long a send waits for another streamed message on the connection to end. */
 const STREAM_WAIT_MS = 30000;
 const DEFAULT_FIELD_BYTES = 2048;
+const DEFAULT_MAX_PENDING = 4;
+const DEFAULT_MAX_PENDING_BYTES = 32768;
 
 /** Small envelopes are built whole and published at once. */
 class BufferedPublish implements PublishStream {
@@ -188,6 +216,17 @@ function placeholderUrl(fileserver: string, dataname: string): string {
   return `${fileserver}/file/${uuid4()}/${uuid4()}/${encodeURIComponent(dataname === "" ? "payload" : dataname)}`;
 }
 
+/** Sizes a payload as a link: a placeholder URL and digest as long as the real ones (upload()
+ *  fills both). The caller's metadata object is not changed. */
+function markLink(it: Outgoing, fileserver: string): void {
+  const p = it.payload;
+  p.url = placeholderUrl(fileserver, p.dataname);
+  const meta: Record<string, unknown> = {};
+  for (const k of Object.keys(p.metadata)) meta[k] = p.metadata[k];
+  meta[DIGEST_KEY] = DIGEST_PLACEHOLDER;
+  p.metadata = meta;
+}
+
 /** The envelope fields of a send. */
 function envelopeFor(nc: NatsConnection, subject: string, o: SendOptions): MessageEnvelope {
   const env = new MessageEnvelope();
@@ -237,7 +276,7 @@ export async function smartsend(nc: NatsConnection, subject: string, payloads: r
   const fileserver = options.fileserver_url === undefined ? "" : str(options.fileserver_url, "fileserver_url");
   const maxPayload = (nc.info?.max_payload ?? 1048576) - headerLength(options.headers);
   const limit = envelopeLimit(nc, options);
-  for (const it of items) if (it.payload.transport === "link") it.payload.url = placeholderUrl(fileserver, it.payload.dataname);
+  for (const it of items) if (it.payload.transport === "link") markLink(it, fileserver);
   let lay: Layout = layout(env, items, encoder);
   // the largest direct payloads go by link until the envelope fits
   while (lay.total > limit) {
@@ -251,7 +290,7 @@ export async function smartsend(nc: NatsConnection, subject: string, payloads: r
         fileserver === "" ? "give fileserver_url so that large payloads travel by link, or raise size_threshold" : "even with every payload by link it does not fit; send fewer payloads",
       );
     largest.payload.transport = "link";
-    largest.payload.url = placeholderUrl(fileserver, largest.payload.dataname);
+    markLink(largest, fileserver);
     lay = layout(env, items, encoder);
   }
   const links = items.filter((it) => it.payload.transport === "link");
@@ -316,6 +355,17 @@ class ReceiveSettings {
   readonly sink: SinkFactory | undefined;
   readonly maxSize: number;
   readonly maxFieldBytes: number;
+  readonly maxDepth: number;
+  readonly maxPayloads: number;
+  readonly maxValues: number;
+  readonly maxHeldBytes: number;
+  readonly maxKeys: number;
+  readonly maxPending: number;
+  readonly maxPendingBytes: number;
+  /** The allowlist as configured (link_hosts, else fileserver_url's host:port); null: the NATS
+   *  server's host, known per envelope. */
+  readonly linkHosts: readonly string[] | null;
+  readonly requireDigest: boolean;
   readonly link: LinkSettings;
   constructor(o: ReceiveOptions) {
     this.sink = o.sink;
@@ -323,7 +373,49 @@ class ReceiveSettings {
     this.maxFieldBytes = o.max_field_bytes ?? DEFAULT_FIELD_BYTES;
     if (!Number.isInteger(this.maxSize) || this.maxSize < 0) throw new InvalidArgumentError("max_size must be a whole number of bytes");
     if (!Number.isInteger(this.maxFieldBytes) || this.maxFieldBytes < 64) throw new InvalidArgumentError("max_field_bytes must be at least 64");
+    try {
+      this.maxDepth = bound(o.max_depth, DEFAULT_MAX_DEPTH, 1, "max_depth");
+      this.maxPayloads = bound(o.max_payloads, DEFAULT_MAX_PAYLOADS, 1, "max_payloads");
+      this.maxValues = bound(o.max_values, DEFAULT_MAX_VALUES, 1, "max_values");
+      this.maxHeldBytes = bound(o.max_held_bytes, DEFAULT_MAX_HELD_BYTES, 0, "max_held_bytes");
+      this.maxKeys = bound(o.max_keys, DEFAULT_MAX_KEYS, 0, "max_keys");
+      this.maxPending = bound(o.max_pending, DEFAULT_MAX_PENDING, 0, "max_pending");
+      this.maxPendingBytes = bound(o.max_pending_bytes, DEFAULT_MAX_PENDING_BYTES, 0, "max_pending_bytes");
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+    if (o.link_hosts !== undefined) {
+      if (!Array.isArray(o.link_hosts) || o.link_hosts.some((h) => typeof h !== "string" || h === "")) throw new InvalidArgumentError("link_hosts must be an array of host names, host:port or \"*\"");
+      this.linkHosts = o.link_hosts.slice();
+    } else if (o.fileserver_url !== undefined && o.fileserver_url !== "") {
+      try {
+        this.linkHosts = [allowEntryOf(str(o.fileserver_url, "fileserver_url"))];
+      } catch (e) {
+        throw new InvalidArgumentError(`fileserver_url is not a valid http URL: ${(e as Error).message}`);
+      }
+    } else this.linkHosts = null;
+    this.requireDigest = o.require_digest === true;
     this.link = new LinkSettings(o);
+  }
+
+  scanner(): EnvelopeScanner {
+    return new EnvelopeScanner({
+      sink: this.sink,
+      maxSize: this.maxSize,
+      maxFieldBytes: this.maxFieldBytes,
+      maxDepth: this.maxDepth,
+      maxPayloads: this.maxPayloads,
+      maxValues: this.maxValues,
+      maxHeldBytes: this.maxHeldBytes,
+      maxKeys: this.maxKeys,
+    });
+  }
+
+  /** The allowlist for an envelope that came from the NATS server `server` ("host:port" or ""). */
+  allowed(server: string): readonly string[] {
+    if (this.linkHosts !== null) return this.linkHosts;
+    const colon = server.lastIndexOf(":");
+    return server === "" ? [] : [colon < 0 ? server : server.substring(0, colon)];
   }
 }
 
@@ -332,19 +424,49 @@ function hasLinks(env: MessageEnvelope): boolean {
   return false;
 }
 
-/** Downloads the link payloads of `env`, in order, into their sinks (or `data`). */
-async function fetchLinks(env: MessageEnvelope, s: ReceiveSettings, decoder: TextDecoder): Promise<void> {
+/**
+ * Checks every link of `env` before any is fetched: a strict URL, a host on the allowlist, the size
+ * bound, the digest when one is required or declared. Returns the digest checks, by payload index.
+ */
+function checkLinks(env: MessageEnvelope, s: ReceiveSettings, allowed: readonly string[]): (DigestCheck | null)[] {
+  const checks: (DigestCheck | null)[] = [];
   for (const p of env.payloads) {
+    if (p.transport !== "link") {
+      checks.push(null);
+      continue;
+    }
+    const target = validateLinkUrl(p.url);
+    if (!hostAllowed(target, allowed))
+      throw new LinkError(
+        `refused a link to ${target.host}:${target.port}, which is not on this receiver's link_hosts (${allowed.length === 0 ? "none" : allowed.join(", ")}); add it to link_hosts or set fileserver_url`,
+        p.url,
+      );
+    if (p.size > s.maxSize) throw new PayloadLimitError(`linked payload ${JSON.stringify(p.dataname)}`, p.size, s.maxSize, "raise max_size in the receive options");
+    const want = declaredDigest(p, s.requireDigest);
+    checks.push(want === null ? null : new DigestCheck(want));
+  }
+  return checks;
+}
+
+/** Downloads the link payloads of `env`, in order, into their sinks (or `data`, counted against
+ *  the envelope's budget). */
+async function fetchLinks(env: MessageEnvelope, s: ReceiveSettings, decoder: TextDecoder, budget: EnvelopeBudget, allowed: readonly string[]): Promise<void> {
+  const checks = checkLinks(env, s, allowed);
+  for (let i = 0; i < env.payloads.length; i++) {
+    const p = env.payloads[i];
     if (p.transport !== "link") continue;
     let sink: PayloadSink | null | undefined | void = s.sink === undefined ? null : s.sink(p, env);
     let collector: Collector | null = null;
+    let limit = s.maxSize;
     if (sink === null || sink === undefined) {
-      if (p.size > s.maxSize) throw new PayloadLimitError(`linked payload ${JSON.stringify(p.dataname)}`, p.size, s.maxSize, "raise max_size in the receive options");
-      collector = new Collector(p.size, s.maxSize);
+      limit = Math.min(limit, budget.room);
+      if (p.size > limit) budget.hold(p.size, `linked payload ${JSON.stringify(p.dataname)} without a sink`);
+      collector = new Collector(p.size, limit);
       sink = collector;
     }
     try {
-      await download(p, sink, s.maxSize, s.link);
+      await download(p, sink, limit, s.link, checks[i]);
+      if (collector !== null) budget.hold(p.size, `linked payload ${JSON.stringify(p.dataname)} without a sink`);
     } catch (e) {
       if (sink.abort !== undefined) {
         try {
@@ -355,7 +477,7 @@ async function fetchLinks(env: MessageEnvelope, s: ReceiveSettings, decoder: Tex
       }
       throw e;
     }
-    if (collector !== null) p.data = decodeValue(p, collector.bytes(), decoder);
+    if (collector !== null) p.data = decodeValue(p, collector.bytes(), decoder, budget);
     else if (sink.end !== undefined) sink.end(p);
   }
 }
@@ -367,7 +489,7 @@ async function fetchLinks(env: MessageEnvelope, s: ReceiveSettings, decoder: Tex
  */
 export async function smartreceive(msg: Msg, options: ReceiveOptions = {}): Promise<MessageEnvelope> {
   const s = new ReceiveSettings(options);
-  const scanner = new EnvelopeScanner({ sink: s.sink, maxSize: s.maxSize, maxFieldBytes: s.maxFieldBytes });
+  const scanner = s.scanner();
   scanner.begin();
   let env: MessageEnvelope;
   try {
@@ -379,31 +501,63 @@ export async function smartreceive(msg: Msg, options: ReceiveOptions = {}): Prom
   }
   env.subject = msg.subject;
   env.reply = msg.reply;
-  if (hasLinks(env)) await fetchLinks(env, s, new TextDecoder());
+  if (hasLinks(env)) await fetchLinks(env, s, new TextDecoder(), scanner.budget, s.allowed(""));
   return env;
+}
+
+/** Counts of an EnvelopeReceiver. */
+export interface ReceiverStats {
+  /** Envelopes reported whole. */
+  envelopes: number;
+  /** Envelopes reported with an error (drops included). */
+  errors: number;
+  /** Envelopes dropped because the queue behind a link download was full. */
+  dropped: number;
+  /** Envelopes waiting for their turn now (the one downloading included). */
+  pending: number;
+  /** Bytes the waiting envelopes hold now. */
+  pendingBytes: number;
 }
 
 /**
  * Reads envelopes from the chunks of a chunked subscription (or whole messages), one scanner for
  * the subscription: memory does not grow with the size of the message. `push` every MsgChunk in
  * the order the subscription delivers them; the callback runs once per message.
+ *
+ * Envelopes are reported in order: while one waits for its link downloads, later ones wait behind
+ * it, at most `max_pending` of them holding at most `max_pending_bytes`; an envelope beyond either
+ * bound is dropped, counted, and reported as EnvelopeDroppedError. `nc`, when given, names the NATS
+ * server whose host is the default link allowlist.
  */
 export class EnvelopeReceiver {
   readonly #scanner: EnvelopeScanner;
   readonly #s: ReceiveSettings;
   readonly #callback: EnvelopeCallback;
   readonly #decoder = new TextDecoder();
-  /** The current message failed: its remaining chunks are ignored. */
+  readonly #nc: NatsConnection | null;
+  /** host:port of the server the current message came from (the last one known). */
+  #server = "";
+  /** The current message failed (or was dropped): its remaining chunks are ignored. */
   #failed = false;
-  /** Envelopes waiting for link downloads (later ones wait behind, to keep the order). */
+  /** Envelopes in the ordered chain: the one downloading and those waiting behind it. */
   #busy = 0;
+  #pendingBytes = 0;
   #tail: Promise<void> = Promise.resolve();
+  #envelopes = 0;
+  #errors = 0;
+  #dropped = 0;
 
-  constructor(callback: EnvelopeCallback, options: ReceiveOptions = {}) {
+  constructor(callback: EnvelopeCallback, options: ReceiveOptions = {}, nc: NatsConnection | null = null) {
     if (typeof callback !== "function") throw new InvalidArgumentError("EnvelopeReceiver needs a callback");
     this.#callback = callback;
     this.#s = new ReceiveSettings(options);
-    this.#scanner = new EnvelopeScanner({ sink: this.#s.sink, maxSize: this.#s.maxSize, maxFieldBytes: this.#s.maxFieldBytes });
+    this.#scanner = this.#s.scanner();
+    this.#nc = nc;
+  }
+
+  /** What this receiver has seen and dropped. */
+  stats(): ReceiverStats {
+    return { envelopes: this.#envelopes, errors: this.#errors, dropped: this.#dropped, pending: this.#busy, pendingBytes: this.#pendingBytes };
   }
 
   /** Feeds one chunk (or a whole message). */
@@ -416,6 +570,15 @@ export class EnvelopeReceiver {
       if (last && msg.data.length === 0) {
         const h = msg.headers;
         if (h !== undefined && h.code === 503) return this.#report(new NoRespondersError(msg.subject), null);
+      }
+      if (this.#nc !== null) {
+        const server = this.#nc.getServer();
+        if (server !== "") this.#server = server;
+      }
+      if (this.#busy > 0 && this.#busy - 1 >= this.#s.maxPending) {
+        // the queue is full: this envelope is not read at all (no sink sees any of it)
+        this.#failed = true;
+        return this.#drop(msg.subject, `${this.#busy - 1} envelopes already wait behind a link download (max_pending ${this.#s.maxPending})`);
       }
       this.#scanner.begin();
     }
@@ -433,19 +596,33 @@ export class EnvelopeReceiver {
     env.subject = msg.subject;
     env.reply = msg.reply;
     if (this.#busy === 0 && !hasLinks(env)) return this.#report(null, env);
+    const budget = this.#scanner.budget;
+    const held = budget.held;
+    if (this.#busy > 0 && this.#pendingBytes + held > this.#s.maxPendingBytes)
+      return this.#drop(msg.subject, `the envelopes waiting behind a link download would hold ${this.#pendingBytes + held} bytes (max_pending_bytes ${this.#s.maxPendingBytes})`);
+    const allowed = this.#s.allowed(this.#server);
     this.#busy++;
+    this.#pendingBytes += held;
     this.#tail = this.#tail
-      .then(() => fetchLinks(env, this.#s, this.#decoder))
+      .then(() => fetchLinks(env, this.#s, this.#decoder, budget, allowed))
       .then(
         () => this.#report(null, env),
         (e: Error) => this.#report(e, null),
       )
       .finally(() => {
         this.#busy--;
+        this.#pendingBytes -= held;
       });
   }
 
+  #drop(subject: string, why: string): void {
+    this.#dropped++;
+    this.#report(new EnvelopeDroppedError(subject, why, this.#dropped), null);
+  }
+
   #report(err: Error | null, env: MessageEnvelope | null): void {
+    if (err === null) this.#envelopes++;
+    else this.#errors++;
     try {
       this.#callback(err, env);
     } catch {
@@ -456,7 +633,7 @@ export class EnvelopeReceiver {
 
 /** Subscribes with chunked delivery and calls `options.callback` once per envelope (or error). */
 export function smartsubscribe(nc: NatsConnection, subject: string, options: SmartSubscribeOptions): Subscription {
-  const rx = new EnvelopeReceiver(options.callback, options);
+  const rx = new EnvelopeReceiver(options.callback, options, nc);
   return nc.subscribe(subject, {
     queue: options.queue,
     max: options.max,

@@ -518,6 +518,14 @@ static void xs_budget(xsMachine* the)
 	xsSet(xsResult, xsID("stackSlots"), xsInteger(gxBudget.stackCount));
 }
 
+/* Stack slots in use by the caller (the frames below this host function's own): how close the app
+   is to the 512-slot stack of a device. */
+static void xs_stack(xsMachine* the)
+{
+	txMachine* machine = (txMachine*)the;
+	xsResult = xsInteger((txInteger)(machine->stackTop - machine->frame));
+}
+
 static void xs_gc(xsMachine* the)
 {
 	xsCollectGarbage();
@@ -610,9 +618,11 @@ static void prepare(xsMachine* machine)
 			udpBuild(the, &xsVar(0), &xsVar(2));
 			timerBuild(the, &xsVar(0), &xsVar(2));
 			textBuild(the, &xsVar(0), &xsVar(2));
+			cryptBuild(the, &xsVar(0), &xsVar(2));
 			hostDefineFunction(the, &xsVar(0), "memory", xs_memory, 0, xsDontEnum);
 			hostDefineFunction(the, &xsVar(0), "budget", xs_budget, 0, xsDontEnum);
 			hostDefineFunction(the, &xsVar(0), "gc", xs_gc, 0, xsDontEnum);
+			hostDefineFunction(the, &xsVar(0), "stack", xs_stack, 0, xsDontEnum);
 			hostDefineFunction(the, &xsVar(0), "exit", xs_exit, 1, xsDontEnum);
 
 			xsVar(1) = xsNewObject();

@@ -2,8 +2,10 @@
 //   memory()  forces a garbage collection, then returns {slots, slotsPeak, chunkBytes, chunkBytesPeak}
 //   gc()      forces a garbage collection
 //   budget()  the creation budget: {chunkBytes, slots, stackSlots}
+//   stack()   stack slots in use by the caller's frames (of the 512 a device has)
 const host = globalThis.__xsHost;
 export const memory = host.memory;
 export const gc = host.gc;
 export const budget = host.budget;
-export default Object.freeze({ memory, gc, budget });
+export const stack = host.stack;
+export default Object.freeze({ memory, gc, budget, stack });
