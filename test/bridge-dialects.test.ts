@@ -89,7 +89,8 @@ describe("JSON in data, as itself (encoding json)", () => {
   });
 
   test("a JSON text longer than max_field_bytes that comes before the transport streams as JSON", () => {
-    const big = Array.from({ length: 300 }, (_, k) => ({ t: k, v: `é${k}` }));
+    // longer than max_field_bytes (2048), within the receiver's default max_values (256)
+    const big = Array.from({ length: 40 }, (_, k) => ({ t: k, v: `${"é".repeat(30)}${k}` }));
     const json = JSON.stringify({ correlation_id: "c", payloads: [{ dataname: "j", data: JSON.stringify(big), payload_type: "jsontable", transport: "direct", encoding: "json" }] });
     for (const step of [1, 9, 0]) {
       const p = scan(json, step).payloads[0];
