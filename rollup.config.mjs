@@ -14,6 +14,8 @@ export default {
     "nats-xs": "firmware/index.ts",
     "nats-xs-bridge": "firmware/bridge/index.ts",
     "nats-xs-auth": "firmware/auth/index.ts",
+    "nats-xs-tls": "firmware/tls/index.ts",
+    "nats-xs-ws": "firmware/ws/index.ts",
     "apps/sensor": "firmware/apps/sensor/main.ts",
   },
   external: (id) => DEVICE.test(id) || SELF.test(id),

@@ -281,7 +281,7 @@ describe("servers and options", () => {
     const s = parseServer("nats://u%40x:p%3Aw@10.1.2.3:4444", false);
     expect([s.host, s.port, s.user, s.pass]).toEqual(["10.1.2.3", 4444, "u@x", "p:w"]);
     expect(parseServer("nats://secret@h", false).token).toBe("secret");
-    expect(() => parseServer("tls://h:1", false)).toThrow(/plain nats/);
+    expect(() => parseServer("http://h:1", false)).toThrow(/unknown scheme/);
     expect(() => parseServer("nats://[::1]:4222", false)).toThrow(/IPv6/);
     expect(() => parseServer("h:99999", false)).toThrow(/bad port/);
   });

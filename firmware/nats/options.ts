@@ -3,6 +3,7 @@
  * Every buffer is bounded here, and the README lists what each one costs.
  */
 import { InvalidArgumentError } from "./errors.js";
+import type { TlsOptions } from "./transport.js";
 
 export interface ConnectionOptions {
   /** "host:port", "nats://[user:pass@]host:port", or a list of them. Default "127.0.0.1:4222". */
@@ -40,6 +41,11 @@ export interface ConnectionOptions {
    *  user and password, token) is sent with it. The nkey, JWT and creds authenticators are in
    *  `nats-xs/auth`. Several are merged in order. */
   authenticator?: Authenticator | Authenticator[];
+  /** TLS for every server (nats.js's shape; PEM text or bytes). Given, TLS is required even on
+   *  nats:// URLs; `null` refuses TLS (a server that requires it is then a TlsError). Without it,
+   *  tls:// and wss:// URLs verify against the device's trusted roots, and a nats:// server that
+   *  requires TLS is upgraded. Needs `nats-xs/tls` in the build (see the README). */
+  tls?: TlsOptions | null;
 
   /** Bytes taken from the socket per read; allocated once (default 1024). */
   readBufferBytes?: number;
@@ -93,6 +99,8 @@ export interface ResolvedOptions {
   ignoreClusterUpdates: boolean;
   inboxPrefix: string;
   authenticators: Authenticator[];
+  /** undefined: TLS when the URL or the server asks; null: never. */
+  tls: TlsOptions | null | undefined;
   readBufferBytes: number;
   receiveBufferBytes: number;
   outboundBufferBytes: number;
@@ -129,6 +137,28 @@ function authenticators(value: unknown): Authenticator[] {
   return list as Authenticator[];
 }
 
+const TLS_KEYS = Object.freeze(["ca", "cert", "key", "serverName"]);
+
+function pem(value: unknown, name: string): string | Uint8Array | undefined {
+  if (value === undefined || typeof value === "string" || value instanceof Uint8Array) return value;
+  throw new InvalidArgumentError(`option tls.${name} must be PEM text or its bytes`);
+}
+
+function tlsOptions(value: unknown): TlsOptions | null | undefined {
+  if (value === undefined || value === null) return value;
+  if (typeof value !== "object") throw new InvalidArgumentError("option tls must be an object { ca, cert, key, serverName }, or null");
+  const o = value as Record<string, unknown>;
+  for (const key of Object.keys(o))
+    if (TLS_KEYS.indexOf(key) < 0)
+      throw new InvalidArgumentError(`option tls.${key} is not supported; give ca, cert and key as PEM text or bytes (a device has no files to name), and serverName`);
+  const cert = pem(o.cert, "cert");
+  const key = pem(o.key, "key");
+  if ((cert === undefined) !== (key === undefined)) throw new InvalidArgumentError("option tls needs both cert and key for a client certificate, or neither");
+  if (o.serverName !== undefined && (typeof o.serverName !== "string" || o.serverName === ""))
+    throw new InvalidArgumentError("option tls.serverName must be a host name");
+  return { ca: pem(o.ca, "ca"), cert, key, serverName: o.serverName as string | undefined };
+}
+
 /** Checks the caller's options and fills in the defaults; throws InvalidArgumentError. */
 export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
   if (o === null || typeof o !== "object") throw new InvalidArgumentError("connect() takes an options object");
@@ -155,6 +185,7 @@ export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
     ignoreClusterUpdates: bool(o.ignoreClusterUpdates, false, "ignoreClusterUpdates"),
     inboxPrefix: o.inboxPrefix === undefined ? "_INBOX" : str(o.inboxPrefix, "inboxPrefix"),
     authenticators: authenticators(o.authenticator),
+    tls: tlsOptions(o.tls),
     readBufferBytes: num(o.readBufferBytes, 1024, "readBufferBytes", 64),
     receiveBufferBytes: num(o.receiveBufferBytes, 4096, "receiveBufferBytes", 1024),
     outboundBufferBytes: num(o.outboundBufferBytes, 2048, "outboundBufferBytes", 256),
