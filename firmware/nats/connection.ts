@@ -826,7 +826,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     relay.onUp = () => {
       if (generation === this.#generation) this.#tlsPending = false;
     };
-    relay.target = this.#socket = ws.wrap(tls, 0, options, relay);
+    relay.target = this.#socket = ws.wrap(tls, 0, options, events);
   }
 
   #layerOptions(server: Server): LayerOptions {

@@ -168,6 +168,15 @@ class WsLayer implements Layer {
   }
 
   onError(detail?: string): void {
+    if (this.#phase === Phase.Upgrading && detail === undefined) {
+      let line = "";
+      for (let i = 0; i < this.#scratchLen && i < 80; i++) {
+        const c = this.#scratch[i];
+        if (c === 13 || c === 10) break;
+        line += String.fromCharCode(c);
+      }
+      return this.#fail(`the server closed the connection instead of upgrading it${line === "" ? "" : ` (it said: ${line})`}; check that the URL's port is the websocket listener`);
+    }
     if (this.#phase === Phase.Closed) return;
     this.#phase = Phase.Closed;
     this.#upper.onError(detail);
