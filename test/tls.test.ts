@@ -1,6 +1,8 @@
 // TLS through the transport seam (nats-xs/tls over host-sim's node:tls socket): real nats-servers
 // with certificates made at test time, nats.js as the peer, and the failures a fielded device
 // meets, each a typed TlsError with an actionable message while the device retries per its options.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { connect, InvalidArgumentError, TlsError } from "../dist/nats-xs.js";
 import type { NatsConnection } from "nats-xs";
@@ -199,5 +201,21 @@ describe("TLS", () => {
       await expect(connect({ servers: "tls://127.0.0.1:1", tls: tls as never })).rejects.toThrow(why);
     }
     await expect(connect({ servers: "tls://127.0.0.1:1", tls: null })).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+
+  test("a build without nats-xs/tls or nats-xs/ws gets TransportUnavailableError naming the manifest, also when a nats:// server requires TLS", async () => {
+    const s = await fx.server({ config: tlsBlock(certs.server) });
+    const plain = await fx.server();
+    const urls = [`tls://127.0.0.1:${s.port}`, `nats://127.0.0.1:${s.port}`, `ws://127.0.0.1:${plain.port}`, `nats://127.0.0.1:${plain.port}`];
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ["--import", "./host-sim/register.js", "--import", "./test/shared/without-layers.mjs", "test/shared/plain-build.mjs", ...urls],
+      { timeout: 30_000 },
+    );
+    const lines = stdout.trim().split("\n");
+    expect(lines[0]).toMatch(/^tls:\S+ TransportUnavailableError TRANSPORT_UNAVAILABLE tls:\/\/ needs the module nats-xs\/tls.*manifests\/nats-xs-tls\/manifest\.json/);
+    expect(lines[1]).toMatch(/^nats:\S+ TransportUnavailableError TRANSPORT_UNAVAILABLE TLS \(127\.0\.0\.1:\d+ requires it\) needs the module nats-xs\/tls/);
+    expect(lines[2]).toMatch(/^ws:\S+ TransportUnavailableError TRANSPORT_UNAVAILABLE ws:\/\/ needs the module nats-xs\/ws.*manifests\/nats-xs-ws\/manifest\.json/);
+    expect(lines[3]).toMatch(/connected$/);
   });
 });

@@ -843,10 +843,12 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     };
     const failed = (e: unknown) => {
       if (generation !== this.#generation) return;
+      const server = this.#server as Server;
+      const need = server.scheme === Scheme.Nats ? `TLS (${server.key} requires it)` : `${SCHEMES[server.scheme]}://`;
       const err =
         which === Scheme.Tls
-          ? new TransportUnavailableError(SCHEMES[(this.#server as Server).scheme] === "nats" ? "tls" : SCHEMES[(this.#server as Server).scheme], "nats-xs/tls", "manifests/nats-xs-tls/manifest.json", e)
-          : new TransportUnavailableError(SCHEMES[(this.#server as Server).scheme], "nats-xs/ws", "manifests/nats-xs-ws/manifest.json", e);
+          ? new TransportUnavailableError(need, "nats-xs/tls", "manifests/nats-xs-tls/manifest.json", e)
+          : new TransportUnavailableError(need, "nats-xs/ws", "manifests/nats-xs-ws/manifest.json", e);
       this.#linkFailed(err);
     };
     // each specifier is written out so that bundlers and manifests see it

@@ -238,9 +238,10 @@ export class TlsError extends NatsError {
 export class TransportUnavailableError extends NatsError {
   /** The module specifier that could not be loaded, e.g. "nats-xs/tls". */
   readonly module: string;
-  constructor(scheme: string, module: string, manifest: string, cause?: unknown) {
+  /** `need`: what asked for the module ("tls://", "TLS (host:port requires it)"). */
+  constructor(need: string, module: string, manifest: string, cause?: unknown) {
     super(
-      `${scheme}:// needs the module ${module}, which this build does not include; add ${manifest} to the app's manifest "include" list`,
+      `${need} needs the module ${module}, which this build does not include; add ${manifest} to the app's manifest "include" list`,
       "TRANSPORT_UNAVAILABLE",
       cause,
     );

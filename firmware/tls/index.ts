@@ -71,7 +71,8 @@ class TlsLayer implements Layer {
     const tls = options.tls;
     const name = tls?.serverName ?? (isIPv4(options.host) ? undefined : options.host);
     const secure: Record<string, unknown> = {};
-    if (tls?.ca !== undefined) secure.ca = tls.ca;
+    // the SDK's session takes a list of PEM CAs (tlssocket.js: "ca: [PEM]")
+    if (tls?.ca !== undefined) secure.ca = [tls.ca];
     if (tls?.cert !== undefined) {
       secure.clientCertificates = [tls.cert];
       secure.clientKey = tls.key;

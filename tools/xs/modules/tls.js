@@ -33,7 +33,7 @@ class TLSSocket {
     this.#onWritable = options.onWritable;
     this.#onError = options.onError;
     this.#engine = new TLSEngine({
-      ca: secure.ca,
+      ca: Array.isArray(secure.ca) ? secure.ca[0] : secure.ca,
       cert: Array.isArray(certs) ? certs[0] : certs,
       key: secure.clientKey,
       serverName: host,
