@@ -225,7 +225,7 @@ export class StreamSocket {
     this.#socket = undefined;
     socket.removeAllListeners("data");
     socket.on("error", () => {}); // late failures belong to nobody now
-    if (this.#dead || socket.connecting || !this.#ready) {
+    if (this.#dead || socket.connecting) {
       socket.destroy();
       return;
     }
