@@ -4,12 +4,14 @@
  * the TLS layer (wss://) and presents the same ECMA-419 shape, so the NATS code above it reads a
  * byte stream as over TCP.
  *
- * Our own rather than Moddable's `embedded:network/websocket/client`: that client delivers each
- * message whole (a buffer per frame, as large as the frame) and owns its socket, while NATS over
- * WebSocket is one byte stream in frames of any size. Here the frame payload is read straight from
- * the socket beneath into the connection's own read buffer, so a 10 MB message still passes in
- * chunks; what the layer holds is fixed: a 14-byte frame head, 125 bytes for a control frame, the
- * HTTP answer up to 1 KB during the upgrade, and an outgoing frame buffer (`FRAME_BYTES`).
+ * Our own rather than Moddable's `embedded:network/websocket/client`: that client returns a new
+ * ArrayBuffer from every read (it has no read into a caller's view), a read never crosses a message,
+ * every write is a message of its own, and it dials its own socket from a host and a resolver, so
+ * stacking it on a connection would cost an allocation per read and an adapter per layer. NATS
+ * over WebSocket is one byte stream in frames of any size: here the frame payload is read straight
+ * from the socket beneath into the connection's own read buffer, so a 10 MB message still passes
+ * in chunks; what the layer holds is fixed: a 14-byte frame head, 125 bytes for a control frame,
+ * the HTTP answer up to 1 KB during the upgrade, and an outgoing frame buffer (`FRAME_BYTES`).
  *
  * Frames out are binary, masked (a client must), split at `FRAME_BYTES`; frames in may be binary or
  * text, fragmented or not (the stream does not care where frames end); ping is answered with pong,
@@ -51,6 +53,21 @@ function base64(bytes: Uint8Array): string {
     out += B64[(n >> 18) & 63] + B64[(n >> 12) & 63] + (i + 1 < bytes.length ? B64[(n >> 6) & 63] : "=") + (i + 2 < bytes.length ? B64[n & 63] : "=");
   }
   return out;
+}
+
+/** `text` (lower case ASCII) at `at` in `b[0, n)`, ignoring the case of letters in `b`. */
+function matchAt(b: Uint8Array, at: number, n: number, text: string): boolean {
+  if (at + text.length > n) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = b[at + i];
+    if ((c >= 65 && c <= 90 ? c + 32 : c) !== text.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+function find(b: Uint8Array, n: number, text: string): boolean {
+  for (let at = 0; at + text.length <= n; at++) if (matchAt(b, at, n, text)) return true;
+  return false;
 }
 
 /** The mask of one frame; a client's masks only have to be unpredictable to the network path. */
@@ -219,25 +236,29 @@ class WsLayer implements Layer {
     if (left !== undefined) this.#innerWritable = left;
   }
 
-  /** Reads the HTTP answer a byte at a time (frames may follow it at once); true when done. */
+  /** Reads the HTTP answer (frames may follow it at once, so never past its blank line); true when done. */
   #readAnswer(): boolean {
     const s = this.#scratch;
     while (this.#avail > 0) {
-      if (this.#scratchLen === s.length) {
+      let n = this.#scratchLen;
+      // the answer ends with CR LF CR LF: as many bytes as that still needs can be read safely
+      let need = 4;
+      if (n > 0 && s[n - 1] === 13) need = n > 2 && s[n - 2] === 10 && s[n - 3] === 13 ? 1 : 3;
+      else if (n > 1 && s[n - 1] === 10 && s[n - 2] === 13) need = 2;
+      if (need > this.#avail) need = this.#avail;
+      if (n + need > s.length) {
         this.#fail(`the server's answer to the upgrade is longer than ${ANSWER_MAX} bytes`);
         return false;
       }
-      this.#inner.read(s.subarray(this.#scratchLen, this.#scratchLen + 1));
-      this.#avail--;
-      const n = ++this.#scratchLen;
+      this.#inner.read(s.subarray(n, n + need));
+      this.#avail -= need;
+      n = this.#scratchLen += need;
       if (n >= 4 && s[n - 1] === 10 && s[n - 2] === 13 && s[n - 3] === 10 && s[n - 4] === 13) {
-        // "HTTP/1.1 101 ..." and an Upgrade: websocket header
-        let text = "";
-        for (let i = 0; i < n; i++) text += String.fromCharCode(s[i]);
-        const lower = text.toLowerCase();
-        const eol = text.indexOf("\r\n");
-        if (!lower.startsWith("http/1.1 101") || lower.indexOf("\r\nupgrade: websocket") < 0) {
-          this.#fail(`the server refused the upgrade (${text.substring(0, eol)}); check the URL's port and path point at the websocket listener`);
+        // "HTTP/1.1 101 ..." and an Upgrade: websocket header, matched on the bytes
+        if (!matchAt(s, 0, n, "http/1.1 101") || !find(s, n, "\r\nupgrade: websocket")) {
+          let line = "";
+          for (let i = 0; i < n && i < 80 && s[i] !== 13; i++) line += String.fromCharCode(s[i]);
+          this.#fail(`the server refused the upgrade (${line}); check the URL's port and path point at the websocket listener`);
           return false;
         }
         this.#scratch = new Uint8Array(125);
