@@ -6,8 +6,8 @@ import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { connect, InvalidArgumentError, TlsError } from "../dist/nats-xs.js";
 import type { NatsConnection } from "nats-xs";
-import { makeCerts, tlsBlock } from "./certs.ts";
-import type { Certs } from "./certs.ts";
+import { makeCerts, tlsBlock } from "../tools/certs.mjs";
+import type { Certs } from "../tools/certs.mjs";
 import { Collector, Fixture, within } from "./helpers.js";
 
 let certs: Certs;

@@ -5,8 +5,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { connect, TlsError } from "../dist/nats-xs.js";
 import type { MsgChunk, NatsConnection } from "nats-xs";
 import { freePort } from "../tools/nats-server.mjs";
-import { makeCerts } from "./certs.ts";
-import type { Certs } from "./certs.ts";
+import { makeCerts } from "../tools/certs.mjs";
+import type { Certs } from "../tools/certs.mjs";
 import { Collector, diffBytes, Fixture, pattern, within } from "./helpers.js";
 
 let certs: Certs;

@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, startServer } from "../tools/nats-server.mjs";
-import { makeCerts, tlsBlock } from "./certs.ts";
-import type { Certs } from "./certs.ts";
+import { makeCerts, tlsBlock } from "../tools/certs.mjs";
+import type { Certs } from "../tools/certs.mjs";
 import { ROOT, explain, field, prepareXs, runXs } from "./xs-harness.ts";
 
 let certs: Certs;

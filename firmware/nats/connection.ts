@@ -133,8 +133,6 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   #tcpUp = false;
   /** A TLS handshake is under way on this link: a failure now is a TlsError. */
   #tlsPending = false;
-  /** The events of the socket on top, for the current dial. */
-  #events: Events | null = null;
   /** Layer modules, loaded by import() on first need (kept per connection: modules hold no state). */
   #tlsModule: LayerModule | null = null;
   #wsModule: LayerModule | null = null;
@@ -768,18 +766,6 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     this.#tap = null;
     this.#tcpUp = false;
     this.#tlsPending = false;
-    const events: Events = {
-      onReadable: (count: number) => {
-        if (generation === this.#generation) this.#onReadable(count);
-      },
-      onWritable: (count: number) => {
-        if (generation === this.#generation) this.#onWritable(count);
-      },
-      onError: (detail?: string) => {
-        if (generation === this.#generation) this.#onSocketError(detail);
-      },
-    };
-    this.#events = events;
     let tcp: TCP;
     try {
       // the plain socket's events go to the layer stacked on it, once there is one
@@ -812,6 +798,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     }
     this.#socket = tcp;
     if (scheme < Scheme.Ws) return;
+    const events = this.#layerEvents(generation);
     const options = this.#layerOptions(server);
     const ws = this.#wsModule as LayerModule;
     if (scheme === Scheme.Ws) {
@@ -827,6 +814,22 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
       if (generation === this.#generation) this.#tlsPending = false;
     };
     relay.target = this.#socket = ws.wrap(tls, 0, options, events);
+  }
+
+  /** The events the top layer hands the connection; made only when a layer is stacked (a plain
+   *  TCP link calls the handlers directly). */
+  #layerEvents(generation: number): Events {
+    return {
+      onReadable: (count: number) => {
+        if (generation === this.#generation) this.#onReadable(count);
+      },
+      onWritable: (count: number) => {
+        if (generation === this.#generation) this.#onWritable(count);
+      },
+      onError: (detail?: string) => {
+        if (generation === this.#generation) this.#onSocketError(detail);
+      },
+    };
   }
 
   #layerOptions(server: Server): LayerOptions {
@@ -860,7 +863,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   #startTls(server: Server): void {
     const tls = this.#tlsModule;
     if (tls === null) return this.#load(Scheme.Tls, this.#generation, () => this.#startTls(server));
-    const layer = tls.wrap(this.#socket as Socket, this.#writable, this.#layerOptions(server), this.#events as Events);
+    const layer = tls.wrap(this.#socket as Socket, this.#writable, this.#layerOptions(server), this.#layerEvents(this.#generation));
     this.#socket = this.#tap = layer;
     this.#writable = 0;
     this.#sawWritable = false;
