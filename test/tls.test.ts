@@ -135,6 +135,7 @@ describe("TLS", () => {
       maxReconnectAttempts: 3,
       reconnectTimeWait: 50,
       reconnectJitter: 0,
+      reconnectJitterTLS: 0,
     });
     const err = await within(conn.then(() => null, (e: Error) => e), "the attempts to end", 20_000);
     expect(err).toBeInstanceOf(TlsError);
@@ -143,7 +144,7 @@ describe("TLS", () => {
 
   test("the status stream reports each failed TLS attempt while the device keeps retrying, and it connects once the certificate is fixed", async () => {
     const s = await fx.server({ config: tlsBlock(certs.server) });
-    const { nc, status } = await fx.xs({ servers: `tls://127.0.0.1:${s.port}`, tls: { ca: certs.ca }, reconnectTimeWait: 100, reconnectJitter: 0, maxReconnectAttempts: -1 });
+    const { nc, status } = await fx.xs({ servers: `tls://127.0.0.1:${s.port}`, tls: { ca: certs.ca }, reconnectTimeWait: 100, reconnectJitter: 0, reconnectJitterTLS: 0, maxReconnectAttempts: -1 });
     await s.stop();
     // the same port now serves an expired certificate: every attempt fails in the handshake
     const bad = await fx.server({ port: s.port, config: tlsBlock(certs.expired) });
@@ -172,7 +173,7 @@ describe("TLS", () => {
       `cluster { name: "c", listen: "127.0.0.1:${me}", routes: ["nats-route://127.0.0.1:${r1}", "nats-route://127.0.0.1:${r2}"] }\n`;
     const a = await fx.server({ name: "a", config: tlsBlock(certs.server) + cluster(r1) });
     const b = await fx.server({ name: "b", config: tlsBlock(certs.server) + cluster(r2) });
-    const { nc, status } = await fx.xs({ servers: `tls://127.0.0.1:${a.port}`, tls: { ca: certs.ca }, reconnectTimeWait: 100, reconnectJitter: 0 });
+    const { nc, status } = await fx.xs({ servers: `tls://127.0.0.1:${a.port}`, tls: { ca: certs.ca }, reconnectTimeWait: 100, reconnectJitter: 0, reconnectJitterTLS: 0 });
     // the first INFO may precede the route: wait until b is announced
     await within(
       (async () => {

@@ -118,7 +118,7 @@ describe("WebSocket", () => {
 
   test("the device reconnects over ws:// when the server restarts, and its subscriptions carry on", async () => {
     const { s, port } = await wsServer(false);
-    const { nc, status } = await fx.xs({ servers: `ws://127.0.0.1:${port}`, reconnectTimeWait: 100, reconnectJitter: 0 });
+    const { nc, status } = await fx.xs({ servers: `ws://127.0.0.1:${port}`, reconnectTimeWait: 100, reconnectJitter: 0, reconnectJitterTLS: 0 });
     const got = new Collector<string>(1, "a message after the reconnect");
     nc.subscribe("ws.again", { callback: (_e, m) => got.push(m!.string()) });
     await nc.flush();

@@ -715,7 +715,8 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     const server = servers[0];
     if (!this.#everConnected && !this.options.waitOnFirstConnect && server.lastAttempt !== 0) return this.#giveUp();
     const o = this.options;
-    const wait = server.lastAttempt === 0 ? 0 : server.lastAttempt + o.reconnectTimeWait + Math.floor(Math.random() * (o.reconnectJitter + 1)) - Date.now();
+    const jitter = server.scheme === Scheme.Tls || server.scheme === Scheme.Wss || (o.tls !== undefined && o.tls !== null) ? o.reconnectJitterTLS : o.reconnectJitter;
+    const wait = server.lastAttempt === 0 ? 0 : server.lastAttempt + o.reconnectTimeWait + Math.floor(Math.random() * (jitter + 1)) - Date.now();
     if (wait > 0) {
       this.#state = State.Reconnecting;
       this.#reconnectTimer = Timer.set(() => this.#next(), wait);

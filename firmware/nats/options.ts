@@ -25,6 +25,8 @@ export interface ConnectionOptions {
   reconnectTimeWait?: number;
   /** Up to this many milliseconds are added at random to each wait (default 100). */
   reconnectJitter?: number;
+  /** The same for servers reached over TLS (tls://, wss://, or with `tls` options; default 1000). */
+  reconnectJitterTLS?: number;
   /** Milliseconds for one connection attempt, from dialing to the first PONG (default 20000). */
   timeout?: number;
   /** Do not receive your own publishes on your subscriptions (default false). */
@@ -92,6 +94,7 @@ export interface ResolvedOptions {
   maxReconnectAttempts: number;
   reconnectTimeWait: number;
   reconnectJitter: number;
+  reconnectJitterTLS: number;
   timeout: number;
   noEcho: boolean;
   noRandomize: boolean;
@@ -178,6 +181,7 @@ export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
     maxReconnectAttempts: num(o.maxReconnectAttempts, 10, "maxReconnectAttempts", -1),
     reconnectTimeWait: num(o.reconnectTimeWait, 2000, "reconnectTimeWait", 0),
     reconnectJitter: num(o.reconnectJitter, 100, "reconnectJitter", 0),
+    reconnectJitterTLS: num(o.reconnectJitterTLS, 1000, "reconnectJitterTLS", 0),
     timeout: num(o.timeout, 20000, "timeout", 1),
     noEcho: bool(o.noEcho, false, "noEcho"),
     noRandomize: bool(o.noRandomize, false, "noRandomize"),
