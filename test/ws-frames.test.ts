@@ -126,6 +126,14 @@ describe("WebSocket frames", () => {
     }
   });
 
+  test("a read of more than the frame holds throws rather than hand over stale bytes", () => {
+    const { inner, layer } = open();
+    inner.queue.push(...frame(2, "abc"));
+    // only the head is announced and taken; then more payload is asked for than is readable
+    layer.onReadable(2);
+    expect(() => layer.read(new Uint8Array(4))).toThrow(/read of 4 bytes but \d+ are readable/);
+  });
+
   test("writes go out as masked binary frames of at most 1 KB that reassemble to the data", () => {
     const { inner, layer } = open();
     const data = new Uint8Array(5000).map((_, i) => i * 7);

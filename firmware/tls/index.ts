@@ -99,10 +99,11 @@ class TlsLayer implements Layer {
   read(into: Uint8Array): number | undefined {
     // Moddable's TLS socket reads by count, not into a view
     const bytes = this.#socket.read(into.length);
-    if (bytes === undefined) return undefined;
-    const view = new Uint8Array(bytes);
-    into.set(view);
-    return view.length;
+    const got = bytes === undefined ? 0 : bytes.byteLength;
+    // never a partial read: the caller parses exactly what it asked for
+    if (got !== into.length) throw new Error(`TLS: read of ${into.length} bytes but ${got} are readable`);
+    into.set(new Uint8Array(bytes as ArrayBuffer));
+    return got;
   }
 
   write(data: Uint8Array): number | undefined {

@@ -110,8 +110,10 @@ class WsLayer implements Layer {
   // ---- the socket the connection reads and writes -----------------------------------------------
 
   read(into: Uint8Array): number | undefined {
-    let n = into.length;
-    if (this.#phase !== Phase.Open || this.#op > Op.Binary || n > this.#left || n > this.#avail) return undefined;
+    const n = into.length;
+    // never a partial read: the caller parses exactly what it asked for
+    if (this.#phase !== Phase.Open || this.#op > Op.Binary || n > this.#left || n > this.#avail)
+      throw new Error(`WebSocket: read of ${n} bytes but ${this.#op > Op.Binary ? 0 : Math.min(this.#left, this.#avail)} are readable`);
     this.#inner.read(into);
     this.#left -= n;
     this.#avail -= n;
