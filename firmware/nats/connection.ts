@@ -873,7 +873,8 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   }
 
   /** The socket on top failed or closed. During a TLS handshake that is a TlsError, with the
-   *  layer's detail (the alert, the certificate check) when it gave one. */
+   *  layer's detail (the alert, the certificate check) when it gave one; a layer's detail at any
+   *  other time is a ConnectionError; a plain close is a plain drop and reconnect. */
   #onSocketError(detail?: string): void {
     if (this.#tlsPending && this.#tcpUp) {
       const key = (this.#server as Server).key;
@@ -885,8 +886,8 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
         ),
       );
     }
-    if (detail !== undefined && detail !== "" && this.#tap !== null && !this.#sawWritable)
-      return this.#linkFailed(new ConnectionError(`the link to ${(this.#server as Server).key} failed: ${detail}`));
+    // a layer's reason (a WebSocket close code, a TLS alert after the handshake) is reported
+    if (detail !== undefined && detail !== "") return this.#linkFailed(new ConnectionError(`the link to ${(this.#server as Server).key} failed: ${detail}`));
     this.#dropSocket(null);
   }
 
