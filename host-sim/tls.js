@@ -17,6 +17,8 @@ class SocketStream extends Duplex {
   /** @type {{ bytes: Uint8Array, offset: number, callback: (err?: Error) => void } | null} */
   #pending = null;
   #ended = false;
+  /** node:tls stopped taking ciphertext (its reader is full): the socket beneath keeps it, bounded. */
+  #held = false;
 
   /**
    * @param {new (options: object) => any} IO the socket class to make (options.TCP.io)
@@ -27,8 +29,8 @@ class SocketStream extends Duplex {
     this.#io = new IO({
       ...options,
       onReadable: () => {
-        const bytes = this.#io.read();
-        if (bytes !== undefined) this.push(Buffer.from(bytes));
+        if (this.#held) return;
+        this.#pull();
       },
       onWritable: (count) => {
         this.#writable = count;
@@ -43,7 +45,17 @@ class SocketStream extends Duplex {
     });
   }
 
-  _read() {}
+  /** Moves what the socket beneath holds to node:tls, until node:tls says it has enough. */
+  #pull() {
+    const bytes = this.#io.read();
+    if (bytes !== undefined && !this.push(Buffer.from(bytes))) this.#held = true;
+  }
+
+  _read() {
+    if (!this.#held || this.#ended) return;
+    this.#held = false;
+    this.#pull();
+  }
 
   /** @param {Buffer} chunk @param {string} _encoding @param {(err?: Error) => void} callback */
   _write(chunk, _encoding, callback) {

@@ -4,6 +4,8 @@
 // (SNI and the name to verify) and `secure` (`ca`, `clientCertificates`, `clientKey`), reports
 // writable counts 96 bytes below those of the socket beneath, and delivers one record at a time.
 // onError carries the reason of a failed handshake (the SDK's socket gives none).
+import Timer from "timer";
+
 const TLSEngine = globalThis.__xsHost.TLSEngine;
 const OVERHEAD = 96;
 const SCRATCH = 1024;
@@ -17,6 +19,9 @@ class TLSSocket {
   #writable = 0;
   /** Plaintext bytes of the record being read. */
   #record = 0;
+  /** Ciphertext the socket beneath announced while a record was still unread: it stays there
+   *  (bounded by that socket's receive buffer) until the reader takes the record. */
+  #waiting = 0;
   /** Ciphertext moves through this, allocated once. */
   #scratch = new Uint8Array(SCRATCH);
   #onReadable;
@@ -56,6 +61,7 @@ class TLSSocket {
     if (view.length > this.#record) throw new Error(`TLSSocket: read of ${view.length} bytes but ${this.#record} buffered`);
     const n = this.#engine.read(view);
     this.#record -= n;
+    if (this.#record === 0 && this.#waiting > 0) Timer.set(() => this.#resume());
     return typeof into === "number" ? view.buffer : n;
   }
 
@@ -107,8 +113,18 @@ class TLSSocket {
     }
   }
 
+  #resume() {
+    const count = this.#waiting;
+    if (count > 0 && this.#record === 0) this.#readable(count);
+  }
+
   #readable(count) {
     if (this.#failed) return;
+    if (this.#record > 0) {
+      this.#waiting = count;
+      return;
+    }
+    this.#waiting = 0;
     const scratch = this.#scratch;
     while (count > 0) {
       const n = count < scratch.length ? count : scratch.length;
