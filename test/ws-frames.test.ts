@@ -75,7 +75,7 @@ function unmask(f: Uint8Array): { op: number; payload: Uint8Array } {
 function open(answered = true): { inner: Inner; upper: Upper; layer: ReturnType<typeof wrap> } {
   const inner = new Inner();
   const upper = new Upper();
-  const layer = wrap(inner as never, 8192, { host: "h", port: 80, path: "/nats", tls: undefined, maxFrameBytes: 4096 }, upper);
+  const layer = wrap(inner as never, 8192, { host: "h", port: 80, path: "/nats", tls: undefined }, upper);
   upper.layer = layer;
   const request = new TextDecoder().decode(inner.written[0]);
   expect(request).toMatch(/^GET \/nats HTTP\/1\.1\r\n/);

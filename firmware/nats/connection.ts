@@ -834,8 +834,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   }
 
   #layerOptions(server: Server): LayerOptions {
-    const o = this.options;
-    return { host: server.host, port: server.port, path: server.path, tls: o.tls ?? undefined, maxFrameBytes: o.receiveBufferBytes };
+    return { host: server.host, port: server.port, path: server.path, tls: this.options.tls ?? undefined };
   }
 
   /** Loads the module of a layer, then runs `then` (unless the dial it belongs to is over). */

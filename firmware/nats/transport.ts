@@ -53,8 +53,6 @@ export interface LayerOptions {
   /** The URL's path (WebSocket only), "/" when none. */
   path: string;
   tls: TlsOptions | undefined;
-  /** Largest message the layer must carry whole (WebSocket frames are streamed beyond it). */
-  maxFrameBytes: number;
 }
 
 /** The export of a layer module (`nats-xs/tls`, `nats-xs/ws`). */
