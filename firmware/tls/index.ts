@@ -41,7 +41,11 @@ class Adopted {
   }
 
   write(data: ArrayBuffer | Uint8Array): number | undefined {
-    return this.#inner.write(data);
+    // TLSSocket answers its own writes from `writable` (less 96): keep it current, or a writer
+    // trusting that answer would overrun the socket with a record it cannot take whole
+    const left = this.#inner.write(data);
+    if (left !== undefined) this.writable = left;
+    return left;
   }
 
   close(): void {
