@@ -16,6 +16,8 @@ export default {
     "nats-xs-bridge": "firmware/bridge/index.ts",
     "nats-xs-auth": "firmware/auth/index.ts",
     "nats-xs-bridge-arrow": "firmware/bridge/arrow-reader.ts",
+    "nats-xs-tls": "firmware/tls/index.ts",
+    "nats-xs-ws": "firmware/ws/index.ts",
     "apps/sensor": "firmware/apps/sensor/main.ts",
   },
   external: (id) => DEVICE.test(id) || SELF.test(id),

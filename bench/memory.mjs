@@ -23,6 +23,7 @@ import { connect, headers } from "@nats-io/transport-node";
 import { startServer } from "../tools/nats-server.mjs";
 import { ensureBuilt } from "../tools/xs/build.mjs";
 import { hostArguments } from "../tools/xs/run.mjs";
+import { measureLinks } from "./links.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, "..");
@@ -235,6 +236,10 @@ async function main() {
       },
     };
 
+    // secure links: the heap of a connection over each transport (Secure links in the README)
+    log("links: connect over nats://, tls://, ws:// and wss://, each in a run of its own\n");
+    const links = await measureLinks(binary);
+
     const result = {
       afterImport,
       afterConnect,
@@ -247,6 +252,7 @@ async function main() {
       chunked,
       bufferOptions,
       anatomy,
+      links,
       budget,
       host: {
         engine: "XS from @agoric/xsnap's sources, tools/xs host, library preloaded (--preload nats-xs)",
@@ -293,6 +299,8 @@ function printTable(r) {
   log(`  readBufferBytes 1024 -> 4096: ${b.readBufferBytes["4096 instead"].chunkBytes} (allocated at connect)\n`);
   log(`  outboundBufferBytes 2048 -> 8192: ${b.outboundBufferBytes["8192 instead"].chunkBytes}, -> 512: ${b.outboundBufferBytes["512 instead"].chunkBytes} (allocated at connect)\n`);
   log(`  receiveBufferBytes 4096: ${b.receiveBufferBytes["4096 (default), first split frame"].chunkBytes}, 8192: ${b.receiveBufferBytes["8192, first split frame"].chunkBytes}, 1024: ${b.receiveBufferBytes["1024, first split frame"].chunkBytes} (allocated at the first frame split across reads)\n`);
+  log(`\nper transport, above the state before connecting (live slots / chunk bytes; run peaks):\n`);
+  for (const [name, v] of Object.entries(r.links ?? {})) log(`  ${name}: ${v.slots} / ${v.chunkBytes}; peaks ${v.slotsPeak} / ${v.chunkBytesPeak}\n`);
   log(`\ngoals:\n`);
   for (const [name, g] of Object.entries(r.goals)) log(`  ${g.held ? "held  " : "MISSED"}  ${name}: ${g.goal}\n          measured ${JSON.stringify(g.measured)}\n`);
 }

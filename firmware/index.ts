@@ -5,6 +5,7 @@
 export { connect, MessageWriter, NatsConnection, VERSION } from "./nats/connection.js";
 export type { RequestOptions, ServerInfo, Stats } from "./nats/connection.js";
 export type { Auth, Authenticator, ConnectionOptions } from "./nats/options.js";
+export type { Events, Layer, LayerModule, LayerOptions, Socket, TlsOptions } from "./nats/transport.js";
 export { headers, Match } from "./nats/headers.js";
 export type { MsgHdrs } from "./nats/headers.js";
 export { Msg, MsgChunk } from "./nats/msg.js";
@@ -37,6 +38,8 @@ export {
   SlowConsumerError,
   ProtocolLimitError,
   MessagesDiscardedError,
+  TlsError,
+  TransportUnavailableError,
 } from "./nats/errors.js";
 export { checkJson, parseJson } from "./nats/json.js";
 export type { JsonLimits } from "./nats/json.js";

@@ -2,6 +2,7 @@
 // Runs on Node's loader thread; keep it free of state.
 const MODULES = Object.freeze({
   "embedded:io/socket/tcp": "./tcp.js",
+  "embedded:io/socket/tcp/tls": "./tls.js",
   "embedded:io/socket/udp": "./udp.js",
   "embedded:network/dns/resolver/udp": "./resolver.js",
   timer: "./timer.js",

@@ -56,8 +56,11 @@ function closedError() {
  * @property {(this: TCP) => void} [onError]
  */
 
-/** ECMA-419 TCP client socket with Moddable SDK 8.x semantics. */
-export default class TCP {
+/**
+ * The ECMA-419 socket semantics of Moddable SDK 8.x over any Node stream socket: the TCP socket
+ * below, and the TLS socket of tls.js.
+ */
+export class StreamSocket {
   /** @type {net.Socket | undefined} undefined once close() released it */
   #socket;
   #address;
@@ -95,16 +98,16 @@ export default class TCP {
   #buffered = 0;
   #paused = false;
 
-  /** @param {TCPOptions} options */
-  constructor(options) {
-    if (options === null || typeof options !== "object") throw new TypeError("TCP: options required");
-    const { address, port, nodelay, format = "buffer" } = options;
-    if (typeof address !== "string" || !net.isIPv4(address)) {
-      throw new TypeError(
-        `TCP: address must be an IPv4 literal, not ${JSON.stringify(address)}: resolve host names first`,
-      );
-    }
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError("TCP: invalid port");
+  /** Why the stream failed, passed to onError (TLS alerts, certificate checks; empty for TCP). */
+  #detail = "";
+
+  /**
+   * @param {TCPOptions} options
+   * @param {net.Socket} socket the Node socket, connecting
+   * @param {string} readyEvent the event that says it is ready ("connect", "secureConnect")
+   */
+  constructor(options, socket, readyEvent) {
+    const { address, port, format = "buffer" } = options;
     if (format !== "buffer" && format !== "number") throw new RangeError("TCP: unimplemented format");
     this.#address = address;
     this.#port = port;
@@ -113,17 +116,18 @@ export default class TCP {
     if (typeof options.onWritable === "function") this.#onWritable = options.onWritable;
     if (typeof options.onError === "function") this.#onError = options.onError;
 
-    const socket = net.connect({ host: address, port, family: 4 });
     this.#socket = socket;
-    if (nodelay !== undefined) socket.setNoDelay(Boolean(nodelay));
-    socket.on("connect", () => {
+    socket.on(readyEvent, () => {
       if (this.#dead) return;
       this.#ready = true;
       this.#trigger(WRITABLE);
     });
     socket.on("data", (chunk) => this.#received(chunk));
     socket.on("end", () => this.#fail());
-    socket.on("error", () => this.#fail());
+    socket.on("error", (e) => {
+      if (this.#detail === "" && readyEvent !== "connect") this.#detail = e.message;
+      this.#fail();
+    });
     socket.on("close", () => this.#fail());
   }
 
@@ -337,7 +341,28 @@ export default class TCP {
     } else if (this.#buffered === 0 && !this.#errorFired) {
       // Held back until every received byte was read; fires once.
       this.#errorFired = true;
-      this.#onError?.call(this);
+      if (this.#detail !== "") this.#onError?.call(this, this.#detail);
+      else this.#onError?.call(this);
     }
+  }
+}
+
+/** ECMA-419 TCP client socket with Moddable SDK 8.x semantics. */
+export default class TCP extends StreamSocket {
+  /** @param {TCPOptions} options */
+  constructor(options) {
+    if (options === null || typeof options !== "object") throw new TypeError("TCP: options required");
+    const { address, port, nodelay } = options;
+    if (typeof address !== "string" || !net.isIPv4(address)) {
+      throw new TypeError(
+        `TCP: address must be an IPv4 literal, not ${JSON.stringify(address)}: resolve host names first`,
+      );
+    }
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError("TCP: invalid port");
+    const { format = "buffer" } = options;
+    if (format !== "buffer" && format !== "number") throw new RangeError("TCP: unimplemented format");
+    const socket = net.connect({ host: address, port, family: 4 });
+    if (nodelay !== undefined) socket.setNoDelay(Boolean(nodelay));
+    super(options, socket, "connect");
   }
 }

@@ -312,9 +312,31 @@ describe("servers and options", () => {
     const s = parseServer("nats://u%40x:p%3Aw@10.1.2.3:4444", false);
     expect([s.host, s.port, s.user, s.pass]).toEqual(["10.1.2.3", 4444, "u@x", "p:w"]);
     expect(parseServer("nats://secret@h", false).token).toBe("secret");
-    expect(() => parseServer("tls://h:1", false)).toThrow(/plain nats/);
+    expect(() => parseServer("http://h:1", false)).toThrow(/unknown scheme/);
     expect(() => parseServer("nats://[::1]:4222", false)).toThrow(/IPv6/);
     expect(() => parseServer("h:99999", false)).toThrow(/bad port/);
+  });
+  test("the scheme picks the transport and its default port; ws paths are kept", () => {
+    const forms: [string, number, number, string][] = [
+      ["nats://h", 0, 4222, "/"],
+      ["tls://h", 1, 4222, "/"],
+      ["TLS://h:7422", 1, 7422, "/"],
+      ["ws://h", 2, 80, "/"],
+      ["wss://h", 3, 443, "/"],
+      ["wss://u:p@h:8443/nats?x=1", 3, 8443, "/nats?x=1"],
+    ];
+    for (const [url, scheme, port, path] of forms) {
+      const s = parseServer(url, false);
+      expect([s.scheme, s.port, s.path]).toEqual([scheme, port, path]);
+    }
+  });
+  test("connect_urls without a scheme take the transport of the server that announced them", () => {
+    const pool = new ServerPool(["tls://127.0.0.1:1"], false);
+    pool.update(["127.0.0.1:2", "nats://127.0.0.1:3"], pool.servers[0]);
+    expect(pool.servers.map((s) => s.scheme)).toEqual([1, 1, 0]);
+    const ws = new ServerPool(["wss://127.0.0.1:1"], false);
+    ws.update(["127.0.0.1:2"], ws.servers[0]);
+    expect(ws.servers[1].scheme).toBe(3);
   });
   test("the pool merges connect_urls and forgets discovered servers that left", () => {
     const pool = new ServerPool(["nats://a:b@127.0.0.1:1"], false);

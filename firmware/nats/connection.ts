@@ -32,6 +32,8 @@ import {
   SlowConsumerError,
   StaleConnectionError,
   StreamBusyError,
+  TlsError,
+  TransportUnavailableError,
 } from "./errors.js";
 import { MsgHdrsImpl } from "./headers.js";
 import { checkJson } from "./json.js";
@@ -49,6 +51,8 @@ import { StatusStream } from "./status.js";
 import type { Status } from "./status.js";
 import { checkPublishSubject, checkQueue, checkSubscribeSubject } from "./subjects.js";
 import { Enqueued, Subscription } from "./subscription.js";
+import { Relay, Scheme, SCHEMES } from "./transport.js";
+import type { Events, Layer, LayerModule, LayerOptions, Socket } from "./transport.js";
 import type { SubscriptionOptions, SubscriptionOwner } from "./subscription.js";
 import { RequestMux } from "./mux.js";
 import { utf8Length, writeAscii, writeString } from "./text.js";
@@ -131,7 +135,17 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   #server: Server | null = null;
   #info: ServerInfo | undefined = undefined;
   #maxPayload = 1048576;
-  #socket: TCP | null = null;
+  /** What the connection reads and writes: the plain TCP socket, or the top layer stacked on it. */
+  #socket: Socket | null = null;
+  /** The layer that takes the plain socket's events once stacked on it (TLS or WebSocket). */
+  #tap: Layer | null = null;
+  /** The plain socket has connected (its first onWritable came). */
+  #tcpUp = false;
+  /** A TLS handshake is under way on this link: a failure now is a TlsError. */
+  #tlsPending = false;
+  /** Layer modules, loaded by import() on first need (kept per connection: modules hold no state). */
+  #tlsModule: LayerModule | null = null;
+  #wsModule: LayerModule | null = null;
   /** Bumped for every dial: callbacks of an older socket or resolver see a different number. */
   #generation = 0;
   #writable = 0;
@@ -196,6 +210,10 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   constructor(options: ConnectionOptions) {
     this.options = resolveOptions(options);
     this.#pool = new ServerPool(this.options.servers, !this.options.noRandomize);
+    if (this.options.tls === null)
+      for (const s of this.#pool.servers)
+        if (s.scheme === Scheme.Tls || s.scheme === Scheme.Wss)
+          throw new InvalidArgumentError(`${SCHEMES[s.scheme]}://${s.key} asks for TLS, which tls: null refuses; remove one of them`);
     this.#readBuf = new Uint8Array(this.options.readBufferBytes);
     this.#parser = new Parser(this, this.decoder, this.options.receiveBufferBytes);
     this.#out = new Outbound(this.options.outboundBufferBytes);
@@ -605,10 +623,24 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
       if (!first && this.#state === State.Connected && this.#pool.servers.length > 1) return this.#dropSocket(null);
     }
     if (!first) return;
-    if (info.tls_required === true) {
-      this.#lastError = new ConnectionError(`${this.#server?.key} requires TLS, which this build does not include; use a plain nats:// listener`);
-      return this.#dropSocket(this.#lastError);
+    const server = this.#server as Server;
+    if (server.scheme <= Scheme.Tls && this.#tap === null) {
+      // nats-server 2.9 sends INFO in clear; TLS then starts on the same connection
+      if (info.tls_required === true) {
+        if (this.options.tls === null)
+          return this.#linkFailed(new TlsError(`${server.key} requires TLS and this connection was made with tls: null; drop that option (or connect to a listener without TLS)`, "TLS_REQUIRED"));
+        return this.#startTls(server);
+      }
+      if (server.scheme === Scheme.Tls || this.options.tls !== undefined)
+        return this.#linkFailed(
+          new TlsError(`${server.key} does not offer TLS, which this connection requires (a tls:// URL or tls options); configure tls on the server, or use nats:// without tls options`, "TLS_NOT_OFFERED"),
+        );
     }
+    this.#sendConnect();
+  }
+
+  /** CONNECT and the PING whose PONG confirms it, ahead of anything queued. */
+  #sendConnect(): void {
     let connect: string;
     try {
       connect = this.#connectJson();
@@ -767,7 +799,8 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
       }
     }
     if (!this.#everConnected && !o.waitOnFirstConnect && server.lastAttempt !== 0) return this.#giveUp();
-    if (wait > 0) wait += Math.floor(Math.random() * (o.reconnectJitter + 1));
+    const jitter = server.scheme === Scheme.Tls || server.scheme === Scheme.Wss || (o.tls !== undefined && o.tls !== null) ? o.reconnectJitterTLS : o.reconnectJitter;
+    if (wait > 0) wait += Math.floor(Math.random() * (jitter + 1));
     if (wait > 0) {
       this.#state = State.Reconnecting;
       this.#reconnectTimer = Timer.set(() => this.#next(), wait < MAX_MS ? wait : MAX_MS);
@@ -808,29 +841,146 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   }
 
   #open(server: Server, address: string, generation: number): void {
+    const scheme = server.scheme;
+    // the layers a WebSocket URL needs are loaded before dialing
+    if (scheme === Scheme.Wss && this.#tlsModule === null) return this.#load(Scheme.Tls, generation, () => this.#open(server, address, generation));
+    if (scheme >= Scheme.Ws && this.#wsModule === null) return this.#load(Scheme.Ws, generation, () => this.#open(server, address, generation));
     this.#parser.reset();
     // a control-line refusal during the handshake (a long CONNECT) is no subscription's fault
     this.#longestSub = 0;
     this.#writable = 0;
     this.#sawWritable = false;
+    this.#tap = null;
+    this.#tcpUp = false;
+    this.#tlsPending = false;
+    let tcp: TCP;
     try {
-      this.#socket = new TCP({
+      // the plain socket's events go to the layer stacked on it, once there is one
+      tcp = new TCP({
         address,
         port: server.port,
         nodelay: true,
         onReadable: (count: number) => {
-          if (generation === this.#generation) this.#onReadable(count);
+          if (generation !== this.#generation) return;
+          const tap = this.#tap;
+          if (tap !== null) tap.onReadable(count);
+          else this.#onReadable(count);
         },
         onWritable: (count: number) => {
-          if (generation === this.#generation) this.#onWritable(count);
+          if (generation !== this.#generation) return;
+          this.#tcpUp = true;
+          const tap = this.#tap;
+          if (tap !== null) tap.onWritable(count);
+          else this.#onWritable(count);
         },
         onError: () => {
-          if (generation === this.#generation) this.#dropSocket(null);
+          if (generation !== this.#generation) return;
+          const tap = this.#tap;
+          if (tap !== null) tap.onError();
+          else this.#onSocketError();
         },
       });
     } catch (e) {
-      this.#attemptFailed(new ConnectionError(`cannot open a socket to ${server.key}`, e));
+      return this.#attemptFailed(new ConnectionError(`cannot open a socket to ${server.key}`, e));
     }
+    this.#socket = tcp;
+    if (scheme < Scheme.Ws) return;
+    const events = this.#layerEvents(generation);
+    const options = this.#layerOptions(server);
+    const ws = this.#wsModule as LayerModule;
+    if (scheme === Scheme.Ws) {
+      this.#socket = this.#tap = ws.wrap(tcp, 0, options, events);
+      return;
+    }
+    // wss: TLS first (no INFO in clear on a websocket listener), then WebSocket over it
+    const relay = new Relay();
+    const tls = (this.#tlsModule as LayerModule).wrap(tcp, 0, options, relay);
+    this.#tap = tls;
+    this.#tlsPending = true;
+    relay.onUp = () => {
+      if (generation === this.#generation) this.#tlsPending = false;
+    };
+    relay.target = this.#socket = ws.wrap(tls, 0, options, events);
+  }
+
+  /** The events the top layer hands the connection; made only when a layer is stacked (a plain
+   *  TCP link calls the handlers directly). */
+  #layerEvents(generation: number): Events {
+    return {
+      onReadable: (count: number) => {
+        if (generation === this.#generation) this.#onReadable(count);
+      },
+      onWritable: (count: number) => {
+        if (generation === this.#generation) this.#onWritable(count);
+      },
+      onError: (detail?: string) => {
+        if (generation === this.#generation) this.#onSocketError(detail);
+      },
+    };
+  }
+
+  #layerOptions(server: Server): LayerOptions {
+    return { host: server.host, port: server.port, path: server.path, tls: this.options.tls ?? undefined };
+  }
+
+  /** Loads the module of a layer, then runs `then` (unless the dial it belongs to is over). */
+  #load(which: Scheme.Tls | Scheme.Ws, generation: number, then: () => void): void {
+    const loaded = (m: LayerModule) => {
+      if (which === Scheme.Tls) this.#tlsModule = m;
+      else this.#wsModule = m;
+      if (generation === this.#generation) then();
+    };
+    const failed = (e: unknown) => {
+      if (generation !== this.#generation) return;
+      const server = this.#server as Server;
+      const need = server.scheme === Scheme.Nats ? `TLS (${server.key} requires it)` : `${SCHEMES[server.scheme]}://`;
+      const err =
+        which === Scheme.Tls
+          ? new TransportUnavailableError(need, "nats-xs/tls", "manifests/nats-xs-tls/manifest.json", e)
+          : new TransportUnavailableError(need, "nats-xs/ws", "manifests/nats-xs-ws/manifest.json", e);
+      this.#linkFailed(err);
+    };
+    // each specifier is written out so that bundlers and manifests see it
+    if (which === Scheme.Tls) import("nats-xs/tls").then(loaded, failed);
+    else import("nats-xs/ws").then(loaded, failed);
+  }
+
+  /** INFO said TLS: stacks the TLS layer on the open plain socket, then sends CONNECT through it. */
+  #startTls(server: Server): void {
+    const tls = this.#tlsModule;
+    if (tls === null) return this.#load(Scheme.Tls, this.#generation, () => this.#startTls(server));
+    const layer = tls.wrap(this.#socket as Socket, this.#writable, this.#layerOptions(server), this.#layerEvents(this.#generation));
+    this.#socket = this.#tap = layer;
+    this.#writable = 0;
+    this.#sawWritable = false;
+    this.#tlsPending = true;
+    this.#sendConnect();
+  }
+
+  /** The socket on top failed or closed. During a TLS handshake that is a TlsError, with the
+   *  layer's detail (the alert, the certificate check) when it gave one; a layer's detail at any
+   *  other time is a ConnectionError; a plain close is a plain drop and reconnect. */
+  #onSocketError(detail?: string): void {
+    if (this.#tlsPending && this.#tcpUp) {
+      const key = (this.#server as Server).key;
+      const why = detail !== undefined && detail !== "" ? detail : "the server closed the connection";
+      return this.#linkFailed(
+        new TlsError(
+          `the TLS handshake with ${key} failed (${why}); check tls.ca against the server's CA, that the server's certificate is valid now and names the host (or set tls.serverName), and the client certificate if the server verifies clients`,
+          "TLS_HANDSHAKE",
+        ),
+      );
+    }
+    // a layer's reason (a WebSocket close code, a TLS alert after the handshake) is reported
+    if (detail !== undefined && detail !== "") return this.#linkFailed(new ConnectionError(`the link to ${(this.#server as Server).key} failed: ${detail}`));
+    this.#dropSocket(null);
+  }
+
+  /** A typed failure of this attempt: reported, then the reconnect loop goes on. */
+  #linkFailed(err: Error): void {
+    this.#lastError = err;
+    this.#emit({ type: "error", error: err });
+    this.#dropSocket(err);
   }
 
   #onReadable(count: number): void {
@@ -852,6 +1002,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   }
 
   #onWritable(count: number): void {
+    this.#tlsPending = false;
     if (!this.#sawWritable) {
       // the first count after connecting is the whole send buffer
       this.#sawWritable = true;
@@ -902,7 +1053,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   /** Drops the socket (if any) and moves on: reconnect, give up, or finish closing. */
   #dropSocket(err: Error | null): void {
     const socket = this.#socket;
-    this.#socket = null;
+    this.#socket = this.#tap = null;
     this.#generation++;
     // whatever follows in the chunk being parsed belongs to the dropped stream
     this.#parser.reset();
@@ -962,7 +1113,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     const tried = this.options.servers.join(", ");
     const err = this.#everConnected
       ? new ConnectionError(`gave up reconnecting after ${this.options.maxReconnectAttempts} attempts per server (${tried})`, this.#lastError ?? undefined)
-      : this.#lastError instanceof AuthorizationError
+      : this.#lastError instanceof AuthorizationError || this.#lastError instanceof TlsError || this.#lastError instanceof TransportUnavailableError
         ? this.#lastError
         : new ConnectionError(`could not connect to ${tried}: ${this.#lastError?.message ?? "no server answered"}; check that nats-server runs there`, this.#lastError ?? undefined);
     this.#finishClose(err);
@@ -975,7 +1126,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     this.#clearTimers();
     Timer.clear(this.#flushTimer);
     const socket = this.#socket;
-    this.#socket = null;
+    this.#socket = this.#tap = null;
     this.#generation++;
     if (socket !== null) {
       try {

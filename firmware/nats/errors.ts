@@ -275,3 +275,38 @@ export class MessagesDiscardedError extends NatsError {
     return "MessagesDiscardedError";
   }
 }
+
+/**
+ * A secure link could not be set up. `code` says which side is missing what:
+ * - `TLS_REQUIRED`: the server requires TLS and this client was told not to use it (`tls: null`);
+ * - `TLS_NOT_OFFERED`: this client requires TLS (`tls://`, `wss://` or `tls` options) and the
+ *   server does not offer it;
+ * - `TLS_HANDSHAKE`: the handshake failed (certificate not signed by the given `ca`, expired, not
+ *   valid for the host name, client certificate refused). The connection retries per its options.
+ */
+export class TlsError extends NatsError {
+  constructor(message: string, code: "TLS_REQUIRED" | "TLS_NOT_OFFERED" | "TLS_HANDSHAKE", cause?: unknown) {
+    super(message, code, cause);
+  }
+  override get name(): string {
+    return "TlsError";
+  }
+}
+
+/** The server URL's scheme needs a transport module this build does not include. */
+export class TransportUnavailableError extends NatsError {
+  /** The module specifier that could not be loaded, e.g. "nats-xs/tls". */
+  readonly module: string;
+  /** `need`: what asked for the module ("tls://", "TLS (host:port requires it)"). */
+  constructor(need: string, module: string, manifest: string, cause?: unknown) {
+    super(
+      `${need} needs the module ${module}, which this build does not include; add ${manifest} to the app's manifest "include" list`,
+      "TRANSPORT_UNAVAILABLE",
+      cause,
+    );
+    this.module = module;
+  }
+  override get name(): string {
+    return "TransportUnavailableError";
+  }
+}

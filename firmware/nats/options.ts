@@ -3,6 +3,7 @@
  * Every buffer is bounded here, and the README lists what each one costs.
  */
 import { InvalidArgumentError } from "./errors.js";
+import type { TlsOptions } from "./transport.js";
 
 export interface ConnectionOptions {
   /** "host:port", "nats://[user:pass@]host:port", or a list of them. Default "127.0.0.1:4222". */
@@ -24,6 +25,8 @@ export interface ConnectionOptions {
   reconnectTimeWait?: number;
   /** Up to this many milliseconds are added at random to each wait (default 100). */
   reconnectJitter?: number;
+  /** The same for servers reached over TLS (tls://, wss://, or with `tls` options; default 1000). */
+  reconnectJitterTLS?: number;
   /** Milliseconds for one connection attempt, from dialing to the first PONG (default 20000). */
   timeout?: number;
   /** Do not receive your own publishes on your subscriptions (default false). */
@@ -40,6 +43,11 @@ export interface ConnectionOptions {
    *  user and password, token) is sent with it. The nkey, JWT and creds authenticators are in
    *  `nats-xs/auth`. Several are merged in order. */
   authenticator?: Authenticator | Authenticator[];
+  /** TLS for every server (nats.js's shape; PEM text or bytes). Given, TLS is required even on
+   *  nats:// URLs; `null` refuses TLS (a server that requires it is then a TlsError). Without it,
+   *  tls:// and wss:// URLs verify against the device's trusted roots, and a nats:// server that
+   *  requires TLS is upgraded. Needs `nats-xs/tls` in the build (see the README). */
+  tls?: TlsOptions | null;
 
   /** Bytes taken from the socket per read; allocated once (default 1024). */
   readBufferBytes?: number;
@@ -93,6 +101,7 @@ export interface ResolvedOptions {
   maxReconnectAttempts: number;
   reconnectTimeWait: number;
   reconnectJitter: number;
+  reconnectJitterTLS: number;
   timeout: number;
   noEcho: boolean;
   noRandomize: boolean;
@@ -100,6 +109,8 @@ export interface ResolvedOptions {
   ignoreClusterUpdates: boolean;
   inboxPrefix: string;
   authenticators: Authenticator[];
+  /** undefined: TLS when the URL or the server asks; null: never. */
+  tls: TlsOptions | null | undefined;
   readBufferBytes: number;
   receiveBufferBytes: number;
   outboundBufferBytes: number;
@@ -144,6 +155,28 @@ function authenticators(value: unknown): Authenticator[] {
   return list as Authenticator[];
 }
 
+const TLS_KEYS = Object.freeze(["ca", "cert", "key", "serverName"]);
+
+function pem(value: unknown, name: string): string | Uint8Array | undefined {
+  if (value === undefined || typeof value === "string" || value instanceof Uint8Array) return value;
+  throw new InvalidArgumentError(`option tls.${name} must be PEM text or its bytes`);
+}
+
+function tlsOptions(value: unknown): TlsOptions | null | undefined {
+  if (value === undefined || value === null) return value;
+  if (typeof value !== "object") throw new InvalidArgumentError("option tls must be an object { ca, cert, key, serverName }, or null");
+  const o = value as Record<string, unknown>;
+  for (const key of Object.keys(o))
+    if (TLS_KEYS.indexOf(key) < 0)
+      throw new InvalidArgumentError(`option tls.${key} is not supported; give ca, cert and key as PEM text or bytes (a device has no files to name), and serverName`);
+  const cert = pem(o.cert, "cert");
+  const key = pem(o.key, "key");
+  if ((cert === undefined) !== (key === undefined)) throw new InvalidArgumentError("option tls needs both cert and key for a client certificate, or neither");
+  if (o.serverName !== undefined && (typeof o.serverName !== "string" || o.serverName === ""))
+    throw new InvalidArgumentError("option tls.serverName must be a host name");
+  return { ca: pem(o.ca, "ca"), cert, key, serverName: o.serverName as string | undefined };
+}
+
 /** Checks the caller's options and fills in the defaults; throws InvalidArgumentError. */
 export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
   if (o === null || typeof o !== "object") throw new InvalidArgumentError("connect() takes an options object");
@@ -163,6 +196,7 @@ export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
     maxReconnectAttempts: num(o.maxReconnectAttempts, 10, "maxReconnectAttempts", -1, 0x7fffffff),
     reconnectTimeWait: num(o.reconnectTimeWait, 2000, "reconnectTimeWait", 0, MAX_MS),
     reconnectJitter: num(o.reconnectJitter, 100, "reconnectJitter", 0, MAX_MS),
+    reconnectJitterTLS: num(o.reconnectJitterTLS, 1000, "reconnectJitterTLS", 0, MAX_MS),
     timeout: num(o.timeout, 20000, "timeout", 1, MAX_MS),
     noEcho: bool(o.noEcho, false, "noEcho"),
     noRandomize: bool(o.noRandomize, false, "noRandomize"),
@@ -170,6 +204,7 @@ export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
     ignoreClusterUpdates: bool(o.ignoreClusterUpdates, false, "ignoreClusterUpdates"),
     inboxPrefix: o.inboxPrefix === undefined ? "_INBOX" : str(o.inboxPrefix, "inboxPrefix"),
     authenticators: authenticators(o.authenticator),
+    tls: tlsOptions(o.tls),
     readBufferBytes: num(o.readBufferBytes, 1024, "readBufferBytes", 64, MAX_BYTES),
     receiveBufferBytes: num(o.receiveBufferBytes, 4096, "receiveBufferBytes", 1024, MAX_BYTES),
     outboundBufferBytes: num(o.outboundBufferBytes, 2048, "outboundBufferBytes", 256, MAX_BYTES),

@@ -12,7 +12,7 @@
  * A separate "front" segment carries the connection handshake (CONNECT, PING, then the SUBs of a
  * reconnect) and goes out before anything queued while disconnected.
  */
-import type TCP from "embedded:io/socket/tcp";
+import type { Socket as TCP } from "./transport.js";
 import { Empty } from "./text.js";
 
 /** Spill entry flags. */

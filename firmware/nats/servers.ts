@@ -3,6 +3,7 @@
  * the reconnect loop needs (failed attempts, time of the last attempt).
  */
 import { InvalidArgumentError } from "./errors.js";
+import { Scheme } from "./transport.js";
 
 /** One server of the pool. */
 export class Server {
@@ -13,6 +14,10 @@ export class Server {
   readonly user: string;
   readonly pass: string;
   readonly token: string;
+  /** The transport the URL asks for. */
+  readonly scheme: Scheme;
+  /** The URL's path, for WebSocket ("/" when none). */
+  readonly path: string;
   /** Announced by the cluster rather than configured. */
   readonly discovered: boolean;
   /** Failed attempts since the last successful connection. */
@@ -20,7 +25,9 @@ export class Server {
   /** Date.now() of the last dial; 0 when never dialed. */
   lastAttempt = 0;
 
-  constructor(host: string, port: number, user: string, pass: string, token: string, discovered: boolean) {
+  constructor(host: string, port: number, user: string, pass: string, token: string, discovered: boolean, scheme = Scheme.Nats, path = "/") {
+    this.scheme = scheme;
+    this.path = path;
     this.host = host;
     this.port = port;
     this.user = user;
@@ -31,19 +38,24 @@ export class Server {
   }
 }
 
-/** Parses "host", "host:port" or "nats://[user[:pass]@]host[:port]"; throws InvalidArgumentError. */
-export function parseServer(url: string, discovered: boolean): Server {
+/** Parses "host", "host:port" or "<scheme>://[user[:pass]@]host[:port][/path]" with scheme nats,
+ *  tls, ws or wss; a URL without a scheme gets `scheme`. Throws InvalidArgumentError. */
+export function parseServer(url: string, discovered: boolean, scheme = Scheme.Nats): Server {
   let rest = url.trim();
-  const scheme = rest.indexOf("://");
-  if (scheme >= 0) {
-    const name = rest.substring(0, scheme).toLowerCase();
-    if (name === "tls" || name === "wss" || name === "ws")
-      throw new InvalidArgumentError(`${url}: only plain nats:// connections are supported by this build`);
-    if (name !== "nats") throw new InvalidArgumentError(`${url}: unknown scheme ${name}://, use nats://`);
-    rest = rest.substring(scheme + 3);
+  const colonSlashes = rest.indexOf("://");
+  if (colonSlashes >= 0) {
+    const name = rest.substring(0, colonSlashes).toLowerCase();
+    const known = name === "nats" ? Scheme.Nats : name === "tls" ? Scheme.Tls : name === "ws" ? Scheme.Ws : name === "wss" ? Scheme.Wss : -1;
+    if (known < 0) throw new InvalidArgumentError(`${url}: unknown scheme ${name}://, use nats://, tls://, ws:// or wss://`);
+    scheme = known as Scheme;
+    rest = rest.substring(colonSlashes + 3);
   }
   const slash = rest.indexOf("/");
-  if (slash >= 0) rest = rest.substring(0, slash);
+  let path = "/";
+  if (slash >= 0) {
+    path = rest.substring(slash);
+    rest = rest.substring(0, slash);
+  }
   let user = "";
   let pass = "";
   let token = "";
@@ -59,7 +71,7 @@ export function parseServer(url: string, discovered: boolean): Server {
   }
   if (rest.startsWith("[")) throw new InvalidArgumentError(`${url}: IPv6 addresses are not supported by the device socket`);
   let host = rest;
-  let port = 4222;
+  let port = scheme === Scheme.Ws ? 80 : scheme === Scheme.Wss ? 443 : 4222;
   const colon = rest.lastIndexOf(":");
   if (colon >= 0) {
     host = rest.substring(0, colon);
@@ -68,7 +80,7 @@ export function parseServer(url: string, discovered: boolean): Server {
     if (p.length === 0 || !Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError(`${url}: bad port ${JSON.stringify(p)}`);
   }
   if (host.length === 0) throw new InvalidArgumentError(`${url}: no host`);
-  return new Server(host, port, user, pass, token, discovered);
+  return new Server(host, port, user, pass, token, discovered, scheme, path);
 }
 
 /** The ordered pool. The next server to dial is always the first; dialing moves it to the end. */
@@ -110,7 +122,8 @@ export class ServerPool {
 
   /**
    * Merges the cluster's connect_urls: adds new ones, drops discovered servers that the cluster no
-   * longer lists (configured ones stay). Credentials in configured URLs do not carry over.
+   * longer lists (configured ones stay). Credentials in configured URLs do not carry over, and a
+   * URL without a scheme gets the transport of the server that announced it (TLS stays TLS).
    * Returns the keys added and deleted.
    */
   update(urls: string[], current: Server | null): { added: string[]; deleted: string[] } {
@@ -120,7 +133,7 @@ export class ServerPool {
     for (const u of urls) {
       let s: Server;
       try {
-        s = parseServer(u, true);
+        s = parseServer(u, true, current === null ? Scheme.Nats : current.scheme);
       } catch {
         continue; // e.g. an IPv6 address we cannot dial
       }

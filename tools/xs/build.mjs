@@ -39,6 +39,7 @@ const EMBEDDED = [
   ["xs:freeze", "freeze.js"],
   ["timer", "timer.js"],
   ["embedded:io/socket/tcp", "tcp.js"],
+  ["embedded:io/socket/tcp/tls", "tls.js"],
   ["embedded:io/socket/udp", "udp.js"],
   ["embedded:network/dns/resolver/udp", "resolver.js"],
   ["text/encoder", "text-encoder.js"],
@@ -63,7 +64,8 @@ const DEFINES = [
 const CFLAGS = ["-O2", "-g0", "-fno-common", "-fno-strict-aliasing", ...DEFINES];
 const WARNINGS_XS = ["-w"];
 const WARNINGS_HOST = ["-Wall", "-Wno-unused-parameter", "-Wno-unused-function", "-Wno-shadow", "-Wno-format-truncation"];
-const LIBS = ["-lm", "-lpthread"];
+// libssl/libcrypto (Debian's libssl-dev) for the TLS engine behind embedded:io/socket/tcp/tls
+const LIBS = ["-lm", "-lpthread", "-lssl", "-lcrypto"];
 
 function log(message) {
   process.stderr.write(`xs: ${message}\n`);

@@ -68,6 +68,8 @@ extern int64_t timerNextDelay(void);
 extern void textBuild(xsMachine* the, xsSlot* host, xsSlot* scratch);
 extern void cryptBuild(xsMachine* the, xsSlot* host, xsSlot* scratch);
 
+extern void tlsBuild(xsMachine* the, xsSlot* host, xsSlot* scratch);
+
 /* Builders run in the preparation machine and keep every object they make reachable from a rooted
    slot (host, scratch), since any allocation may collect. */
 extern void hostDefineFunction(xsMachine* the, xsSlot* target, const char* name, xsCallback callback, int length, int flags);
