@@ -11,6 +11,7 @@ export default {
   input: {
     "nats-xs": "firmware/index.ts",
     "nats-xs-bridge": "firmware/bridge/index.ts",
+    "nats-xs-jetstream": "firmware/jetstream/index.ts",
     "apps/sensor": "firmware/apps/sensor/main.ts",
   },
   external: (id) => DEVICE.test(id) || SELF.test(id),

@@ -1,0 +1,384 @@
+/**
+ * The messages of a pull consumer: one inbox subscription, pull requests sent to
+ * `CONSUMER.MSG.NEXT`, and what comes back on the inbox — messages (with an ack subject as reply)
+ * and status frames (no reply, no body, a status code): 404/408 end a pull, 409 reports a limit or
+ * a deleted consumer, 100 is an idle heartbeat.
+ *
+ * fetch() sends one pull and ends with it; consume() keeps pulls outstanding, pulling again when
+ * fewer than half its messages (or bytes) are still owed, and starts over when heartbeats stop or
+ * the connection is re-established. With a callback each message goes straight from the
+ * subscription callback to the caller's (one JsMsg object per message, no promise or closure);
+ * without one, copies wait in a queue bounded by what was pulled.
+ */
+import Timer from "timer";
+import type { TimerId } from "timer";
+import type { Msg, NatsConnection, Subscription } from "nats-xs";
+import { JetStreamStatusError } from "./errors.js";
+import { JsMsg } from "./jsmsg.js";
+import { randomToken } from "./outbox.js";
+
+/** Where pulls go, and how a gap is handled (ordered consumers). */
+export interface PullTarget {
+  readonly nc: NatsConnection;
+  readonly timeout: number;
+  /** The subject pull requests are published to. */
+  nextSubject(): string;
+  /** Ordered consumers: checks each message's place; false asks for a restart. */
+  check?(m: JsMsg): boolean;
+  /** Ordered consumers: recreates the server-side consumer; resolves when pulls may go on. */
+  restart?(): Promise<void>;
+}
+
+export interface PullOptions {
+  /** Messages per pull (default 100). */
+  max_messages?: number;
+  /** Bytes per pull (default: no byte limit; messages bound the buffer then). */
+  max_bytes?: number;
+  /** Milliseconds a pull stays open at the server (default 30000). */
+  expires?: number;
+  /** Milliseconds between server heartbeats while a pull is open (default: consume() uses
+   *  min(expires / 2, 30000); fetch() none). */
+  idle_heartbeat?: number;
+}
+
+export interface ConsumeOptions extends PullOptions {
+  /** Each message, as it arrives; without it, read the messages with `for await`. */
+  callback?: (m: JsMsg) => void;
+  /** Pull again once this many or fewer messages are still owed (default max_messages / 2). */
+  threshold_messages?: number;
+}
+
+/** Counters of one fetch or consume. */
+export interface ConsumerMessagesStatus {
+  delivered: number;
+  /** Messages refused: more than was pulled arrived, or the queue was full. */
+  dropped: number;
+  heartbeats: number;
+  /** Times the pulls were started over (heartbeats missed, reconnect, ordered gap). */
+  resets: number;
+  pulls: number;
+  /** Messages and bytes pulled and not yet delivered. */
+  pendingMessages: number;
+  pendingBytes: number;
+  /** Last status code seen (404, 408, 409...) and its description. */
+  lastStatus: number;
+  lastDescription: string;
+}
+
+/** What a ConsumerMessages does: one pull (fetch, next) or pulls without end (consume). */
+export const PullMode = Object.freeze({ Fetch: 0, Consume: 1 });
+const Mode = PullMode;
+
+const PULL_RETRY_MS = 1000;
+
+function positive(v: unknown, fallback: number, what: string): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) throw new TypeError(`${what} must be a positive whole number`);
+  return v;
+}
+
+/** An async iterable of JsMsg, plus close(), closed() and counters (nats.js ConsumerMessages). */
+export class ConsumerMessages implements AsyncIterable<JsMsg> {
+  readonly #t: PullTarget;
+  readonly #mode: number;
+  readonly #maxMessages: number;
+  readonly #maxBytes: number;
+  readonly #expires: number;
+  readonly #heartbeat: number;
+  readonly #threshold: number;
+  readonly #callback: ((m: JsMsg) => void) | null;
+  #sub: Subscription | null = null;
+  #inbox = "";
+  #pendingMsgs = 0;
+  #pendingBytes = 0;
+  #queue: JsMsg[] = [];
+  #waiting: ((r: IteratorResult<JsMsg>) => void) | null = null;
+  #waitingReject: ((e: Error) => void) | null = null;
+  #done = false;
+  #error: Error | null = null;
+  #timer: TimerId | null = null;
+  #lastActivity = 0;
+  #reconnects = 0;
+  #restarting = false;
+  #closedWaiters: ((e: Error | undefined) => void)[] = [];
+  readonly #stats: ConsumerMessagesStatus = {
+    delivered: 0,
+    dropped: 0,
+    heartbeats: 0,
+    resets: 0,
+    pulls: 0,
+    pendingMessages: 0,
+    pendingBytes: 0,
+    lastStatus: 0,
+    lastDescription: "",
+  };
+
+  constructor(target: PullTarget, mode: number, o: ConsumeOptions) {
+    this.#t = target;
+    this.#mode = mode;
+    this.#maxMessages = positive(o.max_messages, mode === Mode.Fetch && o.max_bytes !== undefined ? 1000000 : 100, "max_messages");
+    this.#maxBytes = o.max_bytes === undefined ? 0 : positive(o.max_bytes, 0, "max_bytes");
+    this.#expires = positive(o.expires, 30000, "expires");
+    if (this.#expires < 1000) throw new TypeError("expires must be at least 1000 ms");
+    const hb = o.idle_heartbeat === undefined ? (mode === Mode.Consume ? Math.min(this.#expires >> 1, 30000) : 0) : positive(o.idle_heartbeat, 0, "idle_heartbeat");
+    if (hb * 2 > this.#expires) throw new TypeError("idle_heartbeat must be at most half of expires");
+    this.#heartbeat = hb;
+    this.#threshold = o.threshold_messages === undefined ? this.#maxMessages >> 1 : positive(o.threshold_messages, 0, "threshold_messages");
+    if (o.callback !== undefined && typeof o.callback !== "function") throw new TypeError("callback must be a function");
+    this.#callback = o.callback ?? null;
+  }
+
+  /** @internal Subscribes and sends the first pull. */
+  start(): void {
+    this.#subscribe();
+    this.#reconnects = this.#t.nc.stats().reconnects;
+    this.#lastActivity = Date.now();
+    this.#pull();
+    // fetch: a timer ends the fetch when the server's end-of-pull status is lost;
+    // consume: it watches heartbeats and reconnects
+    const every = this.#mode === Mode.Fetch ? this.#expires + this.#t.timeout : Math.max(this.#heartbeat, 250);
+    this.#timer = Timer.set(() => this.#tick(), every, this.#mode === Mode.Fetch ? 0 : every);
+  }
+
+  #subscribe(): void {
+    const nc = this.#t.nc;
+    const o = nc.options as { inboxPrefix?: string } | undefined;
+    this.#inbox = `${o?.inboxPrefix ?? "_INBOX"}.${randomToken(22)}`;
+    this.#sub = nc.subscribe(this.#inbox, { callback: (_e, m) => this.#onMsg(m) });
+  }
+
+  /** Counters of this fetch or consume. */
+  status(): ConsumerMessagesStatus {
+    const s = this.#stats;
+    s.pendingMessages = this.#pendingMsgs;
+    s.pendingBytes = this.#pendingBytes;
+    return { ...s };
+  }
+
+  getProcessed(): number {
+    return this.#stats.delivered - this.#queue.length;
+  }
+  getPending(): number {
+    return this.#queue.length;
+  }
+
+  #pull(): void {
+    if (this.#done || this.#restarting) return;
+    const nc = this.#t.nc;
+    if (nc.getServer() === "") return; // disconnected: the next tick after the reconnect pulls
+    const batch = this.#maxMessages - this.#pendingMsgs - this.#queue.length;
+    if (batch <= 0) return;
+    let body = `{"batch":${batch},"expires":${this.#expires * 1000000}`;
+    let bytes = 0;
+    if (this.#maxBytes > 0) {
+      bytes = this.#maxBytes - this.#pendingBytes;
+      if (bytes <= 0) return;
+      body += `,"max_bytes":${bytes}`;
+    }
+    if (this.#heartbeat > 0) body += `,"idle_heartbeat":${this.#heartbeat * 1000000}`;
+    body += "}";
+    try {
+      nc.publish(this.#t.nextSubject(), body, { reply: this.#inbox });
+    } catch (e) {
+      if (this.#mode === Mode.Fetch) this.#finish(e as Error);
+      return; // consume: the next tick tries again
+    }
+    this.#pendingMsgs += batch;
+    this.#pendingBytes += bytes;
+    this.#stats.pulls++;
+  }
+
+  #onMsg(msg: Msg | null): void {
+    if (msg === null || this.#done) return;
+    this.#lastActivity = Date.now();
+    if (msg.reply === "" && msg.data.length === 0) {
+      this.#onStatus(msg);
+      return;
+    }
+    if (this.#restarting) return; // an ordered consumer's old delivery
+    if (this.#pendingMsgs === 0 && this.#queue.length >= this.#maxMessages) {
+      this.#stats.dropped++; // more than was asked for
+      return;
+    }
+    if (this.#pendingMsgs > 0) this.#pendingMsgs--;
+    if (this.#maxBytes > 0) {
+      const size = msg.data.length + msg.subject.length + msg.reply.length;
+      this.#pendingBytes = this.#pendingBytes > size ? this.#pendingBytes - size : 0;
+    }
+    const cb = this.#callback;
+    const t = this.#t;
+    const m = new JsMsg(t.nc, cb === null ? msg.copy() : msg, t.timeout);
+    if (t.check !== undefined && !t.check(m)) {
+      this.#restart();
+      return;
+    }
+    this.#stats.delivered++;
+    if (cb !== null) {
+      try {
+        cb(m);
+      } catch {
+        this.#stats.lastDescription = "the callback threw";
+      }
+    } else {
+      const w = this.#waiting;
+      if (w !== null) {
+        this.#waiting = null;
+        this.#waitingReject = null;
+        w({ value: m, done: false });
+      } else this.#queue.push(m);
+    }
+    this.#afterDelivery();
+  }
+
+  #afterDelivery(): void {
+    if (this.#mode === Mode.Fetch) {
+      if (this.#pendingMsgs === 0) this.#finish(null);
+    } else if (this.#pendingMsgs + this.#queue.length <= this.#threshold) this.#pull();
+  }
+
+  #onStatus(msg: Msg): void {
+    const h = msg.headers;
+    const code = h === undefined ? 0 : h.code;
+    const s = this.#stats;
+    if (code === 100) {
+      s.heartbeats++;
+      return;
+    }
+    const description = h === undefined ? "" : h.description;
+    s.lastStatus = code;
+    s.lastDescription = description;
+    if (this.#mode === Mode.Fetch) {
+      if (code === 404 || code === 408 || (code === 409 && description.indexOf("MaxBytes") >= 0)) this.#finish(null);
+      else this.#finish(new JetStreamStatusError(code, description));
+      return;
+    }
+    if (code === 408 || code === 404) {
+      // a pull expired: what it still owed is owed no more
+      const left = h === undefined ? NaN : Number(h.get("Nats-Pending-Messages"));
+      const leftBytes = h === undefined ? NaN : Number(h.get("Nats-Pending-Bytes"));
+      this.#pendingMsgs = Number.isSafeInteger(left) && left >= 0 && left <= this.#pendingMsgs ? this.#pendingMsgs - left : 0;
+      this.#pendingBytes = Number.isSafeInteger(leftBytes) && leftBytes >= 0 && leftBytes <= this.#pendingBytes ? this.#pendingBytes - leftBytes : 0;
+      if (!(Number.isSafeInteger(left) && left > 0)) this.#pendingMsgs = 0;
+      this.#afterDelivery();
+      return;
+    }
+    if (code === 503 && this.#t.restart !== undefined) {
+      this.#restart(); // an ordered consumer the server no longer has
+      return;
+    }
+    if (code === 409 && (description.indexOf("Deleted") >= 0 || description.indexOf("push based") >= 0)) {
+      this.#finish(new JetStreamStatusError(code, description));
+      return;
+    }
+    // other limits (max waiting, max batch...): start over on the next tick
+    this.#pendingMsgs = 0;
+    this.#pendingBytes = 0;
+  }
+
+  #tick(): void {
+    if (this.#done) return;
+    const nc = this.#t.nc;
+    if (nc.isClosed()) {
+      this.#finish(null);
+      return;
+    }
+    if (this.#mode === Mode.Fetch) {
+      this.#finish(null); // the pull's time is over
+      return;
+    }
+    const reconnects = nc.stats().reconnects;
+    const now = Date.now();
+    if (reconnects !== this.#reconnects || now - this.#lastActivity > 2 * this.#heartbeat + PULL_RETRY_MS) {
+      // heartbeats stopped or the connection changed: the server may have forgotten our pulls
+      this.#reconnects = reconnects;
+      this.#lastActivity = now;
+      this.#pendingMsgs = 0;
+      this.#pendingBytes = 0;
+      this.#stats.resets++;
+    }
+    if (this.#pendingMsgs + this.#queue.length <= this.#threshold) this.#pull();
+  }
+
+  /** Ordered consumers: drops the old delivery and continues from the last message delivered. */
+  #restart(): void {
+    const restart = this.#t.restart;
+    if (restart === undefined || this.#restarting) return;
+    this.#restarting = true;
+    this.#stats.resets++;
+    if (this.#sub !== null) this.#sub.unsubscribe();
+    this.#pendingMsgs = 0;
+    this.#pendingBytes = 0;
+    restart.call(this.#t).then(
+      () => {
+        this.#restarting = false;
+        if (this.#done) return;
+        this.#subscribe();
+        this.#lastActivity = Date.now();
+        this.#pull();
+      },
+      () => {
+        // the consumer could not be made now: the next tick tries again
+        this.#restarting = false;
+        if (this.#done) return;
+        this.#subscribe();
+        this.#restart();
+      },
+    );
+  }
+
+  #finish(err: Error | null): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#error = err;
+    if (this.#timer !== null) Timer.clear(this.#timer);
+    this.#timer = null;
+    if (this.#sub !== null && !this.#t.nc.isClosed()) this.#sub.unsubscribe();
+    this.#sub = null;
+    const w = this.#waiting;
+    const wr = this.#waitingReject;
+    if (w !== null && wr !== null && this.#queue.length === 0) {
+      this.#waiting = null;
+      this.#waitingReject = null;
+      if (err === null) w({ value: undefined, done: true });
+      else wr(err);
+    }
+    const cw = this.#closedWaiters;
+    this.#closedWaiters = [];
+    for (const r of cw) r(err ?? undefined);
+  }
+
+  /** Stops pulling; messages already queued can still be read. */
+  close(): Promise<void | Error> {
+    this.#finish(null);
+    return Promise.resolve();
+  }
+
+  /** Resolves when the messages end: undefined, or the error that ended them. */
+  closed(): Promise<void | Error> {
+    if (this.#done) return Promise.resolve(this.#error ?? undefined);
+    return new Promise((resolve) => this.#closedWaiters.push(resolve));
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<JsMsg> {
+    if (this.#callback !== null) throw new TypeError("messages go to the callback: a consume() with a callback cannot be iterated");
+    return {
+      next: (): Promise<IteratorResult<JsMsg>> => {
+        const m = this.#queue.shift();
+        if (m !== undefined) {
+          if (this.#mode === Mode.Consume && this.#pendingMsgs + this.#queue.length <= this.#threshold) this.#pull();
+          return Promise.resolve({ value: m, done: false });
+        }
+        if (this.#done) return this.#error === null ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(this.#error);
+        return new Promise((resolve, reject) => {
+          this.#waiting = resolve;
+          this.#waitingReject = reject;
+        });
+      },
+      return: (): Promise<IteratorResult<JsMsg>> => {
+        this.#finish(null);
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+}
+

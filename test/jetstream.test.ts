@@ -1,0 +1,293 @@
+// nats-xs/jetstream (the built dist/ code through the host simulator) against a real nats-server
+// with JetStream, with @nats-io/jetstream as the independent peer in both directions: publish with
+// ack and every expectation, typed API errors, hostile replies refused by bound, the manager
+// (streams, consumers, direct get), pull consumers (fetch, next, consume, acks, statuses), ordered
+// consumers and deliver policies, and a durable that resumes after a device restart.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { jetstream as peerJetstream, jetstreamManager as peerManager, AckPolicy as PeerAck } from "@nats-io/jetstream";
+import type { JetStreamManager as PeerJsm } from "@nats-io/jetstream";
+import type { NatsConnection as JsConnection } from "@nats-io/transport-node";
+import { headers } from "nats-xs";
+import type { NatsConnection } from "nats-xs";
+import {
+  jetstream,
+  jetstreamManager,
+  ConsumerNotFoundError,
+  JetStreamApiError,
+  JetStreamNotEnabled,
+  JetStreamResponseError,
+  NoStreamError,
+  OutboxFullError,
+  StreamNotFoundError,
+  parseInfo,
+  jsonDepth,
+} from "nats-xs/jetstream";
+import type { JsMsg, PullConsumer, OrderedConsumer } from "nats-xs/jetstream";
+import { Fixture, until, within } from "./helpers.js";
+import type { ServerHandle } from "./helpers.js";
+
+const shared = new Fixture();
+const fx = new Fixture();
+let server: ServerHandle;
+let nc: NatsConnection;
+let peer: JsConnection;
+let pjsm: PeerJsm;
+let seq = 0;
+/** A stream name and subject prefix no other test uses. */
+let S: string;
+let s: string;
+
+beforeAll(async () => {
+  server = await shared.server({ jetstream: true });
+});
+afterAll(() => shared.cleanup());
+beforeEach(async () => {
+  seq++;
+  S = `S${seq}`;
+  s = `js${seq}`;
+  ({ nc } = await fx.xs({ servers: server.url, name: "device-js" }));
+  peer = await fx.js({ servers: server.url });
+  pjsm = await peerManager(peer);
+});
+afterEach(() => fx.cleanup());
+
+async function peerStream(extra: Record<string, unknown> = {}): Promise<void> {
+  await pjsm.streams.add({ name: S, subjects: [`${s}.>`], ...extra });
+}
+
+describe("publish with ack", () => {
+  test("a publish resolves with the PubAck and the stream holds the message with its headers (read by nats.js)", async () => {
+    await peerStream();
+    const js = jetstream(nc);
+    const h = headers();
+    h.set("file-name", "cat.jpg");
+    const ack = await js.publish(`${s}.a`, "hello", { headers: h });
+    expect(ack).toEqual({ stream: S, seq: 1, duplicate: false });
+    const m = await pjsm.streams.getMessage(S, { seq: 1 });
+    expect(m?.string()).toBe("hello");
+    expect(m?.header.get("file-name")).toBe("cat.jpg");
+    expect(m?.header.get("Nats-Msg-Id")).not.toBe("");
+  });
+
+  test("the same msgID twice is stored once and the second ack says duplicate", async () => {
+    await peerStream();
+    const js = jetstream(nc);
+    const a = await js.publish(`${s}.a`, "one", { msgID: "m-1" });
+    const b = await js.publish(`${s}.a`, "one again", { msgID: "m-1" });
+    expect(a).toEqual({ stream: S, seq: 1, duplicate: false });
+    expect(b).toEqual({ stream: S, seq: 1, duplicate: true });
+    expect((await pjsm.streams.info(S)).state.messages).toBe(1);
+  });
+
+  test("expect.lastSequence not met rejects with JetStreamApiError carrying code and err_code", async () => {
+    await peerStream();
+    const js = jetstream(nc);
+    await js.publish(`${s}.a`, "1");
+    const err = await js.publish(`${s}.a`, "2", { expect: { lastSequence: 5 } }).catch((e) => e);
+    expect(err).toBeInstanceOf(JetStreamApiError);
+    expect(err.code).toBe(10071);
+    expect(err.err_code).toBe(10071);
+    expect(err.status).toBe(400);
+    expect(err.description).toMatch(/wrong last sequence/);
+    expect(await js.publish(`${s}.a`, "2", { expect: { lastSequence: 1 } })).toMatchObject({ seq: 2 });
+  });
+
+  test("expect.streamName, lastMsgID and lastSubjectSequence are enforced by the server", async () => {
+    await peerStream();
+    const js = jetstream(nc);
+    await js.publish(`${s}.a`, "1", { msgID: "first" });
+    await expect(js.publish(`${s}.a`, "x", { expect: { streamName: "OTHER" } })).rejects.toBeInstanceOf(JetStreamApiError);
+    await expect(js.publish(`${s}.a`, "x", { expect: { lastMsgID: "nope" } })).rejects.toBeInstanceOf(JetStreamApiError);
+    await expect(js.publish(`${s}.b`, "x", { expect: { lastSubjectSequence: 1 } })).rejects.toBeInstanceOf(JetStreamApiError);
+    const ok = await js.publish(`${s}.b`, "b", { expect: { streamName: S, lastMsgID: "first", lastSubjectSequence: 0 } });
+    expect(ok.seq).toBe(2);
+  });
+
+  test("a subject no stream captures rejects with NoStreamError, clearly worded", async () => {
+    const js = jetstream(nc, { timeout: 600 });
+    const err = await js.publish(`${s}.nostream`, "x").catch((e) => e);
+    expect(err).toBeInstanceOf(NoStreamError);
+    expect(err.message).toMatch(/no JetStream stream captures subject/);
+    expect(js.outboxStatus()).toMatchObject({ waiting: 0, failed: 1 });
+  });
+
+  test("options nats-xs does not support are refused, not ignored", async () => {
+    const js = jetstream(nc);
+    await expect(js.publish(`${s}.a`, "x", { retries: 3 } as never)).rejects.toThrow(/not supported/);
+    await expect(js.publish(`${s}.a`, "x", { expect: { lastSubjectSequenceSubject: "a" } } as never)).rejects.toThrow(/not supported/);
+    expect(() => jetstream(nc, { watcher: true } as never)).toThrow(/not supported/);
+  });
+
+  test("a domain changes the API prefix", () => {
+    expect(jetstream(nc, { domain: "hub" }).apiPrefix).toBe("$JS.hub.API");
+    expect(jetstream(nc).apiPrefix).toBe("$JS.API");
+  });
+
+  test("a full outbox rejects with OutboxFullError and queues nothing", async () => {
+    await peerStream();
+    const js = jetstream(nc, { outboxBytes: 600 });
+    const big = new Uint8Array(300);
+    const first = js.publish(`${s}.a`, big);
+    const err = await js.publish(`${s}.a`, big).catch((e) => e);
+    expect(err).toBeInstanceOf(OutboxFullError);
+    expect(err.limit).toBe(600);
+    await first;
+    expect(js.outboxStatus()).toMatchObject({ waiting: 0, acked: 1, refused: 1 });
+    expect((await pjsm.streams.info(S)).state.messages).toBe(1);
+  });
+
+  test("publishes made while the server is down wait in the outbox and are stored once after it returns", async () => {
+    const local = await fx.server({ jetstream: true });
+    const { nc: dev, status } = await fx.xs({ servers: local.url, reconnectTimeWait: 100, reconnectJitter: 0, maxReconnectAttempts: -1 });
+    const pm = await peerManager(await fx.js({ servers: local.url }));
+    await pm.streams.add({ name: S, subjects: [`${s}.>`], storage: "file" as never });
+    const js = jetstream(dev);
+    await local.kill();
+    await status.next("disconnect", 10_000);
+    const acks = [1, 2, 3].map((i) => js.publish(`${s}.a`, `m${i}`));
+    expect(js.outboxStatus().waiting).toBe(3);
+    await local.restart();
+    const got = await within(Promise.all(acks), "the acks after the restart", 20_000);
+    expect(got.map((a) => a.seq).sort()).toEqual([1, 2, 3]);
+    const after = await peerManager(await fx.js({ servers: local.url }));
+    expect((await after.streams.info(S)).state.messages).toBe(3);
+  });
+});
+
+describe("hostile replies", () => {
+  /** A nats.js responder on the JetStream API subjects that answers `reply` to everything. */
+  async function fakeApi(prefix: string, reply: string | Uint8Array): Promise<void> {
+    peer.subscribe(`${prefix}.>`, { callback: (_e, m) => m.respond(reply) });
+    await peer.flush();
+  }
+
+  test("a reply nested deeper than the bound is refused before JSON.parse", async () => {
+    // 1,500 levels fit the connection's 4 KB receive buffer; JSON.parse on XS would need far more stack
+    await fakeApi("$X1.API", "[".repeat(1500) + "]".repeat(1500));
+    const jsm = await jetstreamManager(nc, { apiPrefix: "$X1.API", checkAPI: false });
+    const err = await jsm.streams.info("A").catch((e) => e);
+    expect(err).toBeInstanceOf(JetStreamResponseError);
+    expect(err.message).toMatch(/nests deeper/);
+    // the connection goes on
+    await nc.flush();
+  });
+
+  test("a reply larger than maxResponseBytes is refused", async () => {
+    await fakeApi("$X2.API", JSON.stringify({ pad: "x".repeat(3000) }));
+    const jsm = await jetstreamManager(nc, { apiPrefix: "$X2.API", checkAPI: false, maxResponseBytes: 1024 });
+    await expect(jsm.streams.info("A")).rejects.toThrow(/more than the 1024 accepted/);
+  });
+
+  test("a reply whose fields have the wrong types is refused", async () => {
+    await fakeApi("$X3.API", JSON.stringify({ config: { name: 7 }, state: {} }));
+    const jsm = await jetstreamManager(nc, { apiPrefix: "$X3.API", checkAPI: false });
+    await expect(jsm.streams.info("A")).rejects.toBeInstanceOf(JetStreamResponseError);
+    await fakeApi("$X4.API", "not json");
+    const jsm4 = await jetstreamManager(nc, { apiPrefix: "$X4.API", checkAPI: false });
+    await expect(jsm4.streams.info("A")).rejects.toThrow(/not valid JSON/);
+  });
+
+  test("a publish answered with a malformed or deep ack fails that publish only", async () => {
+    peer.subscribe(`${s}.deep`, { callback: (_e, m) => m.respond("{".repeat(100)) });
+    peer.subscribe(`${s}.seq`, { callback: (_e, m) => m.respond(JSON.stringify({ stream: "S", seq: -1 })) });
+    await peer.flush();
+    const js = jetstream(nc);
+    await expect(js.publish(`${s}.deep`, "x")).rejects.toBeInstanceOf(JetStreamResponseError);
+    await expect(js.publish(`${s}.seq`, "x")).rejects.toBeInstanceOf(JetStreamResponseError);
+    await peerStream();
+    expect((await js.publish(`${s}.ok`, "x")).seq).toBe(1);
+  });
+
+  test("jsonDepth counts nesting outside strings only", () => {
+    const enc = new TextEncoder();
+    expect(jsonDepth(enc.encode('{"a":[{"b":"[[[[{{{{"}]}'), 100)).toBe(3);
+    expect(jsonDepth(enc.encode('{"a":"\\"[[["}'), 100)).toBe(1);
+    expect(jsonDepth(enc.encode("[".repeat(50)), 10)).toBe(11);
+  });
+
+  test("ack subjects in the 2.9 layout and the newer one with domain and account hash both parse", () => {
+    expect(parseInfo("$JS.ACK.ORDERS.worker.2.15.7.1700000000000000000.3")).toEqual({
+      domain: "",
+      stream: "ORDERS",
+      consumer: "worker",
+      deliveryCount: 2,
+      streamSequence: 15,
+      deliverySequence: 7,
+      timestampNanos: 1700000000000000000,
+      pending: 3,
+      redelivered: true,
+    });
+    expect(parseInfo("$JS.ACK.hub.ACCHASH.ORDERS.worker.1.15.7.1700000000000000000.0.xyz")).toMatchObject({
+      domain: "hub",
+      account_hash: "ACCHASH",
+      stream: "ORDERS",
+      deliveryCount: 1,
+      redelivered: false,
+    });
+    expect(parseInfo("$JS.ACK._.H.S.c.1.1.1.1.0")).toMatchObject({ domain: "", stream: "S" });
+    expect(() => parseInfo("$JS.ACK.S.c.1.x.1.1.0")).toThrow(JetStreamResponseError);
+    expect(() => parseInfo("foo.bar")).toThrow(JetStreamResponseError);
+    expect(() => parseInfo("$JS.ACK." + "a.".repeat(40) + "a")).toThrow(JetStreamResponseError);
+  });
+});
+
+describe("manager", () => {
+  test("streams.add is idempotent, info/update/delete work, and nats.js sees the result", async () => {
+    const jsm = await jetstreamManager(nc);
+    const cfg = { name: S, subjects: [`${s}.>`], storage: "file", max_msgs: 100 };
+    const a = await jsm.streams.add(cfg);
+    expect(a.config.name).toBe(S);
+    const again = await jsm.streams.add(cfg);
+    expect(again.config.max_msgs).toBe(100);
+    const u = await jsm.streams.update(S, { max_msgs: 50 });
+    expect(u.config.max_msgs).toBe(50);
+    expect((await pjsm.streams.info(S)).config.max_msgs).toBe(50);
+    expect(await jsm.streams.delete(S)).toBe(true);
+    const err = await jsm.streams.info(S).catch((e) => e);
+    expect(err).toBeInstanceOf(StreamNotFoundError);
+    expect(err.code).toBe(10059);
+    expect(err.status).toBe(404);
+  });
+
+  test("adding a stream that exists with another config is a JetStreamApiError", async () => {
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: S, subjects: [`${s}.>`] });
+    await expect(jsm.streams.add({ name: S, subjects: [`${s}.other`] })).rejects.toBeInstanceOf(JetStreamApiError);
+  });
+
+  test("consumers.add is idempotent; info and delete; a missing one is ConsumerNotFoundError", async () => {
+    await peerStream();
+    const jsm = await jetstreamManager(nc);
+    const cfg = { durable_name: "dur", ack_policy: "explicit", filter_subject: `${s}.a` };
+    const c = await jsm.consumers.add(S, cfg);
+    expect(c.name).toBe("dur");
+    expect((await jsm.consumers.add(S, cfg)).name).toBe("dur");
+    expect((await pjsm.consumers.info(S, "dur")).config.filter_subject).toBe(`${s}.a`);
+    expect((await jsm.consumers.info(S, "dur")).num_pending).toBe(0);
+    expect(await jsm.consumers.delete(S, "dur")).toBe(true);
+    await expect(jsm.consumers.info(S, "dur")).rejects.toBeInstanceOf(ConsumerNotFoundError);
+  });
+
+  test("a server without JetStream gives JetStreamNotEnabled", async () => {
+    const plain = await fx.server();
+    const { nc: dev } = await fx.xs({ servers: plain.url });
+    await expect(jetstreamManager(dev)).rejects.toBeInstanceOf(JetStreamNotEnabled);
+  });
+
+  test("direct get reads by sequence and the last message of a subject; null when none", async () => {
+    await peerStream({ allow_direct: true });
+    const pjs = peerJetstream(peer);
+    await pjs.publish(`${s}.t`, "21.0");
+    await pjs.publish(`${s}.h`, "40");
+    await pjs.publish(`${s}.t`, "21.5");
+    const jsm = await jetstreamManager(nc);
+    const last = await jsm.direct.getMessage(S, { last_by_subj: `${s}.t` });
+    expect(last?.string()).toBe("21.5");
+    expect(last?.seq).toBe(3);
+    expect(last?.subject).toBe(`${s}.t`);
+    expect(last?.time.getTime()).toBeGreaterThan(0);
+    const first = await jsm.direct.getMessage(S, { seq: 1 });
+    expect(first?.string()).toBe("21.0");
+    expect(await jsm.direct.getMessage(S, { last_by_subj: `${s}.none` })).toBeNull();
+  });
+});
