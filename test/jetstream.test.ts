@@ -104,7 +104,7 @@ describe("publish with ack", () => {
   });
 
   test("a subject no stream captures rejects with NoStreamError, clearly worded", async () => {
-    const js = jetstream(nc, { timeout: 600 });
+    const js = jetstream(nc, { noStreamWait: 500 });
     const err = await js.publish(`${s}.nostream`, "x").catch((e) => e);
     expect(err).toBeInstanceOf(NoStreamError);
     expect(err.message).toMatch(/no JetStream stream captures subject/);

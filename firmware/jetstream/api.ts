@@ -21,6 +21,9 @@ export interface JetStreamOptions {
   outboxBytes?: number;
   /** Publishes sent and waiting for their ack at once (default 32). */
   maxInFlight?: number;
+  /** Milliseconds of "no stream" answers (503) after which a publish fails with NoStreamError; in a
+   *  cluster a stream answers 503 while it elects a leader (default 10000). */
+  noStreamWait?: number;
   /** Largest API reply accepted, in bytes; larger ones are refused before parsing (default 16384).
    *  The connection's receiveBufferBytes bounds what reaches us too. */
   maxResponseBytes?: number;
@@ -34,6 +37,7 @@ export interface ResolvedJsOptions {
   timeout: number;
   outboxBytes: number;
   maxInFlight: number;
+  noStreamWait: number;
   maxResponseBytes: number;
 }
 
@@ -43,7 +47,7 @@ function int(v: unknown, fallback: number, what: string, min: number): number {
   return v;
 }
 
-const KNOWN = Object.freeze(["domain", "apiPrefix", "timeout", "outboxBytes", "maxInFlight", "maxResponseBytes", "checkAPI"]);
+const KNOWN = Object.freeze(["domain", "apiPrefix", "timeout", "outboxBytes", "maxInFlight", "noStreamWait", "maxResponseBytes", "checkAPI"]);
 
 export function resolveJsOptions(o: JetStreamOptions = {}): ResolvedJsOptions {
   if (o === null || typeof o !== "object") throw new InvalidArgumentError("jetstream() takes an options object");
@@ -62,6 +66,7 @@ export function resolveJsOptions(o: JetStreamOptions = {}): ResolvedJsOptions {
     timeout: int(o.timeout, 5000, "timeout", 1),
     outboxBytes: int(o.outboxBytes, 16384, "outboxBytes", 0),
     maxInFlight: int(o.maxInFlight, 32, "maxInFlight", 1),
+    noStreamWait: int(o.noStreamWait, 10000, "noStreamWait", 0),
     maxResponseBytes: int(o.maxResponseBytes, 16384, "maxResponseBytes", 64),
   };
 }

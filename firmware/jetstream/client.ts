@@ -126,7 +126,7 @@ export class JetStreamClient {
     }
     if (this.#outbox === null) {
       const r = this.#api.options;
-      this.#outbox = new Outbox(this.nc, r.outboxBytes, r.maxInFlight);
+      this.#outbox = new Outbox(this.nc, r.outboxBytes, r.maxInFlight, r.noStreamWait);
     }
     return this.#outbox.add(subject, data, h, hbytes, timeout);
   }

@@ -70,8 +70,12 @@ class Entry {
   /** Not sent again before this time (backoff after a refusal). */
   retryAt = 0;
   attempts = 0;
-  /** When the first of an unbroken run of "no stream" answers came (0: none). */
+  /** When the first "no stream" (503) answer came (0: none), and how many came. */
   noStreamSince = 0;
+  noStreamCount = 0;
+  /** An attempt went unanswered (timed out, or its connection died): it may be stored already,
+   *  so a 503 never fails this entry (that could report as lost a message the stream holds). */
+  uncertain = false;
 
   constructor(subject: string, data: Uint8Array | string | undefined, headers: MsgHdrs, size: number, timeout: number, resolve: (ack: PubAck) => void, reject: (err: Error) => void) {
     this.subject = subject;
@@ -97,6 +101,7 @@ export class Outbox {
   readonly #nc: NatsConnection;
   readonly #limit: number;
   readonly #window: number;
+  readonly #noStreamWait: number;
   /** Waiting entries by reply token, in the order they were published. */
   readonly #entries = new Map<string, Entry>();
   #bytes = 0;
@@ -110,8 +115,9 @@ export class Outbox {
   #idle: (() => void)[] = [];
   readonly #counts = { published: 0, acked: 0, duplicates: 0, retries: 0, failed: 0, refused: 0 };
 
-  constructor(nc: NatsConnection, limit: number, window: number) {
+  constructor(nc: NatsConnection, limit: number, window: number, noStreamWait: number) {
     this.#nc = nc;
+    this.#noStreamWait = noStreamWait;
     this.#limit = limit;
     this.#window = window;
   }
@@ -193,6 +199,7 @@ export class Outbox {
       if (e.state === State.InFlight && (moved || e.deadline <= now)) {
         e.state = State.Queued;
         e.retryAt = 0;
+        e.uncertain = true;
         this.#inFlight--;
       }
     }
@@ -266,10 +273,12 @@ export class Outbox {
     this.#settle(token, e, null, ack);
   }
 
+  /** A 503: no stream captures the subject, or (in a cluster) the stream has no leader yet. Only
+   *  `noStreamWait` ms of them fail a publish, and never one that may be stored already. */
   #retryOrFail(token: string, e: Entry, err: Error): void {
     const now = Date.now();
     if (e.noStreamSince === 0) e.noStreamSince = now;
-    if (now - e.noStreamSince >= e.timeout) {
+    if (!e.uncertain && now - e.noStreamSince >= this.#noStreamWait) {
       this.#settle(token, e, err, null);
       return;
     }
@@ -277,7 +286,7 @@ export class Outbox {
       e.state = State.Queued;
       this.#inFlight--;
     }
-    e.retryAt = now + 250;
+    e.retryAt = now + Math.min(2000, 100 << Math.min(e.noStreamCount++, 5));
   }
 
   #settle(token: string, e: Entry, err: Error | null, ack: PubAck | null): void {
