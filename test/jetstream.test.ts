@@ -291,3 +291,210 @@ describe("manager", () => {
     expect(await jsm.direct.getMessage(S, { last_by_subj: `${s}.none` })).toBeNull();
   });
 });
+
+describe("pull consumers", () => {
+  /** A stream made by nats.js with `n` messages on `${s}.a` (payloads "0".."n-1"), and a durable. */
+  async function seeded(n: number, durable = "dur", extra: Record<string, unknown> = {}): Promise<PullConsumer> {
+    await peerStream();
+    const pjs = peerJetstream(peer);
+    for (let i = 0; i < n; i++) await pjs.publish(`${s}.a`, String(i));
+    await pjsm.consumers.add(S, { durable_name: durable, ack_policy: PeerAck.Explicit, ...extra });
+    return (await jetstream(nc).consumers.get(S, durable)) as PullConsumer;
+  }
+
+  test("fetch returns max_messages, with delivery info parsed from the ack subject; acks move the ack floor", async () => {
+    const c = await seeded(10);
+    const got: JsMsg[] = [];
+    for await (const m of await c.fetch({ max_messages: 5, expires: 5000 })) got.push(m);
+    expect(got.map((m) => m.string())).toEqual(["0", "1", "2", "3", "4"]);
+    expect(got[4].info).toMatchObject({ stream: S, consumer: "dur", deliveryCount: 1, streamSequence: 5, deliverySequence: 5, pending: 5, redelivered: false });
+    expect(got[0].seq).toBe(1);
+    for (const m of got) m.ack();
+    await nc.flush();
+    await until(() => false, "never", 1).catch(() => {});
+    const info = await pjsm.consumers.info(S, "dur");
+    expect(info.ack_floor.stream_seq).toBe(5);
+    expect(info.num_pending).toBe(5);
+  });
+
+  test("a fetch ends when its pull expires with fewer messages than asked for", async () => {
+    const c = await seeded(3);
+    const got: string[] = [];
+    for await (const m of await c.fetch({ max_messages: 10, expires: 1000 })) got.push(m.string());
+    expect(got).toEqual(["0", "1", "2"]);
+  });
+
+  test("max_bytes bounds what one fetch brings", async () => {
+    await peerStream();
+    const pjs = peerJetstream(peer);
+    for (let i = 0; i < 10; i++) await pjs.publish(`${s}.a`, new Uint8Array(200));
+    await pjsm.consumers.add(S, { durable_name: "b", ack_policy: PeerAck.Explicit });
+    const c = (await jetstream(nc).consumers.get(S, "b")) as PullConsumer;
+    let n = 0;
+    for await (const m of await c.fetch({ max_bytes: 1000, expires: 2000 })) {
+      expect(m.data.length).toBe(200);
+      n++;
+    }
+    expect(n).toBeGreaterThan(0);
+    expect(n).toBeLessThan(5);
+  });
+
+  test("next() returns the next message, and null when none comes before expires", async () => {
+    const c = await seeded(1);
+    const m = await c.next({ expires: 2000 });
+    expect(m?.string()).toBe("0");
+    m?.ack();
+    expect(await c.next({ expires: 1000 })).toBeNull();
+  });
+
+  test("consume with a callback delivers everything, including messages published later, and acks stick", async () => {
+    const c = await seeded(150);
+    const got: string[] = [];
+    const msgs = await c.consume({ max_messages: 20, callback: (m) => {
+      got.push(m.string());
+      m.ack();
+    } });
+    await until(() => got.length === 150, "150 messages", 15_000);
+    const pjs = peerJetstream(peer);
+    for (let i = 150; i < 160; i++) await pjs.publish(`${s}.a`, String(i));
+    await until(() => got.length === 160, "160 messages", 15_000);
+    expect(got).toEqual(Array.from({ length: 160 }, (_, i) => String(i)));
+    expect(msgs.status().pulls).toBeGreaterThan(5);
+    await nc.flush();
+    await until(() => false, "never", 1).catch(() => {});
+    await within(
+      (async () => {
+        while ((await pjsm.consumers.info(S, "dur")).num_ack_pending !== 0) await new Promise((r) => setTimeout(r, 50));
+      })(),
+      "every ack to be recorded",
+      10_000,
+    );
+    await msgs.close();
+    expect(await msgs.closed()).toBeUndefined();
+  });
+
+  test("consume without a callback is read with for await", async () => {
+    const c = await seeded(30);
+    const msgs = await c.consume({ max_messages: 8 });
+    const got: string[] = [];
+    for await (const m of msgs) {
+      got.push(m.string());
+      m.ack();
+      if (got.length === 30) break;
+    }
+    expect(got).toEqual(Array.from({ length: 30 }, (_, i) => String(i)));
+  });
+
+  test("consume honours idle heartbeats while nothing arrives", async () => {
+    const c = await seeded(0);
+    const msgs = await c.consume({ expires: 2000, idle_heartbeat: 500, callback: () => {} });
+    await until(() => msgs.status().heartbeats >= 2, "two idle heartbeats", 10_000);
+    expect(msgs.status().resets).toBe(0);
+    await msgs.close();
+  });
+
+  test("nak(delay) redelivers with a higher delivery count, term() stops redelivery, working() and ackAck() are answered", async () => {
+    const c = await seeded(1, "dur", { ack_wait: 2_000_000_000 });
+    const first = await c.next({ expires: 2000 });
+    expect(first?.string()).toBe("0");
+    first?.nak(300);
+    const again = await c.next({ expires: 3000 });
+    expect(again?.string()).toBe("0");
+    expect(again?.info.deliveryCount).toBe(2);
+    expect(again?.redelivered).toBe(true);
+    again?.working();
+    expect(await again?.ackAck()).toBe(true);
+    expect(await again?.ackAck()).toBe(false);
+    await peerJetstream(peer).publish(`${s}.a`, "1");
+    const second = await c.next({ expires: 2000 });
+    expect(second?.string()).toBe("1");
+    second?.term("bad reading");
+    await nc.flush();
+    expect(await c.next({ expires: 1000 })).toBeNull();
+    expect((await pjsm.consumers.info(S, "dur")).num_ack_pending).toBe(0);
+  });
+
+  test("get() of a missing consumer is ConsumerNotFoundError", async () => {
+    await peerStream();
+    await expect(jetstream(nc).consumers.get(S, "nope")).rejects.toBeInstanceOf(ConsumerNotFoundError);
+  });
+
+  test("a durable resumes where it left off after a device restart (a new connection)", async () => {
+    await peerStream();
+    const pjs = peerJetstream(peer);
+    for (let i = 0; i < 10; i++) await pjs.publish(`${s}.cmd`, `c${i}`);
+    const boot = async (conn: NatsConnection): Promise<PullConsumer> => {
+      const jsm = await jetstreamManager(conn);
+      await jsm.consumers.add(S, { durable_name: "device", ack_policy: "explicit", deliver_policy: "all", filter_subject: `${s}.cmd` });
+      return (await jetstream(conn).consumers.get(S, "device")) as PullConsumer;
+    };
+    const c1 = await boot(nc);
+    for await (const m of await c1.fetch({ max_messages: 4, expires: 2000 })) await m.ackAck();
+    await nc.close();
+    const { nc: rebooted } = await fx.xs({ servers: server.url });
+    const c2 = await boot(rebooted);
+    const got: string[] = [];
+    for await (const m of await c2.fetch({ max_messages: 6, expires: 2000 })) {
+      got.push(m.string());
+      m.ack();
+    }
+    expect(got).toEqual(["c4", "c5", "c6", "c7", "c8", "c9"]);
+  });
+});
+
+describe("ordered consumers and deliver policies", () => {
+  async function seed(): Promise<void> {
+    await peerStream();
+    const pjs = peerJetstream(peer);
+    for (let i = 1; i <= 6; i++) await pjs.publish(i % 2 === 0 ? `${s}.even` : `${s}.odd`, `v${i}`);
+  }
+
+  async function read(c: OrderedConsumer | PullConsumer, n: number): Promise<string[]> {
+    const got: string[] = [];
+    if (n === 0) return got;
+    for await (const m of await c.fetch({ max_messages: n, expires: 1500 })) got.push(m.string());
+    return got;
+  }
+
+  test("an ordered consumer replays the stream in order, with a filter", async () => {
+    await seed();
+    const js = jetstream(nc);
+    expect(await read(await js.consumers.get(S), 6)).toEqual(["v1", "v2", "v3", "v4", "v5", "v6"]);
+    expect(await read(await js.consumers.get(S, { filter_subjects: `${s}.even` }), 3)).toEqual(["v2", "v4", "v6"]);
+  });
+
+  test("deliver policies: last, new, by_start_sequence, by_start_time, last_per_subject", async () => {
+    await seed();
+    const js = jetstream(nc);
+    expect(await read(await js.consumers.get(S, { deliver_policy: "last" }), 6)).toEqual(["v6"]);
+    expect(await read(await js.consumers.get(S, { deliver_policy: "by_start_sequence", opt_start_seq: 4 }), 6)).toEqual(["v4", "v5", "v6"]);
+    expect(await read(await js.consumers.get(S, { deliver_policy: "last_per_subject", filter_subjects: `${s}.>` }), 6)).toEqual(["v5", "v6"]);
+    const t4 = (await pjsm.streams.getMessage(S, { seq: 4 }))!.timestamp; // nanoseconds, as the server wrote it
+    expect(await read(await js.consumers.get(S, { deliver_policy: "by_start_time", opt_start_time: t4 }), 6)).toEqual(["v4", "v5", "v6"]);
+    const fresh = await js.consumers.get(S, { deliver_policy: "new" });
+    const msgs = await fresh.consume({ max_messages: 10 });
+    await new Promise((r) => setTimeout(r, 300));
+    await peerJetstream(peer).publish(`${s}.odd`, "v7");
+    for await (const m of msgs) {
+      expect(m.string()).toBe("v7");
+      break;
+    }
+  });
+
+  test("an ordered consumer whose server-side consumer vanishes is made again and continues without a gap", async () => {
+    await seed();
+    const oc = (await jetstream(nc).consumers.get(S)) as OrderedConsumer;
+    const got: string[] = [];
+    const msgs = await oc.consume({ max_messages: 10, expires: 2000, idle_heartbeat: 500, callback: (m) => got.push(m.string()) });
+    await until(() => got.length === 6, "the first 6", 10_000);
+    const first = oc.name;
+    await pjsm.consumers.delete(S, first);
+    const pjs = peerJetstream(peer);
+    for (let i = 7; i <= 9; i++) await pjs.publish(`${s}.odd`, `v${i}`);
+    await until(() => got.length === 9, "the 3 after the consumer was deleted", 15_000);
+    expect(got).toEqual(["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"]);
+    expect(oc.name).not.toBe(first);
+    expect(msgs.status().resets).toBeGreaterThan(0);
+    await msgs.close();
+  });
+});

@@ -81,6 +81,15 @@ export function parseInfo(reply: string): DeliveryInfo {
   return info;
 }
 
+/** True when the server is 2.10 or later (the version from its INFO). */
+function termTakesReason(nc: NatsConnection): boolean {
+  const v = nc.info?.version ?? "";
+  const dot = v.indexOf(".");
+  const major = Number(v.substring(0, dot));
+  const minor = parseInt(v.substring(dot + 1), 10);
+  return major > 2 || (major === 2 && minor >= 10);
+}
+
 export class JsMsg {
   readonly #msg: Msg;
   readonly #nc: NatsConnection;
@@ -156,7 +165,8 @@ export class JsMsg {
   }
   /** Stops redelivery for good; `reason` goes to the advisory on servers that record it. */
   term(reason?: string): void {
-    this.#send(reason === undefined || reason === "" ? "+TERM" : `+TERM ${reason}`, true);
+    // servers before 2.10 only know a bare +TERM: a reason would make them ignore the term
+    this.#send(reason === undefined || reason === "" || !termTakesReason(this.#nc) ? "+TERM" : `+TERM ${reason}`, true);
   }
   /** Acknowledges and waits for the server to confirm it stored the ack; false when already acked.
    *  Rejects with TimeoutError when the confirmation does not come in time. */

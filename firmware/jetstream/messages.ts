@@ -262,8 +262,8 @@ export class ConsumerMessages implements AsyncIterable<JsMsg> {
       this.#afterDelivery();
       return;
     }
-    if (code === 503 && this.#t.restart !== undefined) {
-      this.#restart(); // an ordered consumer the server no longer has
+    if (this.#t.restart !== undefined && (code === 503 || (code === 409 && description.indexOf("Deleted") >= 0))) {
+      this.#restart(); // an ordered consumer the server no longer has: make it again
       return;
     }
     if (code === 409 && (description.indexOf("Deleted") >= 0 || description.indexOf("push based") >= 0)) {
