@@ -38,8 +38,8 @@ function checkPullOptions(o: unknown, allowed: readonly string[]): void {
   for (const k in o as object) if (allowed.indexOf(k) < 0) throw new InvalidArgumentError(`pull option ${JSON.stringify(k)} is not supported by nats-xs`);
 }
 
-const FETCH_KEYS = Object.freeze(["max_messages", "max_bytes", "expires", "idle_heartbeat"]);
-const CONSUME_KEYS = Object.freeze(["max_messages", "max_bytes", "expires", "idle_heartbeat", "callback", "threshold_messages"]);
+const FETCH_KEYS = Object.freeze(["max_messages", "max_bytes", "expires", "idle_heartbeat", "buffer_bytes"]);
+const CONSUME_KEYS = Object.freeze(["max_messages", "max_bytes", "expires", "idle_heartbeat", "buffer_bytes", "callback", "threshold_messages"]);
 const NEXT_KEYS = Object.freeze(["expires"]);
 
 /** What fetch/consume/next share for both kinds of consumer. */

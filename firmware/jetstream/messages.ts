@@ -39,6 +39,9 @@ export interface PullOptions {
   /** Milliseconds between server heartbeats while a pull is open (default: consume() uses
    *  min(expires / 2, 30000); fetch() none). */
   idle_heartbeat?: number;
+  /** nats-xs: bytes of copied messages waiting to be read when there is no callback (fetch, next,
+   *  iterators); every pull asks the server for no more than fits (default 16384). */
+  buffer_bytes?: number;
 }
 
 export interface ConsumeOptions extends PullOptions {
@@ -87,6 +90,9 @@ export class ConsumerMessages implements AsyncIterable<JsMsg> {
   readonly #heartbeat: number;
   readonly #threshold: number;
   readonly #callback: ((m: JsMsg) => void) | null;
+  /** Iterators only: bound and use of the copies waiting in #queue. */
+  readonly #bufferBytes: number;
+  #queuedBytes = 0;
   #sub: Subscription | null = null;
   #inbox = "";
   #pendingMsgs = 0;
@@ -126,6 +132,7 @@ export class ConsumerMessages implements AsyncIterable<JsMsg> {
     this.#threshold = o.threshold_messages === undefined ? this.#maxMessages >> 1 : positive(o.threshold_messages, 0, "threshold_messages");
     if (o.callback !== undefined && typeof o.callback !== "function") throw new TypeError("callback must be a function");
     this.#callback = o.callback ?? null;
+    this.#bufferBytes = this.#callback === null ? positive(o.buffer_bytes, 16384, "buffer_bytes") : 0;
   }
 
   /** @internal Subscribes and sends the first pull. */
@@ -169,9 +176,13 @@ export class ConsumerMessages implements AsyncIterable<JsMsg> {
     const batch = this.#maxMessages - this.#pendingMsgs - this.#queue.length;
     if (batch <= 0) return;
     let body = `{"batch":${batch},"expires":${this.#expires * 1000000}`;
-    let bytes = 0;
-    if (this.#maxBytes > 0) {
-      bytes = this.#maxBytes - this.#pendingBytes;
+    let bytes = this.#maxBytes > 0 ? this.#maxBytes - this.#pendingBytes : 0;
+    if (this.#bufferBytes > 0) {
+      // copies wait for the reader: never ask for more than the buffer has room for
+      const room = this.#bufferBytes - this.#queuedBytes - this.#pendingBytes;
+      bytes = bytes > 0 && bytes < room ? bytes : room;
+    }
+    if (this.#maxBytes > 0 || this.#bufferBytes > 0) {
       if (bytes <= 0) return;
       body += `,"max_bytes":${bytes}`;
     }
@@ -196,16 +207,14 @@ export class ConsumerMessages implements AsyncIterable<JsMsg> {
       return;
     }
     if (this.#restarting) return; // an ordered consumer's old delivery
-    if (this.#pendingMsgs === 0 && this.#queue.length >= this.#maxMessages) {
+    const cb = this.#callback;
+    const size = msg.data.length + msg.subject.length + msg.reply.length;
+    if ((this.#pendingMsgs === 0 && this.#queue.length >= this.#maxMessages) || (cb === null && this.#queuedBytes + size > this.#bufferBytes)) {
       this.#stats.dropped++; // more than was asked for
       return;
     }
     if (this.#pendingMsgs > 0) this.#pendingMsgs--;
-    if (this.#maxBytes > 0) {
-      const size = msg.data.length + msg.subject.length + msg.reply.length;
-      this.#pendingBytes = this.#pendingBytes > size ? this.#pendingBytes - size : 0;
-    }
-    const cb = this.#callback;
+    this.#pendingBytes = this.#pendingBytes > size ? this.#pendingBytes - size : 0;
     const t = this.#t;
     const m = new JsMsg(t.nc, cb === null ? msg.copy() : msg, t.timeout);
     if (t.check !== undefined && !t.check(m)) {
@@ -225,7 +234,10 @@ export class ConsumerMessages implements AsyncIterable<JsMsg> {
         this.#waiting = null;
         this.#waitingReject = null;
         w({ value: m, done: false });
-      } else this.#queue.push(m);
+      } else {
+        this.#queue.push(m);
+        this.#queuedBytes += size;
+      }
     }
     this.#afterDelivery();
   }
@@ -283,6 +295,7 @@ export class ConsumerMessages implements AsyncIterable<JsMsg> {
       return;
     }
     if (this.#mode === Mode.Fetch) {
+      this.#timer = null; // a one-shot timer that fired is not cleared again
       this.#finish(null); // the pull's time is over
       return;
     }
@@ -365,6 +378,7 @@ export class ConsumerMessages implements AsyncIterable<JsMsg> {
       next: (): Promise<IteratorResult<JsMsg>> => {
         const m = this.#queue.shift();
         if (m !== undefined) {
+          this.#queuedBytes -= m.data.length + m.subject.length + m.reply.length;
           if (this.#mode === Mode.Consume && this.#pendingMsgs + this.#queue.length <= this.#threshold) this.#pull();
           return Promise.resolve({ value: m, done: false });
         }
