@@ -1,0 +1,71 @@
+// nats-xs/jetstream on the real XS engine under the ESP32 creation budget, with nats-xs and
+// nats-xs/jetstream preloaded as manifests/nats-xs-jetstream preloads them: publish with ack, fetch
+// and ack, a server restart with the outbox holding publishes, a durable fetch after it, and a
+// consume loop — against a real nats-server (file storage), with nats.js publishing and reading back.
+import { join } from "node:path";
+import { connect } from "@nats-io/transport-node";
+import { jetstreamManager as peerManager } from "@nats-io/jetstream";
+import { beforeAll, describe, expect, it } from "vitest";
+import { startServer } from "../tools/nats-server.mjs";
+import { ROOT, explain, prepareXs, runXs } from "./xs-harness.ts";
+
+beforeAll(prepareXs, 300_000);
+
+const CONSUME = 2000;
+
+describe("JetStream on XS under the ESP32 budget", () => {
+  it("publishes with ack, fetches and acks, keeps publishes across a server restart, and consumes", async () => {
+    const server = await startServer({ jetstream: true });
+    const prefix = `xsjs${process.pid}`;
+    try {
+      let restarted: Promise<void> = Promise.resolve();
+      let published: Promise<void> = Promise.resolve();
+      const onLine = (line: string) => {
+        if (line === "restart") restarted = server.restart();
+        else if (line === "consume") {
+          published = (async () => {
+            const nc = await connect({ servers: server.url });
+            const body = new Uint8Array(16);
+            for (let i = 0; i < CONSUME; i++) {
+              nc.publish(`${prefix}.r`, body);
+              if (i % 200 === 199) await nc.flush();
+            }
+            await nc.flush();
+            await nc.close();
+          })();
+        }
+      };
+      const r = await runXs(join(ROOT, "test", "xs", "jetstream.mjs"), ["nats-xs", "nats-xs/jetstream"], [`server=${server.url}`, `prefix=${prefix}`, `consume=${CONSUME}`, "timeout=55000"], onLine, 58_000);
+      await restarted;
+      await published;
+      expect(r.code, explain(r)).toBe(0);
+      expect(r.lines).toContain("ready");
+      expect(r.lines).toContain("published acked=100 dup=0");
+      expect(r.lines).toContain("fetched 100 bad=0");
+      expect(r.lines.find((l) => l.startsWith("outbox waiting="))).toBe("outbox waiting=20");
+      expect(r.lines).toContain("resumed acked=20");
+      expect(r.lines).toContain("refetched 20 bad=0");
+      expect(r.lines).toContain(`consumed ${CONSUME} bad=0`);
+      expect(r.lines[r.lines.length - 1]).toBe("done");
+      const stages = Object.fromEntries(
+        r.lines.filter((l) => l.startsWith("memory ")).map((l) => JSON.parse(l.slice(7))).map((s) => [s.stage, s]),
+      );
+      console.log(`XS JetStream heap: ${JSON.stringify(stages)}`);
+      // the whole run stayed inside the ESP32 creation budget (memory full would have exited 3)
+      for (const s of Object.values(stages) as { slotsPeak: number; chunkBytes: number }[]) {
+        expect(s.slotsPeak).toBeLessThanOrEqual(4928);
+        expect(s.chunkBytes).toBeLessThanOrEqual(78848);
+      }
+      // the consume loop does not grow: the live heap after 2,000 messages is within a few slots of
+      // the heap after 500 (a JsMsg per message is garbage once acked)
+      expect(stages.consumed.slots - stages["consume-quarter"].slots).toBeLessThan(64);
+      // the stream holds every message once, as nats.js reads it
+      const peer = await connect({ servers: server.url });
+      const info = await (await peerManager(peer)).streams.info("XSJS");
+      expect(info.state.messages).toBe(120 + CONSUME);
+      await peer.close();
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
+});
