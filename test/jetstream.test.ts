@@ -367,7 +367,7 @@ describe("pull consumers", () => {
     for (let i = 150; i < 160; i++) await pjs.publish(`${s}.a`, String(i));
     await until(() => got.length === 160, "160 messages", 15_000);
     expect(got).toEqual(Array.from({ length: 160 }, (_, i) => String(i)));
-    expect(msgs.status().pulls).toBeGreaterThan(5);
+    expect(msgs.stats().pulls).toBeGreaterThan(5);
     await nc.flush();
     await sleep(100);
     await within(
@@ -396,8 +396,8 @@ describe("pull consumers", () => {
   test("consume honours idle heartbeats while nothing arrives", async () => {
     const c = await seeded(0);
     const msgs = await c.consume({ expires: 2000, idle_heartbeat: 500, callback: () => {} });
-    await until(() => msgs.status().heartbeats >= 2, "two idle heartbeats", 10_000);
-    expect(msgs.status().resets).toBe(0);
+    await until(() => msgs.stats().heartbeats >= 2, "two idle heartbeats", 10_000);
+    expect(msgs.stats().resets).toBe(0);
     await msgs.close();
   });
 
@@ -502,7 +502,7 @@ describe("ordered consumers and deliver policies", () => {
     await until(() => got.length === 9, "the 3 after the consumer was deleted", 15_000);
     expect(got).toEqual(["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"]);
     expect(oc.name).not.toBe(first);
-    expect(msgs.status().resets).toBeGreaterThan(0);
+    expect(msgs.stats().resets).toBeGreaterThan(0);
     await msgs.close();
   });
 });

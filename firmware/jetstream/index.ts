@@ -20,7 +20,7 @@ export type { StreamConfig, StreamInfo, StreamState, ConsumerConfig, ConsumerInf
 export { Consumers, PullConsumer, OrderedConsumer } from "./consumer.js";
 export type { NextOptions, OrderedConsumerOptions } from "./consumer.js";
 export { ConsumerMessages } from "./messages.js";
-export type { PullOptions, ConsumeOptions, ConsumerMessagesStatus } from "./messages.js";
+export type { PullOptions, ConsumeOptions, ConsumerMessagesStats } from "./messages.js";
 export { JsMsg, parseInfo } from "./jsmsg.js";
 export type { DeliveryInfo } from "./jsmsg.js";
 export { jsonDepth, MAX_DEPTH } from "./json.js";

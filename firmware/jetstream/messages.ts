@@ -52,7 +52,7 @@ export interface ConsumeOptions extends PullOptions {
 }
 
 /** Counters of one fetch or consume. */
-export interface ConsumerMessagesStatus {
+export interface ConsumerMessagesStats {
   delivered: number;
   /** Messages refused: more than was pulled arrived, or the queue was full. */
   dropped: number;
@@ -107,7 +107,7 @@ export class ConsumerMessages implements AsyncIterable<JsMsg> {
   #reconnects = 0;
   #restarting = false;
   #closedWaiters: ((e: Error | undefined) => void)[] = [];
-  readonly #stats: ConsumerMessagesStatus = {
+  readonly #stats: ConsumerMessagesStats = {
     delivered: 0,
     dropped: 0,
     heartbeats: 0,
@@ -154,8 +154,8 @@ export class ConsumerMessages implements AsyncIterable<JsMsg> {
     this.#sub = nc.subscribe(this.#inbox, { callback: (_e, m) => this.#onMsg(m) });
   }
 
-  /** Counters of this fetch or consume. */
-  status(): ConsumerMessagesStatus {
+  /** Counters of this fetch or consume (nats.js has status() for notifications instead: not supported). */
+  stats(): ConsumerMessagesStats {
     const s = this.#stats;
     s.pendingMessages = this.#pendingMsgs;
     s.pendingBytes = this.#pendingBytes;
