@@ -16,6 +16,7 @@ import {
   JetStreamApiError,
   JetStreamNotEnabled,
   JetStreamResponseError,
+  JetStreamStatusError,
   NoStreamError,
   OutboxFullError,
   StreamNotFoundError,
@@ -420,6 +421,17 @@ describe("pull consumers", () => {
     await nc.flush();
     expect(await c.next({ expires: 1000 })).toBeNull();
     expect((await pjsm.consumers.info(S, "dur")).num_ack_pending).toBe(0);
+  });
+
+  test("a consume whose durable is deleted ends, and closed() gives the 409 as JetStreamStatusError", async () => {
+    const c = await seeded(0);
+    const msgs = await c.consume({ expires: 5000, callback: () => {} });
+    await sleep(200);
+    await pjsm.consumers.delete(S, "dur");
+    const err = await within(msgs.closed(), "the consume to end", 10_000);
+    expect(err).toBeInstanceOf(JetStreamStatusError);
+    expect((err as JetStreamStatusError).code).toBe(409);
+    expect((err as JetStreamStatusError).description).toMatch(/Consumer Deleted/i);
   });
 
   test("get() of a missing consumer is ConsumerNotFoundError", async () => {
