@@ -126,12 +126,12 @@ describe("publish with ack", () => {
 
   test("a full outbox rejects with OutboxFullError and queues nothing", async () => {
     await peerStream();
-    const js = jetstream(nc, { outboxBytes: 600 });
+    const js = jetstream(nc, { outboxBytes: 1500 });
     const big = new Uint8Array(300);
     const first = js.publish(`${s}.a`, big);
     const err = await js.publish(`${s}.a`, big).catch((e) => e);
     expect(err).toBeInstanceOf(OutboxFullError);
-    expect(err.limit).toBe(600);
+    expect(err.limit).toBe(1500);
     await first;
     expect(js.outboxStatus()).toMatchObject({ waiting: 0, acked: 1, refused: 1 });
     expect((await pjsm.streams.info(S)).state.messages).toBe(1);

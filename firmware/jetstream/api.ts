@@ -16,8 +16,8 @@ export interface JetStreamOptions {
   apiPrefix?: string;
   /** Milliseconds to wait for an API reply or a publish ack (default 5000). */
   timeout?: number;
-  /** Bytes of unacknowledged publishes the outbox may hold (subject + headers + payload of each);
-   *  beyond it js.publish() rejects with OutboxFullError (default 16384). */
+  /** Bytes of unacknowledged publishes the outbox may hold: subject + headers + payload of each, plus
+   *  640 for what its entry costs; beyond it js.publish() rejects with OutboxFullError (default 16384). */
   outboxBytes?: number;
   /** Publishes sent and waiting for their ack at once (default 32). */
   maxInFlight?: number;

@@ -78,7 +78,8 @@ export class JetStreamClient {
    * the subject, and with ClosedConnectionError when the connection closes first.
    */
   publish(subject: string, data?: Uint8Array | string, options?: JetStreamPublishOptions): Promise<PubAck> {
-    let h: MsgHdrs;
+    let h: MsgHdrs | null = null;
+    let id = "";
     let hbytes = 12; // "NATS/1.0\r\n" + the final "\r\n"
     let timeout = this.#api.options.timeout;
     try {
@@ -87,12 +88,13 @@ export class JetStreamClient {
       const o = options ?? {};
       if (o === null || typeof o !== "object") throw new InvalidArgumentError("publish options must be an object");
       for (const k in o) if (PUBLISH_KEYS.indexOf(k) < 0) throw new InvalidArgumentError(`publish option ${JSON.stringify(k)} is not supported by nats-xs`);
-      h = headers();
       if (o.headers !== undefined) {
+        const mine = headers();
+        h = mine;
         for (const [k, vs] of o.headers) {
           if (k === "Nats-Msg-Id" && o.msgID !== undefined) continue;
           for (const v of vs) {
-            h.append(k, v);
+            mine.append(k, v);
             hbytes += entryBytes(k, v);
           }
         }
@@ -101,19 +103,21 @@ export class JetStreamClient {
         if (typeof o.timeout !== "number" || !(o.timeout >= 1)) throw new InvalidArgumentError("timeout must be a positive number of milliseconds");
         timeout = o.timeout;
       }
-      if (!h.has("Nats-Msg-Id")) {
-        let id = o.msgID;
-        if (id === undefined) id = this.#idPrefix + (++this.#idSeq).toString(36);
-        else if (typeof id !== "string" || id.length === 0) throw new InvalidArgumentError("msgID must be a non-empty string");
-        h.set("Nats-Msg-Id", id);
+      if (h === null || !h.has("Nats-Msg-Id")) {
+        const given = o.msgID;
+        if (given === undefined) id = this.#idPrefix + (++this.#idSeq).toString(36);
+        else if (typeof given !== "string" || given.length === 0) throw new InvalidArgumentError("msgID must be a non-empty string");
+        else id = given;
         hbytes += entryBytes("Nats-Msg-Id", id);
       }
       const e = o.expect;
       if (e !== undefined) {
         if (e === null || typeof e !== "object") throw new InvalidArgumentError("expect must be an object");
         for (const k in e) if (EXPECT_KEYS.indexOf(k) < 0) throw new InvalidArgumentError(`expect.${k} is not supported by nats-xs`);
+        const mine = h ?? headers();
+        h = mine;
         const add = (k: string, v: string): void => {
-          h.set(k, v);
+          mine.set(k, v);
           hbytes += entryBytes(k, v);
         };
         if (e.streamName !== undefined) add("Nats-Expected-Stream", String(e.streamName));
@@ -128,7 +132,9 @@ export class JetStreamClient {
       const r = this.#api.options;
       this.#outbox = new Outbox(this.nc, r.outboxBytes, r.maxInFlight, r.noStreamWait);
     }
-    return this.#outbox.add(subject, data, h, hbytes, timeout);
+    // with headers of its own, the id joins them; alone, it is all the entry keeps
+    if (h !== null && id !== "") h.set("Nats-Msg-Id", id);
+    return this.#outbox.add(subject, data, h ?? id, hbytes, timeout);
   }
 
   /** Counters of the outbox: waiting, in flight, bytes, and totals since the start. */

@@ -11,7 +11,7 @@
  */
 import Timer from "timer";
 import type { TimerId } from "timer";
-import { BufferFullError, ClosedConnectionError, utf8Length } from "nats-xs";
+import { BufferFullError, ClosedConnectionError, headers, utf8Length } from "nats-xs";
 import type { Msg, MsgHdrs, NatsConnection, Subscription } from "nats-xs";
 import { JetStreamResponseError, NoStreamError, OutboxFullError, JetStreamApiError } from "./errors.js";
 import { name, optBool, optString, parseReply, uint } from "./json.js";
@@ -50,34 +50,35 @@ const enum State {
 
 /** A reply JSON larger than this cannot be a PubAck. */
 const MAX_ACK_BYTES = 1024;
-/** Fixed cost counted per entry besides its bytes: the entry and its id on the device. */
-const ENTRY_OVERHEAD = 64;
+/** Counted per entry besides its bytes: what the entry, its promise, resolving functions, map
+ *  entry and id cost on the chip (about 36 slots of 16 bytes and 150 chunk bytes, measured on XS),
+ *  so that outboxBytes bounds the RAM the outbox takes, not only the payloads. */
+export const ENTRY_OVERHEAD = 640;
 /** How often waiting entries are looked at (expired attempts, a new connection). */
 const TICK_MS = 100;
 
 class Entry {
   readonly subject: string;
   readonly data: Uint8Array | string | undefined;
-  readonly headers: MsgHdrs;
+  /** The headers to send, or just the Nats-Msg-Id when that is all there is: then the headers are
+   *  made at each send, as garbage, instead of living as long as the entry waits. */
+  readonly headers: MsgHdrs | string;
   readonly size: number;
   /** Milliseconds an attempt waits for its ack. */
   readonly timeout: number;
   readonly resolve: (ack: PubAck) => void;
   readonly reject: (err: Error) => void;
   state = State.Queued;
-  /** Until when the current attempt waits for its ack. */
-  deadline = 0;
-  /** Not sent again before this time (backoff after a refusal). */
-  retryAt = 0;
+  /** In flight: until when the attempt waits for its ack. Queued: not sent again before then. */
+  due = 0;
   attempts = 0;
-  /** When the first "no stream" (503) answer came (0: none), and how many came. */
+  /** When the first "no stream" (503) answer came (0: none). */
   noStreamSince = 0;
-  noStreamCount = 0;
   /** An attempt went unanswered (timed out, or its connection died): it may be stored already,
    *  so a 503 never fails this entry (that could report as lost a message the stream holds). */
   uncertain = false;
 
-  constructor(subject: string, data: Uint8Array | string | undefined, headers: MsgHdrs, size: number, timeout: number, resolve: (ack: PubAck) => void, reject: (err: Error) => void) {
+  constructor(subject: string, data: Uint8Array | string | undefined, headers: MsgHdrs | string, size: number, timeout: number, resolve: (ack: PubAck) => void, reject: (err: Error) => void) {
     this.subject = subject;
     this.timeout = timeout;
     this.data = data;
@@ -145,7 +146,7 @@ export class Outbox {
   }
 
   /** Queues a publish (headers already carry its Nats-Msg-Id); settles with its ack. */
-  add(subject: string, data: Uint8Array | string | undefined, headers: MsgHdrs, headerBytes: number, timeout: number): Promise<PubAck> {
+  add(subject: string, data: Uint8Array | string | undefined, headers: MsgHdrs | string, headerBytes: number, timeout: number): Promise<PubAck> {
     if (this.#nc.isClosed()) return Promise.reject(new ClosedConnectionError());
     // a payload the caller may reuse is copied: it must outlive the call until acked
     const kept = data instanceof Uint8Array ? data.slice() : data;
@@ -196,9 +197,9 @@ export class Outbox {
     const now = Date.now();
     for (const e of this.#entries.values()) {
       // on a new connection, whatever was in flight may have died with the old one: send it again
-      if (e.state === State.InFlight && (moved || e.deadline <= now)) {
+      if (e.state === State.InFlight && (moved || e.due <= now)) {
         e.state = State.Queued;
-        e.retryAt = 0;
+        e.due = 0;
         e.uncertain = true;
         this.#inFlight--;
       }
@@ -213,12 +214,18 @@ export class Outbox {
     const now = Date.now();
     for (const [token, e] of this.#entries) {
       if (this.#inFlight >= this.#window) return;
-      if (e.state !== State.Queued || e.retryAt > now) continue;
+      if (e.state !== State.Queued || e.due > now) continue;
+      let h = e.headers;
+      if (typeof h === "string") {
+        const id = h;
+        h = headers();
+        h.set("Nats-Msg-Id", id);
+      }
       try {
-        nc.publish(e.subject, e.data, { reply: this.#prefix + token, headers: e.headers });
+        nc.publish(e.subject, e.data, { reply: this.#prefix + token, headers: h });
       } catch (err) {
         if (err instanceof BufferFullError) {
-          e.retryAt = now + 100; // the socket is behind: try again shortly
+          e.due = now + 100; // the socket is behind: try again shortly
           return;
         }
         this.#settle(token, e, err as Error, null); // refused for good (max_payload, closed...)
@@ -226,7 +233,7 @@ export class Outbox {
       }
       if (e.attempts++ > 0) this.#counts.retries++;
       e.state = State.InFlight;
-      e.deadline = now + e.timeout;
+      e.due = now + e.timeout;
       this.#inFlight++;
     }
   }
@@ -286,7 +293,7 @@ export class Outbox {
       e.state = State.Queued;
       this.#inFlight--;
     }
-    e.retryAt = now + Math.min(2000, 100 << Math.min(e.noStreamCount++, 5));
+    e.due = now + Math.min(2000, 100 << Math.min(e.attempts, 5));
   }
 
   #settle(token: string, e: Entry, err: Error | null, ack: PubAck | null): void {
