@@ -35,11 +35,17 @@ describe("JetStream on XS under the ESP32 budget", () => {
           })();
         }
       };
+      // a hostile "JetStream API": every reply nested 1,500 levels deep
+      const hostile = await connect({ servers: server.url });
+      hostile.subscribe(`$BAD${prefix}.API.>`, { callback: (_e, m) => m.respond("[".repeat(1500) + "]".repeat(1500)) });
+      await hostile.flush();
       const r = await runXs(join(ROOT, "test", "xs", "jetstream.mjs"), ["nats-xs", "nats-xs/jetstream"], [`server=${server.url}`, `prefix=${prefix}`, `consume=${CONSUME}`, "timeout=55000"], onLine, 58_000);
       await restarted;
       await published;
+      await hostile.close();
       expect(r.code, explain(r)).toBe(0);
       expect(r.lines).toContain("ready");
+      expect(r.lines).toContain("hostile refused JetStreamResponseError");
       expect(r.lines).toContain("published acked=100 dup=0");
       expect(r.lines).toContain("fetched 100 bad=0");
       expect(r.lines.find((l) => l.startsWith("outbox waiting="))).toBe("outbox waiting=20");

@@ -7,6 +7,7 @@
 //
 // Lines on stdout, in order (the test acts on the ones marked <-):
 //   ready                                     stream XSJS and durable "dev" made by the device
+//   hostile refused JetStreamResponseError    a reply nested 1,500 deep (from the test's responder)
 //   published acked=100 dup=0                 100 publishes with ack, 20 in flight at a time
 //   fetched 100 bad=0                         the durable's fetch of them, each acked
 //   restart                                <- the test restarts the server (same store)
@@ -60,6 +61,16 @@ async function main() {
   const c = await js.consumers.get("XSJS", "dev");
   say("ready");
   stage("ready");
+
+  // a hostile API reply nested 1,500 deep (3 KB): refused by the byte scan before JSON.parse,
+  // which would overflow the 512-slot stack; the connection goes on
+  const hostileJsm = await jetstreamManager(nc, { apiPrefix: `$BAD${prefix}.API`, checkAPI: false });
+  try {
+    await hostileJsm.streams.info("X");
+    fail("a deeply nested reply was accepted");
+  } catch (e) {
+    say(`hostile refused ${e.name}`);
+  }
 
   // 100 acked publishes, 20 in flight at a time
   let acked = 0;
