@@ -423,6 +423,22 @@ describe("pull consumers", () => {
     expect((await pjsm.consumers.info(S, "dur")).num_ack_pending).toBe(0);
   });
 
+  test("consume pulls again when its pulls expire, and a message published after several expiries arrives", async () => {
+    const c = await seeded(0);
+    const got: string[] = [];
+    const msgs = await c.consume({ max_messages: 10, expires: 1000, idle_heartbeat: 400, callback: (m) => {
+      got.push(m.string());
+      m.ack();
+    } });
+    await until(() => msgs.stats().pulls >= 3, "three pulls (each expiring after 1 s)", 10_000);
+    expect(msgs.stats().lastStatus).toBe(408);
+    await peerJetstream(peer).publish(`${s}.a`, "late");
+    await until(() => got.length === 1, "the late message", 10_000);
+    expect(got).toEqual(["late"]);
+    expect(msgs.stats().pendingMessages).toBeLessThanOrEqual(10);
+    await msgs.close();
+  });
+
   test("a consume whose durable is deleted ends, and closed() gives the 409 as JetStreamStatusError", async () => {
     const c = await seeded(0);
     const msgs = await c.consume({ expires: 5000, callback: () => {} });

@@ -80,6 +80,12 @@ function positive(v: unknown, fallback: number, what: string): number {
   return v;
 }
 
+/** What is still owed once a pull that left `left` (a header value) undelivered has ended. */
+function owedAfter(owed: number, left: string): number {
+  const n = left === "" ? NaN : Number(left);
+  return Number.isSafeInteger(n) && n >= 0 && n < owed ? owed - n : 0;
+}
+
 /** An async iterable of JsMsg, plus close(), closed() and counters (nats.js ConsumerMessages). */
 export class ConsumerMessages implements AsyncIterable<JsMsg> {
   readonly #t: PullTarget;
@@ -266,11 +272,9 @@ export class ConsumerMessages implements AsyncIterable<JsMsg> {
     }
     if (code === 408 || code === 404) {
       // a pull expired: what it still owed is owed no more
-      const left = h === undefined ? NaN : Number(h.get("Nats-Pending-Messages"));
-      const leftBytes = h === undefined ? NaN : Number(h.get("Nats-Pending-Bytes"));
-      this.#pendingMsgs = Number.isSafeInteger(left) && left >= 0 && left <= this.#pendingMsgs ? this.#pendingMsgs - left : 0;
-      this.#pendingBytes = Number.isSafeInteger(leftBytes) && leftBytes >= 0 && leftBytes <= this.#pendingBytes ? this.#pendingBytes - leftBytes : 0;
-      if (!(Number.isSafeInteger(left) && left > 0)) this.#pendingMsgs = 0;
+      // (the status says how much of that pull went undelivered; without it, start over)
+      this.#pendingMsgs = owedAfter(this.#pendingMsgs, h === undefined ? "" : h.get("Nats-Pending-Messages"));
+      this.#pendingBytes = owedAfter(this.#pendingBytes, h === undefined ? "" : h.get("Nats-Pending-Bytes"));
       this.#afterDelivery();
       return;
     }
