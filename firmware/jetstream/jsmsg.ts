@@ -28,6 +28,19 @@ export interface DeliveryInfo {
 /** Most tokens an ack subject has (the newest layout, with its random token). */
 const MAX_TOKENS = 12;
 
+/** Where token `t` ends (its starts are in `starts`). */
+function tokenEnd(reply: string, starts: number[], t: number): number {
+  return t + 1 < starts.length ? starts[t + 1] - 1 : reply.length;
+}
+
+function token(reply: string, starts: number[], t: number): string {
+  return reply.substring(starts[t], tokenEnd(reply, starts, t));
+}
+
+function numberToken(reply: string, starts: number[], t: number): number {
+  return num(reply, starts[t], tokenEnd(reply, starts, t));
+}
+
 function num(s: string, from: number, to: number): number {
   if (to <= from || to - from > 20) return -1;
   let v = 0;
@@ -50,26 +63,24 @@ export function parseInfo(reply: string): DeliveryInfo {
     }
   }
   const n = starts.length;
-  const end = (t: number): number => (t + 1 < n ? starts[t + 1] - 1 : reply.length);
-  const tok = (t: number): string => reply.substring(starts[t], end(t));
-  if ((n !== 9 && n < 11) || tok(0) !== "$JS" || tok(1) !== "ACK") throw new JetStreamResponseError(`${JSON.stringify(reply.substring(0, 64))} is not a JetStream ack subject`);
+  if ((n !== 9 && n < 11) || token(reply, starts, 0) !== "$JS" || token(reply, starts, 1) !== "ACK") throw new JetStreamResponseError(`${JSON.stringify(reply.substring(0, 64))} is not a JetStream ack subject`);
   const b = n === 9 ? 2 : 4;
   let domain = "";
   let hash: string | undefined;
   if (n !== 9) {
-    domain = tok(2) === "_" ? "" : tok(2);
-    hash = tok(3);
+    domain = token(reply, starts, 2) === "_" ? "" : token(reply, starts, 2);
+    hash = token(reply, starts, 3);
   }
-  const delivered = num(reply, starts[b + 2], end(b + 2));
-  const sseq = num(reply, starts[b + 3], end(b + 3));
-  const cseq = num(reply, starts[b + 4], end(b + 4));
-  const ts = num(reply, starts[b + 5], end(b + 5));
-  const pending = num(reply, starts[b + 6], end(b + 6));
+  const delivered = numberToken(reply, starts, b + 2);
+  const sseq = numberToken(reply, starts, b + 3);
+  const cseq = numberToken(reply, starts, b + 4);
+  const ts = numberToken(reply, starts, b + 5);
+  const pending = numberToken(reply, starts, b + 6);
   if (delivered < 0 || sseq < 0 || cseq < 0 || ts < 0 || pending < 0) throw new JetStreamResponseError("the ack subject carries a token that is not a number");
   const info: DeliveryInfo = {
     domain,
-    stream: tok(b),
-    consumer: tok(b + 1),
+    stream: token(reply, starts, b),
+    consumer: token(reply, starts, b + 1),
     deliveryCount: delivered,
     streamSequence: sseq,
     deliverySequence: cseq,
