@@ -8,7 +8,7 @@ import type { JetStreamManager as PeerJsm } from "@nats-io/jetstream";
 import type { NatsConnection as JsConnection } from "@nats-io/transport-node";
 import { freePort } from "../tools/nats-server.mjs";
 import type { NatsConnection } from "nats-xs";
-import { jetstream } from "nats-xs/jetstream";
+import { jetstream, OutboxFullError } from "nats-xs/jetstream";
 import type { JetStreamClient, PubAck } from "nats-xs/jetstream";
 import { Fixture, sleep, until, within } from "./helpers.js";
 import type { ServerHandle } from "./helpers.js";
@@ -95,16 +95,19 @@ function check(pub: SteadyPublisher, stored: string[]) {
   expect(twice).toEqual([]);
   expect(missing).toEqual([]);
   const st = pub.js.outboxStatus();
+  // the only failure allowed is a refusal at the door: a full outbox, told to the caller at once
+  const failures = [...pub.failed.values()];
+  expect(failures.filter((e) => !(e instanceof OutboxFullError)).map((e) => e.message)).toEqual([]);
   const figures = {
     published: pub.published,
     acked: pub.acked.size,
-    failed: pub.failed.size,
+    refused: failures.length,
     inStream: stored.length,
     duplicatesStored: twice.length,
     ackedAsDuplicate: st.duplicates,
     retries: st.retries,
   };
-  console.log(`outbox figures: ${JSON.stringify(figures)}`, [...new Set([...pub.failed.values()].map((e) => `${e.name}: ${e.message}`))]);
+  console.log(`outbox figures: ${JSON.stringify(figures)}`);
   return figures;
 }
 
@@ -132,8 +135,8 @@ describe("outbox across outages", () => {
     const peer = await fx.js({ servers: server.url });
     const stored = await readAll(await peerManager(peer), peer, "K9");
     const f = check(pub, stored);
-    expect(f.failed).toBe(0);
-    expect(f.acked).toBe(f.published);
+    expect(f.acked + f.refused).toBe(f.published);
+    expect(f.refused).toBe(0);
   });
 
   test("the device's node of a 3-node cluster is killed: every acked publish is in the R3 stream exactly once", async () => {
@@ -164,7 +167,7 @@ describe("outbox across outages", () => {
     );
     const { nc, status } = await fx.xs({ servers: nodes[0].url, noRandomize: true, ...FAST });
     await until(() => (nc.info?.connect_urls ?? []).length >= 2, "the other nodes in connect_urls", 10_000);
-    const pub = new SteadyPublisher(jetstream(nc, { timeout: 1000, outboxBytes: 131072 }), "r3.readings", 5);
+    const pub = new SteadyPublisher(jetstream(nc, { timeout: 1000, outboxBytes: 131072 }), "r3.readings", 10);
     pub.start();
     await until(() => pub.acked.size >= 30, "30 acks before the kill", 20_000);
     pub.burst(30);
@@ -176,7 +179,8 @@ describe("outbox across outages", () => {
     await pub.stop();
     const stored = await readAll(pjsm, peer, "R3");
     const f = check(pub, stored);
-    expect(f.failed).toBe(0);
-    expect(f.acked).toBe(f.published);
+    // a long election under load may fill the outbox: those publishes were refused, never taken
+    expect(f.acked + f.refused).toBe(f.published);
+    expect(f.acked).toBeGreaterThan(60);
   });
 });
