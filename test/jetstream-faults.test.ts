@@ -117,7 +117,7 @@ describe("outbox across outages", () => {
     const { nc, status } = await fx.xs({ servers: server.url, ...FAST });
     const pjsm0 = await peerManager(await fx.js({ servers: server.url }));
     await pjsm0.streams.add({ name: "K9", subjects: ["k9.>"], storage: "file" as never });
-    const pub = new SteadyPublisher(jetstream(nc as NatsConnection, { timeout: 1000, outboxBytes: 131072 }), "k9.readings", 5);
+    const pub = new SteadyPublisher(jetstream(nc as NatsConnection, { timeout: 1000, outboxBytes: 1 << 20 }), "k9.readings", 10);
     pub.start();
     await until(() => pub.acked.size >= 30, "30 acks before the kill", 20_000);
     // some of these reach the server and are stored, but their acks die with it
@@ -167,7 +167,7 @@ describe("outbox across outages", () => {
     );
     const { nc, status } = await fx.xs({ servers: nodes[0].url, noRandomize: true, ...FAST });
     await until(() => (nc.info?.connect_urls ?? []).length >= 2, "the other nodes in connect_urls", 10_000);
-    const pub = new SteadyPublisher(jetstream(nc, { timeout: 1000, outboxBytes: 131072 }), "r3.readings", 10);
+    const pub = new SteadyPublisher(jetstream(nc, { timeout: 1000, outboxBytes: 1 << 20 }), "r3.readings", 10);
     pub.start();
     await until(() => pub.acked.size >= 30, "30 acks before the kill", 20_000);
     pub.burst(30);
