@@ -450,6 +450,20 @@ describe("pull consumers", () => {
     expect((err as JetStreamStatusError).description).toMatch(/Consumer Deleted/i);
   });
 
+  test("a fetch refused by a consumer limit (409, max_waiting) rejects with JetStreamStatusError", async () => {
+    const c = await seeded(0, "dur", { max_waiting: 1 });
+    const first = await c.fetch({ max_messages: 1, expires: 3000 });
+    const second = await c.fetch({ max_messages: 1, expires: 3000 });
+    const err = await (async () => {
+      for await (const _ of second) return null;
+      return null;
+    })().catch((e) => e);
+    expect(err).toBeInstanceOf(JetStreamStatusError);
+    expect(err.code).toBe(409);
+    expect(err.description).toMatch(/MaxWaiting/i);
+    await first.close();
+  });
+
   test("get() of a missing consumer is ConsumerNotFoundError", async () => {
     await peerStream();
     await expect(jetstream(nc).consumers.get(S, "nope")).rejects.toBeInstanceOf(ConsumerNotFoundError);
@@ -531,6 +545,15 @@ describe("ordered consumers and deliver policies", () => {
     expect(got).toEqual(["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"]);
     expect(oc.name).not.toBe(first);
     expect(msgs.stats().resets).toBeGreaterThan(0);
+    expect((await oc.info()).num_pending).toBe(0);
     await msgs.close();
+    // closing removes the server-side consumer; a later fetch goes on after the last message read
+    await pjs.publish(`${s}.odd`, "v10");
+    const more: string[] = [];
+    for await (const m of await oc.fetch({ max_messages: 1, expires: 2000 })) more.push(m.string());
+    expect(more).toEqual(["v10"]);
+    const names: string[] = [];
+    for await (const ci of pjsm.consumers.list(S)) names.push(ci.name);
+    expect(names.length).toBeLessThanOrEqual(1);
   });
 });

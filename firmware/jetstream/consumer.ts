@@ -155,9 +155,22 @@ export class OrderedConsumer extends PullBase {
 
   /** @internal Makes the server-side consumer again, from the stream sequence after the last one. */
   async restart(): Promise<void> {
-    const old = this.#name;
-    if (old !== "") this.api.call(`CONSUMER.DELETE.${this.stream}.${old}`).catch(() => {});
+    this.ended();
     await this.#create();
+  }
+
+  /** @internal Removes the server-side consumer (best effort: the server drops it after
+   *  inactive_threshold anyway). A later fetch or consume goes on after the last message read. */
+  ended(): void {
+    const old = this.#name;
+    this.#name = "";
+    if (old !== "" && !this.nc.isClosed()) this.api.call(`CONSUMER.DELETE.${this.stream}.${old}`).catch(() => {});
+  }
+
+  /** The info of the server-side consumer of the running fetch or consume. */
+  async info(): Promise<ConsumerInfo> {
+    if (this.#name === "") throw new InvalidArgumentError("an ordered consumer has server state only while a fetch or consume runs");
+    return checkConsumerInfo(await this.api.call(`CONSUMER.INFO.${this.stream}.${this.#name}`));
   }
 
   protected async ready(): Promise<void> {

@@ -27,6 +27,8 @@ export interface PullTarget {
   check?(m: JsMsg): boolean;
   /** Ordered consumers: recreates the server-side consumer; resolves when pulls may go on. */
   restart?(): Promise<void>;
+  /** Ordered consumers: the messages ended; the server-side consumer can go. */
+  ended?(): void;
 }
 
 export interface PullOptions {
@@ -351,6 +353,7 @@ export class ConsumerMessages implements AsyncIterable<JsMsg> {
     this.#timer = null;
     if (this.#sub !== null && !this.#t.nc.isClosed()) this.#sub.unsubscribe();
     this.#sub = null;
+    if (this.#t.ended !== undefined) this.#t.ended();
     const w = this.#waiting;
     const wr = this.#waitingReject;
     if (w !== null && wr !== null && this.#queue.length === 0) {
