@@ -4,7 +4,7 @@
 // consume loop — against a real nats-server (file storage), with nats.js publishing and reading back.
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
-import { jetstreamManager as peerManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager as peerManager } from "@nats-io/jetstream";
 import { beforeAll, describe, expect, it } from "vitest";
 import { startServer } from "../tools/nats-server.mjs";
 import { ROOT, explain, prepareXs, runXs } from "./xs-harness.ts";
@@ -74,4 +74,21 @@ describe("JetStream on XS under the ESP32 budget", () => {
       await server.stop();
     }
   }, 60_000);
+
+  it("runs examples/image-metadata as flashed: the metadata reaches IMAGE_STREAM with its file-name headers", async () => {
+    const server = await startServer({ jetstream: true });
+    try {
+      const r = await runXs(join(ROOT, "examples", "image-metadata", "main.js"), ["nats-xs", "nats-xs/jetstream"], [`nats=${server.url}`, "camera=xs-cam", "count=4"], undefined, 20_000);
+      expect(r.code, explain(r)).toBe(0);
+      expect(r.lines).toContain("image-metadata: 4 acked, 0 already stored, 0 failed");
+      const peer = await connect({ servers: server.url });
+      const c = await jetstream(peer).consumers.get("IMAGE_STREAM");
+      const names: string[] = [];
+      for await (const m of await c.fetch({ max_messages: 4, expires: 5000 })) names.push(m.headers?.get("file-name") ?? "");
+      expect(names).toEqual(["xs-cam-0001.jpg", "xs-cam-0002.jpg", "xs-cam-0003.jpg", "xs-cam-0004.jpg"]);
+      await peer.close();
+    } finally {
+      await server.stop();
+    }
+  }, 30_000);
 });
