@@ -56,8 +56,11 @@ export interface ConsumeOptions extends PullOptions {
 /** Counters of one fetch or consume. */
 export interface ConsumerMessagesStats {
   delivered: number;
-  /** Messages refused: more than was pulled arrived, or the queue was full. */
+  /** Messages refused: more than was pulled arrived, the buffer was full, or (ordered consumers)
+   *  the ack subject was not one. */
   dropped: number;
+  /** Times the callback threw (the message counts as delivered; the consume goes on). */
+  callbackErrors: number;
   heartbeats: number;
   /** Times the pulls were started over (heartbeats missed, reconnect, ordered gap). */
   resets: number;
@@ -118,6 +121,7 @@ export class ConsumerMessages implements AsyncIterable<JsMsg> {
   readonly #stats: ConsumerMessagesStats = {
     delivered: 0,
     dropped: 0,
+    callbackErrors: 0,
     heartbeats: 0,
     resets: 0,
     pulls: 0,
@@ -225,16 +229,25 @@ export class ConsumerMessages implements AsyncIterable<JsMsg> {
     this.#pendingBytes = this.#pendingBytes > size ? this.#pendingBytes - size : 0;
     const t = this.#t;
     const m = new JsMsg(t.nc, cb === null ? msg.copy() : msg, t.timeout);
-    if (t.check !== undefined && !t.check(m)) {
-      this.#restart();
-      return;
+    if (t.check !== undefined) {
+      let inOrder: boolean;
+      try {
+        inOrder = t.check(m);
+      } catch {
+        this.#stats.dropped++; // no delivery info in its reply subject: not from the consumer
+        return;
+      }
+      if (!inOrder) {
+        this.#restart();
+        return;
+      }
     }
     this.#stats.delivered++;
     if (cb !== null) {
       try {
         cb(m);
       } catch {
-        this.#stats.lastDescription = "the callback threw";
+        this.#stats.callbackErrors++;
       }
     } else {
       const w = this.#waiting;
