@@ -382,6 +382,19 @@ describe("pull consumers", () => {
     expect(await msgs.closed()).toBeUndefined();
   });
 
+  test("a callback that throws is counted and the consume goes on", async () => {
+    const c = await seeded(3);
+    const got: string[] = [];
+    const msgs = await c.consume({ callback: (m) => {
+      got.push(m.string());
+      m.ack();
+      if (got.length === 1) throw new Error("app bug");
+    } });
+    await until(() => got.length === 3, "all 3 messages", 10_000);
+    expect(msgs.stats().callbackErrors).toBe(1);
+    await msgs.close();
+  });
+
   test("consume without a callback is read with for await", async () => {
     const c = await seeded(30);
     const msgs = await c.consume({ max_messages: 8 });
