@@ -49,6 +49,7 @@ function int(v: unknown, fallback: number, what: string, min: number): number {
 
 const KNOWN = Object.freeze(["domain", "apiPrefix", "timeout", "outboxBytes", "maxInFlight", "noStreamWait", "maxResponseBytes", "checkAPI"]);
 
+/** Checks the options of jetstream() and jetstreamManager() and fills in the defaults. */
 export function resolveJsOptions(o: JetStreamOptions = {}): ResolvedJsOptions {
   if (o === null || typeof o !== "object") throw new InvalidArgumentError("jetstream() takes an options object");
   for (const k in o) if (KNOWN.indexOf(k) < 0) throw new InvalidArgumentError(`jetstream option ${JSON.stringify(k)} is not supported by nats-xs`);

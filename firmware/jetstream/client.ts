@@ -23,6 +23,7 @@ export interface PublishExpectations {
   lastSubjectSequence?: number;
 }
 
+/** Options of js.publish() (nats.js names). */
 export interface JetStreamPublishOptions {
   /** Nats-Msg-Id for deduplication; one is made when not given (the outbox needs one). */
   msgID?: string;

@@ -62,12 +62,14 @@ export class JetStreamApiError extends JetStreamError {
   }
 }
 
+/** The stream named does not exist (err_code 10059). */
 export class StreamNotFoundError extends JetStreamApiError {
   override get name(): string {
     return "StreamNotFoundError";
   }
 }
 
+/** The consumer named does not exist (err_code 10014). */
 export class ConsumerNotFoundError extends JetStreamApiError {
   override get name(): string {
     return "ConsumerNotFoundError";

@@ -101,6 +101,7 @@ function termTakesReason(nc: NatsConnection): boolean {
   return major > 2 || (major === 2 && minor >= 10);
 }
 
+/** A JetStream message with its acknowledgements (nats.js JsMsg). */
 export class JsMsg {
   readonly #msg: Msg;
   readonly #nc: NatsConnection;

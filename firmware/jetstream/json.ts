@@ -78,6 +78,7 @@ export function uint(o: Json, key: string, where: string): number {
   return v;
 }
 
+/** A whole-number field that may be absent (0 then). */
 export function optUint(o: Json, key: string, where: string): number {
   return o[key] === undefined ? 0 : uint(o, key, where);
 }
@@ -89,6 +90,7 @@ export function name(o: Json, key: string, where: string): string {
   return v;
 }
 
+/** A short string field that may be absent. */
 export function optString(o: Json, key: string, where: string): string | undefined {
   const v = o[key];
   if (v === undefined) return undefined;
@@ -96,6 +98,7 @@ export function optString(o: Json, key: string, where: string): string | undefin
   return v;
 }
 
+/** A boolean field that may be absent (false then). */
 export function optBool(o: Json, key: string, where: string): boolean {
   const v = o[key];
   if (v === undefined) return false;

@@ -31,6 +31,7 @@ export interface PullTarget {
   ended?(): void;
 }
 
+/** Options of fetch() (nats.js names, plus buffer_bytes). */
 export interface PullOptions {
   /** Messages per pull (default 100). */
   max_messages?: number;
@@ -46,6 +47,7 @@ export interface PullOptions {
   buffer_bytes?: number;
 }
 
+/** Options of consume(). */
 export interface ConsumeOptions extends PullOptions {
   /** Each message, as it arrives; without it, read the messages with `for await`. */
   callback?: (m: JsMsg) => void;

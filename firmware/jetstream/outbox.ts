@@ -98,6 +98,7 @@ export function randomToken(n: number): string {
   return s;
 }
 
+/** The publishes of one JetStream client waiting for their acks. */
 export class Outbox {
   readonly #nc: NatsConnection;
   readonly #limit: number;

@@ -14,10 +14,15 @@ export const DeliverPolicy = Object.freeze({
   StartTime: "by_start_time",
   LastPerSubject: "last_per_subject",
 });
+/** How a consumer expects acks. */
 export const AckPolicy = Object.freeze({ None: "none", All: "all", Explicit: "explicit" });
+/** How fast a consumer replays: at once, or at the pace they were stored. */
 export const ReplayPolicy = Object.freeze({ Instant: "instant", Original: "original" });
+/** Where a stream keeps its messages. */
 export const StorageType = Object.freeze({ File: "file", Memory: "memory" });
+/** When a stream lets messages go. */
 export const RetentionPolicy = Object.freeze({ Limits: "limits", Interest: "interest", Workqueue: "workqueue" });
+/** What a full stream discards. */
 export const DiscardPolicy = Object.freeze({ Old: "old", New: "new" });
 
 /** Stream configuration (server field names; durations in nanoseconds). */
@@ -42,6 +47,7 @@ export interface StreamConfig {
   [key: string]: unknown;
 }
 
+/** Counts of a stream (the fields the device relies on are checked). */
 export interface StreamState {
   messages: number;
   bytes: number;
@@ -51,6 +57,7 @@ export interface StreamState {
   [key: string]: unknown;
 }
 
+/** A stream's config and state. */
 export interface StreamInfo {
   config: StreamConfig;
   state: StreamState;
@@ -81,11 +88,13 @@ export interface ConsumerConfig {
   [key: string]: unknown;
 }
 
+/** A consumer and stream sequence pair. */
 export interface SequenceInfo {
   consumer_seq: number;
   stream_seq: number;
 }
 
+/** A consumer's config and progress. */
 export interface ConsumerInfo {
   stream_name: string;
   name: string;
