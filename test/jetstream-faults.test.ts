@@ -122,7 +122,6 @@ describe("outbox across outages", () => {
     await until(() => pub.acked.size >= 30, "30 acks before the kill", 20_000);
     // some of these reach the server and are stored, but their acks die with it
     pub.burst(30);
-    await sleep(1);
     await server.kill();
     await status.next("disconnect", 10_000);
     await sleep(700); // publishing goes on into the outbox
