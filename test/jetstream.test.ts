@@ -544,6 +544,33 @@ describe("ordered consumers and deliver policies", () => {
     }
   });
 
+  test("an ordered consumer that loses deliveries in a reconnect starts again after the last one it handed out", async () => {
+    await peerStream();
+    const pjs = peerJetstream(peer);
+    const N = 3000;
+    for (let i = 0; i < N; i += 500) await Promise.all(Array.from({ length: 500 }, (_, k) => pjs.publish(`${s}.n`, String(i + k))));
+    const oc = (await jetstream(nc).consumers.get(S)) as OrderedConsumer;
+    const got: number[] = [];
+    let dropped = false;
+    let first = "";
+    const msgs = await oc.consume({ max_messages: 200, expires: 5000, idle_heartbeat: 1000, callback: (m) => {
+      got.push(Number(m.string()));
+      if (got.length === 700 && !dropped) {
+        dropped = true;
+        first = oc.name;
+        nc.reconnect(); // what the server already sent on the old socket is lost
+      }
+    } });
+    await until(() => got.length >= N, `${N} messages`, 30_000);
+    await sleep(200);
+    expect(got.length).toBe(N);
+    expect(got.every((v, i) => v === i)).toBe(true);
+    // the skipped delivery sequence made the client replace the server-side consumer
+    expect(oc.name).not.toBe(first);
+    expect(msgs.stats().resets).toBeGreaterThan(0);
+    await msgs.close();
+  });
+
   test("an ordered consumer whose server-side consumer vanishes is made again and continues without a gap", async () => {
     await seed();
     const oc = (await jetstream(nc).consumers.get(S)) as OrderedConsumer;
