@@ -8,7 +8,7 @@ import type { JetStreamManager as PeerJsm } from "@nats-io/jetstream";
 import type { NatsConnection as JsConnection } from "@nats-io/transport-node";
 import { freePort } from "../tools/nats-server.mjs";
 import type { NatsConnection } from "nats-xs";
-import { jetstream, OutboxFullError } from "nats-xs/jetstream";
+import { jetstream, jetstreamManager, OutboxFullError } from "nats-xs/jetstream";
 import type { JetStreamClient, PubAck } from "nats-xs/jetstream";
 import { Fixture, sleep, until, within } from "./helpers.js";
 import type { ServerHandle } from "./helpers.js";
@@ -181,5 +181,35 @@ describe("outbox across outages", () => {
     // a long election under load may fill the outbox: those publishes were refused, never taken
     expect(f.acked + f.refused).toBe(f.published);
     expect(f.acked).toBeGreaterThan(60);
+  });
+
+  test("a durable consume goes on after its server is killed and restarted: every command is handled", async () => {
+    const server = await fx.server({ jetstream: true });
+    const { nc, status } = await fx.xs({ servers: server.url, ...FAST });
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: "CMD", subjects: ["cmd.>"], storage: "file" });
+    await jsm.consumers.add("CMD", { durable_name: "dev", ack_policy: "explicit", ack_wait: 2_000_000_000 });
+    const c = await jetstream(nc).consumers.get("CMD", "dev");
+    const seen = new Set<string>();
+    const msgs = await c.consume({ max_messages: 20, expires: 2000, idle_heartbeat: 500, callback: (m) => {
+      seen.add(m.string());
+      m.ack();
+    } });
+    const send = async (from: number, to: number) => {
+      const peer = await fx.js({ servers: server.url });
+      const pjs = peerJetstream(peer);
+      for (let i = from; i < to; i++) await pjs.publish("cmd.x", `c${i}`);
+      await peer.close();
+    };
+    await send(0, 20);
+    await until(() => seen.size === 20, "the first 20 commands", 10_000);
+    await server.kill();
+    await status.next("disconnect", 10_000);
+    await server.restart();
+    await status.next("reconnect", 20_000);
+    await send(20, 40);
+    await until(() => seen.size === 40, "the 20 commands sent after the restart", 20_000);
+    expect(msgs.stats().resets).toBeGreaterThan(0);
+    await msgs.close();
   });
 });
