@@ -1,7 +1,8 @@
 // The outbox of nats-xs/jetstream under faults, with real servers: a steady publisher while the
 // server (file storage) is killed with -9 and restarted, and while the device's node of a 3-node
 // JetStream cluster (R3 stream) is killed. Every publish that resolved must be in the stream exactly
-// once, and nothing may be stored twice, as read back by nats.js (@nats-io/jetstream).
+// once, and nothing may be stored twice, as read back by nats.js (@nats-io/jetstream). And a durable
+// consume that goes on across a kill -9 and restart of its server.
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { jetstream as peerJetstream, jetstreamManager as peerManager } from "@nats-io/jetstream";
 import type { JetStreamManager as PeerJsm } from "@nats-io/jetstream";
