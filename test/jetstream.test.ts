@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { jetstream as peerJetstream, jetstreamManager as peerManager, AckPolicy as PeerAck } from "@nats-io/jetstream";
 import type { JetStreamManager as PeerJsm } from "@nats-io/jetstream";
 import type { NatsConnection as JsConnection } from "@nats-io/transport-node";
-import { headers } from "nats-xs";
+import { headers, TimeoutError } from "nats-xs";
 import type { NatsConnection } from "nats-xs";
 import {
   jetstream,
@@ -177,6 +177,13 @@ describe("hostile replies", () => {
     await fakeApi("$X2.API", JSON.stringify({ pad: "x".repeat(3000) }));
     const jsm = await jetstreamManager(nc, { apiPrefix: "$X2.API", checkAPI: false, maxResponseBytes: 1024 });
     await expect(jsm.streams.info("A")).rejects.toThrow(/more than the 1024 accepted/);
+  });
+
+  test("a reply larger than the connection's receive buffer ends the call in TimeoutError; the connection goes on", async () => {
+    await fakeApi("$X5.API", JSON.stringify({ pad: "x".repeat(6000) }));
+    const jsm = await jetstreamManager(nc, { apiPrefix: "$X5.API", checkAPI: false, timeout: 1000 });
+    await expect(jsm.streams.info("A")).rejects.toBeInstanceOf(TimeoutError);
+    await nc.flush();
   });
 
   test("a reply whose fields have the wrong types is refused", async () => {
