@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { jetstream as peerJetstream, jetstreamManager as peerManager, AckPolicy as PeerAck } from "@nats-io/jetstream";
 import type { JetStreamManager as PeerJsm } from "@nats-io/jetstream";
 import type { NatsConnection as JsConnection } from "@nats-io/transport-node";
-import { headers, TimeoutError } from "nats-xs";
+import { headers, InvalidArgumentError, TimeoutError } from "nats-xs";
 import type { NatsConnection } from "nats-xs";
 import {
   jetstream,
@@ -482,6 +482,14 @@ describe("pull consumers", () => {
     expect(err.code).toBe(409);
     expect(err.description).toMatch(/MaxWaiting/i);
     await first.close();
+  });
+
+  test("pull options nats-xs does not take, or values out of range, are refused with InvalidArgumentError", async () => {
+    const c = await seeded(0);
+    await expect(c.fetch({ expires: 100 })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(c.consume({ expires: 2000, idle_heartbeat: 1500 })).rejects.toThrow(/half of expires/);
+    await expect(c.fetch({ max_messages: 0 })).rejects.toThrow(/positive whole number/);
+    await expect(c.consume({ ordered: true } as never)).rejects.toThrow(/not supported/);
   });
 
   test("get() of a missing consumer is ConsumerNotFoundError", async () => {

@@ -12,6 +12,7 @@
  */
 import Timer from "timer";
 import type { TimerId } from "timer";
+import { InvalidArgumentError } from "nats-xs";
 import type { Msg, NatsConnection, Subscription } from "nats-xs";
 import { JetStreamStatusError } from "./errors.js";
 import { JsMsg } from "./jsmsg.js";
@@ -83,7 +84,7 @@ const PULL_RETRY_MS = 1000;
 
 function positive(v: unknown, fallback: number, what: string): number {
   if (v === undefined) return fallback;
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) throw new TypeError(`${what} must be a positive whole number`);
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) throw new InvalidArgumentError(`${what} must be a positive whole number`);
   return v;
 }
 
@@ -139,12 +140,12 @@ export class ConsumerMessages implements AsyncIterable<JsMsg> {
     this.#maxMessages = positive(o.max_messages, mode === Mode.Fetch && o.max_bytes !== undefined ? 1000000 : 100, "max_messages");
     this.#maxBytes = o.max_bytes === undefined ? 0 : positive(o.max_bytes, 0, "max_bytes");
     this.#expires = positive(o.expires, 30000, "expires");
-    if (this.#expires < 1000) throw new TypeError("expires must be at least 1000 ms");
+    if (this.#expires < 1000) throw new InvalidArgumentError("expires must be at least 1000 ms");
     const hb = o.idle_heartbeat === undefined ? (mode === Mode.Consume ? Math.min(this.#expires >> 1, 30000) : 0) : positive(o.idle_heartbeat, 0, "idle_heartbeat");
-    if (hb * 2 > this.#expires) throw new TypeError("idle_heartbeat must be at most half of expires");
+    if (hb * 2 > this.#expires) throw new InvalidArgumentError("idle_heartbeat must be at most half of expires");
     this.#heartbeat = hb;
     this.#threshold = o.threshold_messages === undefined ? this.#maxMessages >> 1 : positive(o.threshold_messages, 0, "threshold_messages");
-    if (o.callback !== undefined && typeof o.callback !== "function") throw new TypeError("callback must be a function");
+    if (o.callback !== undefined && typeof o.callback !== "function") throw new InvalidArgumentError("callback must be a function");
     this.#callback = o.callback ?? null;
     this.#bufferBytes = this.#callback === null ? positive(o.buffer_bytes, 16384, "buffer_bytes") : 0;
   }
@@ -395,7 +396,7 @@ export class ConsumerMessages implements AsyncIterable<JsMsg> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<JsMsg> {
-    if (this.#callback !== null) throw new TypeError("messages go to the callback: a consume() with a callback cannot be iterated");
+    if (this.#callback !== null) throw new InvalidArgumentError("messages go to the callback: a consume() with a callback cannot be iterated");
     return {
       next: (): Promise<IteratorResult<JsMsg>> => {
         const m = this.#queue.shift();
