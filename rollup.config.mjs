@@ -18,6 +18,7 @@ export default {
     "nats-xs-bridge-arrow": "firmware/bridge/arrow-reader.ts",
     "nats-xs-tls": "firmware/tls/index.ts",
     "nats-xs-ws": "firmware/ws/index.ts",
+    "nats-xs-jetstream": "firmware/jetstream/index.ts",
     "apps/sensor": "firmware/apps/sensor/main.ts",
   },
   external: (id) => DEVICE.test(id) || SELF.test(id),
