@@ -21,8 +21,9 @@ import {
   OutboxFullError,
   StreamNotFoundError,
   parseInfo,
-  jsonDepth,
+  MAX_DEPTH,
 } from "nats-xs/jetstream";
+import { checkJson, JsonLimitError } from "nats-xs";
 import type { JsMsg, PullConsumer, OrderedConsumer } from "nats-xs/jetstream";
 import { Fixture, sleep, until, within } from "./helpers.js";
 import type { ServerHandle } from "./helpers.js";
@@ -206,11 +207,12 @@ describe("hostile replies", () => {
     expect((await js.publish(`${s}.ok`, "x")).seq).toBe(1);
   });
 
-  test("jsonDepth counts nesting outside strings only", () => {
+  test("replies are checked with the core's bounded JSON check: nesting counts outside strings only", () => {
     const enc = new TextEncoder();
-    expect(jsonDepth(enc.encode('{"a":[{"b":"[[[[{{{{"}]}'), 100)).toBe(3);
-    expect(jsonDepth(enc.encode('{"a":"\\"[[["}'), 100)).toBe(1);
-    expect(jsonDepth(enc.encode("[".repeat(50)), 10)).toBe(11);
+    const limits = { maxDepth: MAX_DEPTH, maxBytes: 4096 };
+    expect(() => checkJson(enc.encode('{"a":[{"b":"[[[[{{{{[[[[{{{{[[[[{{{{"}]}'), limits)).not.toThrow();
+    expect(() => checkJson(enc.encode('{"a":"\\"[[["}'), limits)).not.toThrow();
+    expect(() => checkJson(enc.encode("[".repeat(MAX_DEPTH + 1)), limits)).toThrow(JsonLimitError);
   });
 
   test("ack subjects in the 2.9 layout and the newer one with domain and account hash both parse", () => {

@@ -23,7 +23,7 @@ export { ConsumerMessages } from "./messages.js";
 export type { PullOptions, ConsumeOptions, ConsumerMessagesStats } from "./messages.js";
 export { JsMsg, parseInfo } from "./jsmsg.js";
 export type { DeliveryInfo } from "./jsmsg.js";
-export { jsonDepth, MAX_DEPTH } from "./json.js";
+export { MAX_DEPTH } from "./json.js";
 export {
   JetStreamError,
   JetStreamApiError,

@@ -5,6 +5,7 @@
  * for type and range. A reply that fails is a JetStreamResponseError and is dropped.
  */
 import type TextDecoder from "text/decoder";
+import { checkJson, JsonLimitError } from "nats-xs";
 import { apiError, JetStreamResponseError } from "./errors.js";
 
 /** Deepest nesting accepted: stream info, the deepest reply JetStream sends, needs 4. */
@@ -12,42 +13,21 @@ export const MAX_DEPTH = 12;
 /** Longest string accepted for a name from the server (stream, consumer, domain). */
 const MAX_NAME = 256;
 
-const QUOTE = 34;
-const BACKSLASH = 92;
-const OPEN_BRACE = 123;
-const CLOSE_BRACE = 125;
-const OPEN_BRACKET = 91;
-const CLOSE_BRACKET = 93;
 
 /** A parsed JSON object. */
 export type Json = Record<string, unknown>;
-
-/** Deepest nesting of `bytes` as JSON (strings skipped); stops counting past `max`. */
-export function jsonDepth(bytes: Uint8Array, max: number): number {
-  let depth = 0;
-  let deepest = 0;
-  let inString = false;
-  for (let i = 0; i < bytes.length; i++) {
-    const c = bytes[i];
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) inString = true;
-    else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-      if (++depth > deepest) {
-        deepest = depth;
-        if (deepest > max) return deepest;
-      }
-    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
-  }
-  return deepest;
-}
 
 /** Parses a reply that must be one JSON object, within `maxBytes` and MAX_DEPTH. */
 export function parseReply(bytes: Uint8Array, decoder: TextDecoder, maxBytes: number): Json {
   if (bytes.length === 0) throw new JetStreamResponseError("the reply is empty");
   if (bytes.length > maxBytes) throw new JetStreamResponseError(`the reply has ${bytes.length} bytes, more than the ${maxBytes} accepted (option maxResponseBytes)`);
-  if (jsonDepth(bytes, MAX_DEPTH) > MAX_DEPTH) throw new JetStreamResponseError(`the reply nests deeper than ${MAX_DEPTH} levels`);
+  try {
+    // the core's bounded check: a deep reply would overflow the device's stack inside JSON.parse
+    checkJson(bytes, { maxDepth: MAX_DEPTH, maxBytes });
+  } catch (e) {
+    if (e instanceof JsonLimitError && e.limit === "depth") throw new JetStreamResponseError(`the reply nests deeper than ${MAX_DEPTH} levels`);
+    throw new JetStreamResponseError(`the reply is past a bound: ${(e as Error).message}`);
+  }
   let v: unknown;
   try {
     v = JSON.parse(decoder.decode(bytes));
