@@ -21,6 +21,7 @@
  */
 import TextDecoder from "text/decoder";
 import { InvalidArgumentError } from "nats-xs";
+import { arrowWidth } from "nats-xs/bridge";
 import type { ArrowType, MessageEnvelope, MessagePayload, PayloadSink, SinkFactory } from "nats-xs/bridge";
 import { ArrowFormatError, ArrowLimitError, ArrowTypeError } from "./arrow-errors.js";
 import { FlatBufferReader as Fb } from "./flatbuffer.js";
@@ -71,27 +72,6 @@ const enum St {
   Meta,
   Body,
   Done,
-}
-
-/** Bytes per value of a fixed-width type (0: bool and utf8). */
-function widthOf(t: ArrowType): number {
-  switch (t) {
-    case "int8":
-    case "uint8":
-      return 1;
-    case "int16":
-    case "uint16":
-      return 2;
-    case "int32":
-    case "uint32":
-    case "float32":
-      return 4;
-    case "bool":
-    case "utf8":
-      return 0;
-    default:
-      return 8;
-  }
 }
 
 function valuesFor(t: ArrowType, rows: number): ArrowValues {
@@ -363,7 +343,7 @@ export class ArrowReader implements PayloadSink {
     const f = this.#table.fields[k];
     let min = 0;
     if (kind === Kind.Validity) min = nulls > 0 ? (rows + 7) >> 3 : 0;
-    else if (kind === Kind.Values) min = rows * widthOf(f.type);
+    else if (kind === Kind.Values) min = rows * arrowWidth(f.type);
     else if (kind === Kind.Bits) min = (rows + 7) >> 3;
     else if (kind === Kind.Offsets) min = rows > 0 ? 4 * (rows + 1) : 0;
     else if (len > this.#maxString) throw new ArrowLimitError(`string bytes of column ${JSON.stringify(f.name)}`, len, this.#maxString, "max_string_bytes");

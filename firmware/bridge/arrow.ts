@@ -244,8 +244,8 @@ function typeOf(c: ArrowColumn): [number, Table] {
   throw new InvalidArgumentError(`Arrow column ${JSON.stringify(c.name)} has type ${JSON.stringify(c.type)}; use int8..int64, uint8..uint64, float32, float64, bool, utf8 or timestamp`);
 }
 
-/** Bytes per value of a fixed-width column (0 for bool and utf8). */
-function width(type: ArrowType): number {
+/** Bytes per value of a fixed-width column (0 for bool and utf8); the reader uses it too. */
+export function arrowWidth(type: ArrowType): number {
   switch (type) {
     case "int8":
     case "uint8":
@@ -341,7 +341,7 @@ export function arrowTable(columns: readonly ArrowColumn[]): Uint8Array {
       buffers.push(body, text);
       body += pad8(text);
     } else {
-      const len = c.type === "bool" ? bitmap : rows * width(c.type);
+      const len = c.type === "bool" ? bitmap : rows * arrowWidth(c.type);
       buffers.push(body, len);
       body += pad8(len);
     }
@@ -397,7 +397,7 @@ export function arrowTable(columns: readonly ArrowColumn[]): Uint8Array {
     }
     const at = base + buffers[2 * b];
     b++;
-    const w = width(c.type);
+    const w = arrowWidth(c.type);
     for (let r = 0; r < rows; r++) {
       const v = vals[r];
       if (v === null || v === undefined) continue;

@@ -25,7 +25,7 @@ export { EnvelopeScanner, DECODE_CHUNK } from "./scanner.js";
 export type { PayloadSink, SinkFactory, ScannerOptions } from "./scanner.js";
 export { ENCODE_CHUNK, headJson, entryJson } from "./writer.js";
 export type { PayloadSource, PublishStream } from "./writer.js";
-export { arrowTable } from "./arrow.js";
+export { arrowTable, arrowWidth } from "./arrow.js";
 export type { Dialect } from "./envelope.js";
 export { MAX_JSON_DEPTH } from "./rawjson.js";
 export type { ArrowColumn, ArrowType } from "./arrow.js";

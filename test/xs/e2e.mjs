@@ -18,7 +18,7 @@
 import config from "mc/config";
 import Timer from "timer";
 import { memory } from "xs:memory";
-import { fail, say, watchdog } from "./report.mjs";
+import { fail, say, until, watchdog } from "./report.mjs";
 import { connect } from "nats-xs";
 
 const SUBS = 10;
@@ -35,22 +35,6 @@ const dog = watchdog(config.timeout ?? 25000);
 /** Heap figures of this stage, as one line. */
 function stage(name) {
   say(`memory ${JSON.stringify(Object.assign({ stage: name }, memory()))}`);
-}
-
-/** Waits for `test()` to hold, checking every 10 ms, at most `ms`. */
-function until(test, ms, what) {
-  return new Promise((resolve, reject) => {
-    let waited = 0;
-    const t = Timer.repeat(() => {
-      if (test()) {
-        Timer.clear(t);
-        resolve();
-      } else if ((waited += 10) >= ms) {
-        Timer.clear(t);
-        reject(new Error(`timed out waiting for ${what}`));
-      }
-    }, 10);
-  });
 }
 
 // phase 1: message i carries i in its first 4 bytes and (i + j) & 255 in byte j; it goes to

@@ -14,25 +14,10 @@
 import config from "mc/config";
 import Timer from "timer";
 import { memory } from "xs:memory";
-import { fail, say, watchdog } from "./report.mjs";
+import { fail, say, until, watchdog } from "./report.mjs";
 import { connect, JsonLimitError, SlowConsumerError, StaleConnectionError } from "nats-xs";
 
 const dog = watchdog(config.timeout ?? 20000);
-
-function until(test, ms, what) {
-  return new Promise((resolve, reject) => {
-    let waited = 0;
-    const t = Timer.repeat(() => {
-      if (test()) {
-        Timer.clear(t);
-        resolve();
-      } else if ((waited += 10) >= ms) {
-        Timer.clear(t);
-        reject(new Error(`timed out waiting for ${what}`));
-      }
-    }, 10);
-  });
-}
 
 /** Status events of `nc`, collected as they come. */
 function record(nc) {

@@ -21,7 +21,7 @@
 import config from "mc/config";
 import Timer from "timer";
 import { memory } from "xs:memory";
-import { fail, say, watchdog } from "./report.mjs";
+import { fail, say, until, watchdog } from "./report.mjs";
 import { connect } from "nats-xs";
 import { jetstream, jetstreamManager } from "nats-xs/jetstream";
 
@@ -34,21 +34,6 @@ function stage(name) {
   const m = memory();
   figures[name] = m;
   say(`memory ${JSON.stringify(Object.assign({ stage: name }, m))}`);
-}
-
-function until(test, ms, what) {
-  return new Promise((resolve, reject) => {
-    let waited = 0;
-    const t = Timer.repeat(() => {
-      if (test()) {
-        Timer.clear(t);
-        resolve();
-      } else if ((waited += 20) >= ms) {
-        Timer.clear(t);
-        reject(new Error(`timed out waiting for ${what}`));
-      }
-    }, 20);
-  });
 }
 
 async function main() {

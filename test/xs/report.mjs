@@ -19,3 +19,19 @@ export function watchdog(ms) {
     exit(9);
   }, ms);
 }
+
+/** Waits for `test()` to hold, checking every `step` ms (default 10), at most `ms`. */
+export function until(test, ms, what, step = 10) {
+  return new Promise((resolve, reject) => {
+    let waited = 0;
+    const t = Timer.repeat(() => {
+      if (test()) {
+        Timer.clear(t);
+        resolve();
+      } else if ((waited += step) >= ms) {
+        Timer.clear(t);
+        reject(new Error(`timed out waiting for ${what}`));
+      }
+    }, step);
+  });
+}
