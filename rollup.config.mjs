@@ -4,7 +4,7 @@
 // which the manifests and package.json "exports" both resolve.
 import typescript from "@rollup/plugin-typescript";
 
-const DEVICE = /^(embedded:|timer$|text\/|mc\/)/;
+const DEVICE = /^(embedded:|timer$|text\/|mc\/|crypt$)/;
 const SELF = /^nats-xs(\/|$)/;
 
 export default {

@@ -8,6 +8,7 @@ const MODULES = Object.freeze({
   "text/encoder": "./text-encoder.js",
   "text/decoder": "./text-decoder.js",
   "mc/config": "./config.js",
+  crypt: "./crypt.js",
 });
 
 export async function resolve(specifier, context, nextResolve) {

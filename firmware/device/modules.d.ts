@@ -101,3 +101,21 @@ declare module "mc/config" {
 
 /** Moddable's debug output; host-sim prints it to stdout. */
 declare function trace(...values: unknown[]): void;
+
+declare module "crypt" {
+  /** Moddable's message digests (modules/crypt/digest). nats-xs uses "SHA256" only; the XS host and
+   *  host-sim implement that one and throw for any other type. */
+  export class Digest {
+    constructor(type: "SHA256" | "SHA1" | "SHA224" | "SHA384" | "SHA512" | "MD5");
+    /** Hashes more bytes (a string is hashed as its UTF-8 bytes). */
+    write(data: ArrayBuffer | ArrayBufferView | string): void;
+    /** The digest of everything written; with `more` true the state is kept so writing can go on. */
+    close(more?: boolean): ArrayBuffer;
+    /** Starts over. */
+    reset(): void;
+    readonly blockSize: number;
+    readonly outputSize: number;
+  }
+  const crypt: { Digest: typeof Digest };
+  export default crypt;
+}

@@ -46,6 +46,7 @@ const EMBEDDED = [
   ["mc/config", "config.js"],
   ["xs:memory", "memory.js"],
   ["xs:host", "host.js"],
+  ["crypt", "crypt.js"],
 ];
 
 // XS engine sources that our host does not link: the snapshot writer and the xsmc helpers.

@@ -66,6 +66,7 @@ extern int timerAlive(void);
 extern int64_t timerNextDelay(void);
 
 extern void textBuild(xsMachine* the, xsSlot* host, xsSlot* scratch);
+extern void cryptBuild(xsMachine* the, xsSlot* host, xsSlot* scratch);
 
 /* Builders run in the preparation machine and keep every object they make reachable from a rooted
    slot (host, scratch), since any allocation may collect. */
