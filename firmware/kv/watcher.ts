@@ -100,6 +100,9 @@ export class KvWatcher implements AsyncIterable<KvEntry> {
   async start(): Promise<void> {
     this.#sub = this.#nc.subscribe(this.#inbox, { callback: this.#onMsg });
     try {
+      // the server has the interest before the consumer exists; and the consumer is made from a
+      // fresh turn: called straight through watch(), the API request overflows XS's 512-slot stack
+      await this.#nc.flush();
       await this.#create();
     } catch (e) {
       this.#finish(null);
