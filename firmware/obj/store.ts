@@ -19,7 +19,7 @@ import type { PayloadSource } from "./writer.js";
 
 /** Options of put(). */
 export interface ObjectPutOptions {
-  /** nats-xs: bytes read from the source per piece (default 4096). */
+  /** nats-xs: bytes read from the source per piece (default 1024). */
   pieceBytes?: number;
   /** Milliseconds to wait for each chunk's ack (default 10000). */
   timeout?: number;
@@ -91,7 +91,7 @@ export class ObjectStore {
     let chunkSize = meta.options?.max_chunk_size ?? DEFAULT_CHUNK;
     if (typeof chunkSize !== "number" || !Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new InvalidArgumentError("options.max_chunk_size must be a whole number of bytes");
     chunkSize = Math.min(chunkSize, maxPayload - 1024);
-    const pieceBytes = opts.pieceBytes ?? 4096;
+    const pieceBytes = opts.pieceBytes ?? 1024;
     if (!Number.isSafeInteger(pieceBytes) || pieceBytes < 64) throw new InvalidArgumentError("pieceBytes must be at least 64");
     const old = await this.info(meta.name);
     const nuid = randomToken(22);
