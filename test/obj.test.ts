@@ -11,7 +11,7 @@ import type { NatsConnection } from "nats-xs";
 import { InvalidArgumentError } from "nats-xs";
 import { StreamNotFoundError } from "nats-xs/jetstream";
 import { DigestMismatchError, ObjectNotFoundError, Objm } from "nats-xs/obj";
-import { Fixture, pattern } from "./helpers.js";
+import { Fixture, pattern, until } from "./helpers.js";
 import type { ServerHandle } from "./helpers.js";
 
 const shared = new Fixture();
@@ -149,6 +149,33 @@ describe("objects shared with nats.js", () => {
     await pos.delete("a");
     expect(await os.list()).toEqual([]);
     await expect(os.get("a", hashingSink())).rejects.toBeInstanceOf(ObjectNotFoundError);
+  });
+});
+
+describe("watch", () => {
+  test("the infos there are, then puts and deletes made by nats.js, as they happen", async () => {
+    const os = await new Objm(nc).create(B);
+    const pos = await new PeerObjm(peer).open(B);
+    await pos.putBlob({ name: "a" }, pattern(10));
+    const seen: string[] = [];
+    let initialized = -1;
+    const w = await os.watch({ callback: (i) => seen.push(`${i.name}:${i.size}:${i.deleted}`), initializedFn: () => (initialized = seen.length) });
+    await until(() => initialized >= 0, "initialized");
+    expect(initialized).toBe(1);
+    await pos.putBlob({ name: "b" }, pattern(20));
+    await pos.delete("a");
+    await until(() => seen.length === 3, "three infos");
+    expect(seen).toEqual(["a:10:false", "b:20:false", "a:0:true"]);
+    w.stop();
+    // deleted "a" is left out; "c" comes after the initial infos
+    const it = await os.watch({ ignoreDeletes: true });
+    await pos.putBlob({ name: "c" }, pattern(30));
+    const names: string[] = [];
+    for await (const i of it) {
+      names.push(i.name);
+      if (names.length === 2) break;
+    }
+    expect(names).toEqual(["b", "c"]);
   });
 });
 

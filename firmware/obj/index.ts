@@ -11,6 +11,8 @@
 export { Objm } from "./objm.js";
 export type { ObjectStoreOptions } from "./objm.js";
 export { ObjectStore } from "./store.js";
-export type { ObjectPutOptions, ObjectGetOptions, ObjectStoreStatus, ObjectSink, PayloadSource } from "./store.js";
+export { ObjectWatcher } from "./watch.js";
+export type { ObjectWatchStats } from "./watch.js";
+export type { ObjectWatchOptions, ObjectPutOptions, ObjectGetOptions, ObjectStoreStatus, ObjectSink, PayloadSource } from "./store.js";
 export type { ObjectInfo, ObjectStoreMeta } from "./meta.js";
 export { ObjectStoreError, DigestMismatchError, ObjectNotFoundError } from "./errors.js";

@@ -15,6 +15,7 @@ import { randomToken } from "./random.js";
 import { ChunkReader } from "./reader.js";
 import type { ObjectSink } from "./reader.js";
 import { ChunkWriter } from "./writer.js";
+import { ObjectWatcher } from "./watch.js";
 import type { PayloadSource } from "./writer.js";
 
 /** Options of put(). */
@@ -44,6 +45,21 @@ export interface ObjectStoreStatus {
   streamInfo: StreamInfo;
 }
 
+/** Options of watch() (nats.js names, and the device's own). */
+export interface ObjectWatchOptions {
+  ignoreDeletes?: boolean;
+  includeHistory?: boolean;
+  initializedFn?: () => void;
+  /** nats-xs: each info as it comes; without it, read the watch with `for await`. */
+  callback?: (info: ObjectInfo) => void;
+  /** nats-xs: bytes of infos waiting for `for await`, each its meta's size + 256 (default 8192);
+   *  beyond it infos are dropped and counted in status(). */
+  maxQueueBytes?: number;
+  /** nats-xs: milliseconds between the server's idle heartbeats (default 5000). */
+  heartbeat?: number;
+}
+
+const WATCH_KEYS = Object.freeze(["ignoreDeletes", "includeHistory", "initializedFn", "callback", "maxQueueBytes", "heartbeat"]);
 const DEFAULT_CHUNK = 128 * 1024;
 
 function isPayloadSource(s: unknown): s is PayloadSource {
@@ -242,6 +258,32 @@ export class ObjectStore {
       }
       seq = sm.seq + 1;
     }
+  }
+
+  /** Watches the bucket's objects: the last info of each (every one kept with `includeHistory`),
+   *  then each change as it happens, to `callback` or through `for await`. */
+  async watch(opts: ObjectWatchOptions = {}): Promise<ObjectWatcher> {
+    if (opts === null || typeof opts !== "object") throw new InvalidArgumentError("watch options must be an object");
+    for (const k in opts) if (WATCH_KEYS.indexOf(k) < 0) throw new InvalidArgumentError(`watch option ${JSON.stringify(k)} is not supported by nats-xs`);
+    const n = (v: unknown, d: number, min: number, what: string): number => {
+      if (v === undefined) return d;
+      if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min) throw new InvalidArgumentError(`${what} must be a whole number >= ${min}`);
+      return v;
+    };
+    const w = new ObjectWatcher(this.#nc, this.#jsm, {
+      bucket: this.bucket,
+      stream: this.stream,
+      filter: `$O.${this.bucket}.M.>`,
+      deliverPolicy: opts.includeHistory === true ? "all" : "last_per_subject",
+      startSeq: 0,
+      ignoreDeletes: opts.ignoreDeletes === true,
+      callback: opts.callback ?? null,
+      maxQueueBytes: n(opts.maxQueueBytes, 8192, 512, "maxQueueBytes"),
+      heartbeat: n(opts.heartbeat, 5000, 100, "heartbeat"),
+      initializedFn: opts.initializedFn ?? null,
+    });
+    await w.start();
+    return w;
   }
 
   /** The bucket's settings and size. */
