@@ -10,7 +10,7 @@ import type { NatsConnection as JsConnection } from "@nats-io/transport-node";
 import type { NatsConnection } from "nats-xs";
 import { InvalidArgumentError } from "nats-xs";
 import { StreamNotFoundError } from "nats-xs/jetstream";
-import { DigestMismatchError, ObjectNotFoundError, Objm } from "nats-xs/obj";
+import { DigestMismatchError, ObjectNotFoundError, ObjectStoreError, Objm } from "nats-xs/obj";
 import { Fixture, pattern, until } from "./helpers.js";
 import type { ServerHandle } from "./helpers.js";
 
@@ -208,6 +208,18 @@ describe("failures", () => {
     expect(await os.getBlob("nothing")).toBeNull();
     const err = await new Objm(nc).open("nosuchbucket").catch((e) => e);
     expect(err).toBeInstanceOf(StreamNotFoundError);
+  });
+
+  test("a hostile meta (nested 1,000 deep, or a nuid that is not a token) is an ObjectStoreError and the connection goes on", async () => {
+    await new PeerObjm(peer).create(B);
+    const js = (await import("@nats-io/jetstream")).jetstream(peer);
+    await js.publish(`$O.${B}.M.eA==`, "[".repeat(1000) + "]".repeat(1000));
+    await js.publish(`$O.${B}.M.eQ==`, JSON.stringify({ name: "y", bucket: B, nuid: "a.>", size: 1, chunks: 1, digest: "" }));
+    const os = await new Objm(nc).open(B);
+    await expect(os.info("x")).rejects.toBeInstanceOf(ObjectStoreError);
+    await expect(os.get("y", hashingSink())).rejects.toBeInstanceOf(ObjectStoreError);
+    await expect(os.list()).rejects.toBeInstanceOf(ObjectStoreError);
+    expect(await os.info("z")).toBeNull();
   });
 
   test("misuse is refused at once", async () => {
