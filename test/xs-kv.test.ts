@@ -1,6 +1,6 @@
 // nats-xs/kv on the real XS engine under the ESP32 creation budget, with nats-xs, nats-xs/jetstream
 // and nats-xs/kv preloaded: put, get, compare-and-set, a value written by nats.js, and a watch of
-// 1,000 updates written by @nats-io/kv that does not grow the heap.
+// 1,000 updates written by @nats-io/kv that does not grow the heap; a watch across a server restart.
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { Kvm as PeerKvm } from "@nats-io/kv";
@@ -32,6 +32,13 @@ describe("KV on XS under the ESP32 budget", () => {
             const body = new Uint8Array(16);
             for (let i = 0; i < UPDATES; i++) await kv.put(`feed.${i % 10}`, body);
           })();
+        } else if (line === "restart") {
+          work = (async () => {
+            await server.restart();
+            const p2 = await connect({ servers: server.url });
+            await (await new PeerKvm(p2).open("XSKV")).put("after", "yes");
+            await p2.close();
+          })();
         }
       };
       const r = await runXs(join(ROOT, "test", "xs", "kv.mjs"), ["nats-xs", "nats-xs/jetstream", "nats-xs/kv"], [`server=${server.url}`, `updates=${UPDATES}`, "timeout=55000"], onLine, 58_000);
@@ -44,6 +51,7 @@ describe("KV on XS under the ESP32 budget", () => {
       expect(deviceState).toBe("off");
       expect(r.lines).toContain("peer.cfg=blue");
       expect(r.lines).toContain(`watched ${UPDATES} bad=0 dropped=0`);
+      expect(r.lines).toContain("after restart=yes resets=true");
       expect(r.lines[r.lines.length - 1]).toBe("done");
       const stages = Object.fromEntries(
         r.lines.filter((l) => l.startsWith("memory ")).map((l) => JSON.parse(l.slice(7))).map((s) => [s.stage, s]),

@@ -169,6 +169,9 @@ export class KvWatcher implements AsyncIterable<KvEntry> {
     this.#idle = 0;
     if (old !== "") this.#jsm.consumers.delete(s.stream, old).catch(() => {});
     const info = await this.#jsm.consumers.add(s.stream, config);
+    // a consumer of new messages starts after the stream's last one: made again before any came, it
+    // must start there too, not at whatever is last by then
+    if (this.#sseq === 0 && config.deliver_policy === "new") this.#sseq = info.delivered.stream_seq;
     if (!this.#caughtUp && info.num_pending === 0 && this.#dseq === 0 && info.name === this.#name) this.#initialized();
   }
 

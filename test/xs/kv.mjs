@@ -12,6 +12,8 @@
 //   peer.cfg=<value>            the device read what nats.js wrote
 //   watch                    <- the test writes N updates of "feed.<i % 10>" with nats.js
 //   watched <N> bad=0           a watch with a callback saw them all, in order
+//   restart                  <- the test restarts the server and writes "after" with nats.js
+//   after restart=yes resets=true   a watch made before the restart saw it
 //   memory {...}                heap figures per stage (after a forced collection)
 //   done
 import config from "mc/config";
@@ -44,7 +46,7 @@ function until(test, ms, what) {
 }
 
 async function main() {
-  const nc = await connect({ servers: config.server, name: "xs-kv" });
+  const nc = await connect({ servers: config.server, name: "xs-kv", reconnectTimeWait: 100, reconnectJitter: 0, maxReconnectAttempts: -1 });
   stage("connected");
   const kv = await new Kvm(nc).create("XSKV", { history: 2 });
   say("ready");
@@ -88,6 +90,14 @@ async function main() {
   say(`watched ${got} bad=${bad} dropped=${w.status().dropped}`);
   stage("watched");
   w.stop();
+
+  // a watch across a server restart: the consumer is made again and sees what comes after
+  let after = null;
+  const w2 = await kv.watch({ key: "after", include: "updates", heartbeat: 300, callback: (entry) => (after = entry.string()) });
+  say("restart");
+  await until(() => after !== null, 30000, "the update after the restart");
+  say(`after restart=${after} resets=${w2.status().resets > 0}`);
+  w2.stop();
   await nc.close();
   Timer.clear(dog);
   say("done");
