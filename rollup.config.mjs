@@ -19,6 +19,8 @@ export default {
     "nats-xs-tls": "firmware/tls/index.ts",
     "nats-xs-ws": "firmware/ws/index.ts",
     "nats-xs-jetstream": "firmware/jetstream/index.ts",
+    "nats-xs-kv": "firmware/kv/index.ts",
+    "nats-xs-obj": "firmware/obj/index.ts",
     "apps/sensor": "firmware/apps/sensor/main.ts",
   },
   external: (id) => DEVICE.test(id) || SELF.test(id),

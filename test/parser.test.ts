@@ -42,4 +42,30 @@ describe("parser", () => {
     expect(seen!.buffer).toBe(chunk.buffer);
     expect(p.scratchBytes).toBe(0);
   });
+
+  test("a literal subscription's subject is reused only when the MSG carries exactly it (JetStream push deliveries carry their own)", () => {
+    const subjects: string[] = [];
+    const p = new Parser(
+      {
+        onInfo() {},
+        onPing() {},
+        onPong() {},
+        onOk() {},
+        onErr() {},
+        literalSubject: () => "_INBOX.abc",
+        onMsgHead: (subject: string) => {
+          subjects.push(subject);
+          return Delivery.Whole;
+        },
+        onMsg() {},
+        onChunk() {},
+        onProtocolError() {},
+      },
+      decoder,
+      64,
+    );
+    const chunk = new TextEncoder().encode("MSG _INBOX.abc 1 1\r\na\r\nMSG $KV.b.key 1 1\r\nb\r\nMSG _INBOX.abd 1 1\r\nc\r\n");
+    p.parse(chunk, 0, chunk.length);
+    expect(subjects).toEqual(["_INBOX.abc", "$KV.b.key", "_INBOX.abd"]);
+  });
 });

@@ -286,6 +286,14 @@ export class Outbound {
       spill.length = 0;
       this.#flags.length = 0;
       this.#head = this.#headOff = this.#frameHead = 0;
+    } else if (this.#frameHead >= 64) {
+      // streamed messages back to back never leave the spill empty: drop the entries of frames
+      // that went out whole, or the two arrays grow by an entry per piece for as long as they last
+      const n = this.#frameHead;
+      spill.splice(0, n);
+      this.#flags.splice(0, n);
+      this.#head -= n;
+      this.#frameHead = 0;
     }
     return writable;
   }

@@ -41,6 +41,13 @@ export interface ParserSink {
   onProtocolError(message: string): void;
 }
 
+/** Whether bytes [from, to) of `buf` are the ASCII string `s`. */
+function sameAscii(buf: Uint8Array, from: number, to: number, s: string): boolean {
+  if (to - from !== s.length) return false;
+  for (let i = 0; i < s.length; i++) if (buf[from + i] !== s.charCodeAt(i)) return false;
+  return true;
+}
+
 const enum State {
   OpStart,
   OpName, // matching the rest of an op name in #literal
@@ -385,7 +392,10 @@ export class Parser {
       return false;
     }
     const decoder = this.#decoder;
-    const subject = this.#sink.literalSubject?.(sid) ?? decoder.decode(buf.subarray(tok[0], tok[1]));
+    // a literal subscription's subject is reused only when the bytes are that subject: JetStream
+    // push consumers deliver under each message's own subject, not the one subscribed to
+    const lit = this.#sink.literalSubject?.(sid) ?? null;
+    const subject = lit !== null && sameAscii(buf, tok[0], tok[1], lit) ? lit : decoder.decode(buf.subarray(tok[0], tok[1]));
     const reply = count === 3 + numbers ? decoder.decode(buf.subarray(tok[4], tok[5])) : "";
     this.#total = total;
     this.#hdrLen = hdrLen;

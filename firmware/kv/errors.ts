@@ -1,0 +1,35 @@
+/**
+ * Error classes of nats-xs/kv. `name` is a getter: a preloaded Error.prototype is frozen.
+ * Server refusals (a compare-and-set that lost: code 10071) stay the JetStreamApiError that
+ * nats-xs/jetstream raises, as nats.js reports them.
+ */
+
+/** Base class of the KV errors. */
+export class KvError extends Error {
+  constructor(message: string) {
+    super(message);
+  }
+  override get name(): string {
+    return "KvError";
+  }
+}
+
+/** A watch, keys() or history() had to drop entries: its queue (maxQueueBytes) was full. */
+export class KvWatchOverflowError extends KvError {
+  readonly dropped: number;
+  constructor(dropped: number, maxBytes: number) {
+    super(`${dropped} entries were dropped: more than maxQueueBytes (${maxBytes}) waited to be read; read faster, raise maxQueueBytes or use a callback`);
+    this.dropped = dropped;
+  }
+  override get name(): string {
+    return "KvWatchOverflowError";
+  }
+}
+
+/** A watch ended because the server kept sending what could not be received (a value larger
+ *  than the connection's receive buffer), or the bucket went away. */
+export class KvWatchError extends KvError {
+  override get name(): string {
+    return "KvWatchError";
+  }
+}

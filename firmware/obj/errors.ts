@@ -1,0 +1,34 @@
+/**
+ * Error classes of nats-xs/obj. `name` is a getter: a preloaded Error.prototype is frozen.
+ */
+
+/** Base class of the Object Store errors. */
+export class ObjectStoreError extends Error {
+  constructor(message: string) {
+    super(message);
+  }
+  override get name(): string {
+    return "ObjectStoreError";
+  }
+}
+
+/** The bytes read do not hash to the object's digest: raised after the last byte reached the sink. */
+export class DigestMismatchError extends ObjectStoreError {
+  readonly expected: string;
+  readonly computed: string;
+  constructor(name: string, expected: string, computed: string) {
+    super(`object ${JSON.stringify(name)} is corrupt: its digest is ${expected} but its bytes hash to ${computed}; discard what the sink received`);
+    this.expected = expected;
+    this.computed = computed;
+  }
+  override get name(): string {
+    return "DigestMismatchError";
+  }
+}
+
+/** No object of that name (or it was deleted). */
+export class ObjectNotFoundError extends ObjectStoreError {
+  override get name(): string {
+    return "ObjectNotFoundError";
+  }
+}
