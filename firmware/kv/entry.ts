@@ -3,7 +3,8 @@
  * value is a copy the caller may keep; a watch with a callback hands a view valid during the callback.
  */
 import type TextDecoder from "text/decoder";
-import { jsonDepth, MAX_DEPTH } from "nats-xs/jetstream";
+import { MAX_DEPTH } from "nats-xs/jetstream";
+import { checkJson } from "nats-xs";
 import { KvError } from "./errors.js";
 
 /** What was done to the key at this revision. */
@@ -46,7 +47,12 @@ export class KvEntry {
 
   /** The value parsed as JSON; a value nested deeper than MAX_DEPTH is refused before parsing. */
   json<T = unknown>(): T {
-    if (jsonDepth(this.value, MAX_DEPTH) > MAX_DEPTH) throw new KvError(`the value of ${this.key} nests deeper than ${MAX_DEPTH} levels`);
+    try {
+      const n = this.value.length;
+      checkJson(this.value, { maxDepth: MAX_DEPTH, maxBytes: n, maxValues: n });
+    } catch {
+      throw new KvError(`the value of ${this.key} nests deeper than ${MAX_DEPTH} levels`);
+    }
     return JSON.parse(this.string()) as T;
   }
 }

@@ -4,7 +4,8 @@
  * checked for type after it.
  */
 import type TextDecoder from "text/decoder";
-import { jsonDepth, MAX_DEPTH } from "nats-xs/jetstream";
+import { MAX_DEPTH } from "nats-xs/jetstream";
+import { checkJson } from "nats-xs";
 import { ObjectStoreError } from "./errors.js";
 
 /** What put() is told about an object (nats.js `ObjectStoreMeta`). */
@@ -44,7 +45,7 @@ function count(v: unknown, what: string): number {
 /** Parses and checks a meta message's payload. */
 export function parseMeta(bytes: Uint8Array, decoder: TextDecoder, revision: number): ObjectInfo {
   if (bytes.length === 0 || bytes.length > MAX_META) bad(`${bytes.length} bytes (at most ${MAX_META})`);
-  if (jsonDepth(bytes, MAX_DEPTH) > MAX_DEPTH) bad(`nested deeper than ${MAX_DEPTH}`);
+  if (!nestsWithin(bytes, MAX_DEPTH)) bad(`nested deeper than ${MAX_DEPTH}`);
   let v: unknown;
   try {
     v = JSON.parse(decoder.decode(bytes));
@@ -113,4 +114,14 @@ export function sameDigest(field: string, d: Uint8Array): boolean {
     }
   }
   return k === 32;
+}
+
+/** Whether `bytes`, read as JSON, nests at most `depth` levels (the core's bounded scan). */
+export function nestsWithin(bytes: Uint8Array, depth: number): boolean {
+  try {
+    checkJson(bytes, { maxDepth: depth, maxBytes: bytes.length, maxValues: bytes.length });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -5,11 +5,10 @@
  */
 import { headers, InvalidArgumentError } from "nats-xs";
 import type { NatsConnection } from "nats-xs";
-import { jsonDepth } from "nats-xs/jetstream";
 import type { JetStreamClient, JetStreamManager, StreamInfo } from "nats-xs/jetstream";
 import { base64url, digestField } from "./codec.js";
 import { ObjectNotFoundError, ObjectStoreError } from "./errors.js";
-import { parseMeta } from "./meta.js";
+import { nestsWithin, parseMeta } from "./meta.js";
 import type { ObjectInfo, ObjectStoreMeta } from "./meta.js";
 import { randomToken } from "./random.js";
 import { ChunkReader } from "./reader.js";
@@ -312,7 +311,7 @@ export class ObjectStore {
   async #purge(subject: string): Promise<number> {
     const r = await this.#nc.request(`${this.#js.apiPrefix}.STREAM.PURGE.${this.stream}`, JSON.stringify({ filter: subject }), { timeout: 5000 });
     const d = r.data;
-    if (d.length > 2048 || jsonDepth(d, 4) > 3) throw new ObjectStoreError("a purge reply is not one");
+    if (d.length > 2048 || !nestsWithin(d, 3)) throw new ObjectStoreError("a purge reply is not one");
     let v: Record<string, unknown>;
     try {
       v = JSON.parse(r.string()) as Record<string, unknown>;

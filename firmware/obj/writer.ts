@@ -10,9 +10,9 @@ import type { TimerId } from "timer";
 import { Digest } from "crypt";
 import { TimeoutError } from "nats-xs";
 import type { Msg, NatsConnection, Subscription } from "nats-xs";
-import { jsonDepth } from "nats-xs/jetstream";
 import { ObjectStoreError } from "./errors.js";
 import { randomToken } from "./random.js";
+import { nestsWithin } from "./meta.js";
 
 /** The bridge's PayloadSource: `size` bytes read at `offset` into `into`, returning the count. */
 export interface PayloadSource {
@@ -56,7 +56,7 @@ export class ChunkWriter {
       const d = m.data;
       // a PubAck is a small object; anything else, or one with "error", fails the put
       if (h !== undefined && h.code !== 0) this.#error = new ObjectStoreError(`a chunk was refused: ${h.code} ${h.description}`);
-      else if (d.length > 2048 || jsonDepth(d, 4) > 3) this.#error = new ObjectStoreError("a chunk ack is not a PubAck");
+      else if (d.length > 2048 || !nestsWithin(d, 3)) this.#error = new ObjectStoreError("a chunk ack is not a PubAck");
       else {
         let v: Record<string, unknown> | null = null;
         try {
