@@ -18,11 +18,16 @@
 // {"message"} with the status. Not served: authentication, passwords, one-shot and stream
 // semantics, TTL expiry, archives (a test server keeps files until it closes).
 //
-// As a program:  npm run fileserver -- [--port N] [--dir FOLDER]   prints its URL, runs until Ctrl-C.
+// As a program:  npm run fileserver -- [--port N] [--dir FOLDER] [--cert PEM-FILE --key PEM-FILE]
+//                prints its URL (https:// with a certificate), runs until Ctrl-C.
 // From code:     const fs = await startFileServer(); fs.url; ...; await fs.close();
+//                startFileServer({ tls: { cert, key } }) serves the same API over HTTPS (node:https;
+//                PEM text, as tools/certs.mjs makes at test time).
 // `faults` on the handle lets tests misbehave on purpose: cut a download after some bytes, ignore
 // Range, or answer 503 to the next uploads.
 import http from "node:http";
+import https from "node:https";
+import { readFileSync } from "node:fs";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, mkdir, rm, stat } from "node:fs/promises";
 import { createHash, randomInt } from "node:crypto";
@@ -174,8 +179,8 @@ function receiveMultipart(req, boundary, target) {
 }
 
 /**
- * Starts a file server on 127.0.0.1.
- * @param {{ port?: number, dir?: string }} [options]
+ * Starts a file server on 127.0.0.1; over HTTPS with `tls` (a certificate and its key, PEM).
+ * @param {{ port?: number, dir?: string, tls?: { cert: string, key: string } }} [options]
  */
 export async function startFileServer(options = {}) {
   const dir = options.dir ?? (await mkdtemp(path.join(os.tmpdir(), "nats-xs-files-")));
@@ -193,9 +198,11 @@ export async function startFileServer(options = {}) {
     /** Answer 503 to this many of the next POST /file. */
     failUploads: 0,
   };
-  const stats = { uploads: 0, files: 0, downloads: 0, ranges: /** @type {string[]} */ ([]), cut: 0 };
+  // connections: TCP connections accepted (with TLS: handshakes begun, whether or not they succeed)
+  const stats = { uploads: 0, files: 0, downloads: 0, ranges: /** @type {string[]} */ ([]), cut: 0, connections: 0 };
 
-  const server = http.createServer(async (req, res) => {
+  /** @type {http.RequestListener} */
+  const handler = async (req, res) => {
     try {
       const url = new URL(req.url ?? "/", `http://${HOST}`);
       const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
@@ -335,10 +342,12 @@ export async function startFileServer(options = {}) {
       if (!res.headersSent) json(res, 500, { message: /** @type {Error} */ (e).message });
       else res.destroy();
     }
-  });
+  };
+  const server = options.tls === undefined ? http.createServer(handler) : https.createServer({ cert: options.tls.cert, key: options.tls.key }, handler);
   /** @type {Set<import("node:net").Socket>} */
   const sockets = new Set();
   server.on("connection", (s) => {
+    stats.connections++;
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });
@@ -348,7 +357,7 @@ export async function startFileServer(options = {}) {
   });
   const address = /** @type {import("node:net").AddressInfo} */ (server.address());
   return {
-    url: `http://${HOST}:${address.port}`,
+    url: `${options.tls === undefined ? "http" : "https"}://${HOST}:${address.port}`,
     port: address.port,
     dir,
     faults,
@@ -369,7 +378,14 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     return i >= 0 ? args[i + 1] : undefined;
   };
   const port = opt("--port");
-  const fs = await startFileServer({ port: port === undefined ? 8080 : Number(port), dir: opt("--dir") });
+  const cert = opt("--cert");
+  const key = opt("--key");
+  if ((cert === undefined) !== (key === undefined)) {
+    console.error("--cert and --key go together (PEM files of the server's certificate and key)");
+    process.exit(2);
+  }
+  const tls = cert === undefined || key === undefined ? undefined : { cert: readFileSync(cert, "utf8"), key: readFileSync(key, "utf8") };
+  const fs = await startFileServer({ port: port === undefined ? 8080 : Number(port), dir: opt("--dir"), tls });
   console.log(`file server (Plik subset) on ${fs.url}, files in ${fs.dir}`);
   const stop = async () => {
     await fs.close();

@@ -103,7 +103,8 @@ export class PayloadLimitError extends BridgeError {
 }
 
 /** A link could not be uploaded or downloaded: unreachable server, HTTP error, or timeout, after
- *  the retries. `status` is the last HTTP status (0 when no response came). */
+ *  the retries; or an https server's certificate refused (`cause` is the core's TlsError, code
+ *  TLS_HANDSHAKE; not retried). `status` is the last HTTP status (0 when no response came). */
 export class LinkError extends BridgeError {
   readonly url: string;
   readonly status: number;

@@ -7,6 +7,11 @@
  * Memory per request: the read buffer (`bufferBytes`, default 1024), a pending-write buffer of the
  * same size, one line buffer for the status line and headers (1024 bytes; longer lines are refused),
  * and the request head. Nothing grows with the size of the body.
+ *
+ * `https://`: the core's TLS layer (`nats-xs/tls`, the socket the NATS connection uses for
+ * `tls://`) is stacked on the TCP socket while it connects. The module is loaded with `import()`
+ * only for an https URL, so an app that never fetches one carries no TLS code; a build without it
+ * gets the core's TransportUnavailableError, which names the manifest to include.
  */
 import TCP from "embedded:io/socket/tcp";
 import UDP from "embedded:io/socket/udp";
@@ -15,6 +20,8 @@ import Timer from "timer";
 import type { TimerId } from "timer";
 import TextDecoder from "text/decoder";
 import TextEncoder from "text/encoder";
+import { TlsError, TransportUnavailableError } from "nats-xs";
+import type { Events, Layer, LayerModule, Socket, TlsOptions } from "nats-xs";
 import { LinkError } from "./errors.js";
 
 /** Where a request goes. */
@@ -24,27 +31,31 @@ export class HttpTarget {
   /** Path and query, starting with "/". */
   readonly path: string;
   readonly url: string;
-  constructor(host: string, port: number, path: string, url: string) {
+  /** https: TLS on the TCP socket. */
+  readonly secure: boolean;
+  constructor(host: string, port: number, path: string, url: string, secure: boolean) {
     this.host = host;
     this.port = port;
     this.path = path;
     this.url = url;
+    this.secure = secure;
   }
 }
 
-/** Splits an `http://host[:port]/path` URL; throws LinkError for anything else. */
+/** Splits an `http://host[:port]/path` or `https://` URL (port 80 or 443 by default); throws
+ *  LinkError for anything else. */
 export function parseUrl(url: string): HttpTarget {
   const lower = url.substring(0, 8).toLowerCase();
-  if (lower.startsWith("https://")) throw new LinkError("https links need TLS, which this build does not include; use an http:// file server", url);
-  if (!lower.startsWith("http://")) throw new LinkError("a link must be an http:// URL", url);
-  let rest = url.substring(7);
+  const secure = lower.startsWith("https://");
+  if (!secure && !lower.startsWith("http://")) throw new LinkError("a link must be an http:// or https:// URL", url);
+  let rest = url.substring(secure ? 8 : 7);
   const slash = rest.indexOf("/");
   const authority = slash < 0 ? rest : rest.substring(0, slash);
   rest = slash < 0 ? "/" : rest.substring(slash);
   const at = authority.lastIndexOf("@");
   const hostport = at >= 0 ? authority.substring(at + 1) : authority;
   let host = hostport;
-  let port = 80;
+  let port = secure ? 443 : 80;
   const colon = hostport.lastIndexOf(":");
   if (colon >= 0 && hostport.indexOf("]") < colon) {
     host = hostport.substring(0, colon);
@@ -53,7 +64,7 @@ export function parseUrl(url: string): HttpTarget {
   }
   if (host === "" || host.charCodeAt(0) === 91) throw new LinkError("the link needs an IPv4 address or a host name", url);
   const hash = rest.indexOf("#");
-  return new HttpTarget(host, port, hash >= 0 ? rest.substring(0, hash) : rest, url);
+  return new HttpTarget(host, port, hash >= 0 ? rest.substring(0, hash) : rest, url, secure);
 }
 
 /** The parts of a response the link transport looks at. */
@@ -87,6 +98,9 @@ export interface HttpOptions {
   bufferBytes: number;
   /** DNS servers for host names. */
   dnsServers: readonly string[];
+  /** Certificate verification, client certificate and server name of https links (nats.js's
+   *  `tls` shape); undefined: the device's trusted roots and the URL's host. */
+  tls: TlsOptions | undefined;
 }
 
 const enum R {
@@ -124,9 +138,15 @@ export class HttpExchange implements HttpBodyWriter {
   readonly #body: ((w: HttpBodyWriter) => Promise<void>) | null;
   readonly #handler: HttpResponseHandler;
   readonly #o: HttpOptions;
-  #socket: TCP | null = null;
+  /** What the exchange reads and writes: the TCP socket, or the TLS layer on it. */
+  #socket: Socket | null = null;
+  /** The TLS layer that takes the TCP socket's events (https), else null. */
+  #tap: Layer | null = null;
   #writable = 0;
+  /** Writable once: TCP connected and, for https, the TLS handshake done. */
   #connected = false;
+  /** The TCP socket connected (an https failure after it and before #connected is the handshake's). */
+  #tcpUp = false;
   readonly #pending: Uint8Array;
   #pendingLen = 0;
   #readyWaiter: (() => void) | null = null;
@@ -139,6 +159,8 @@ export class HttpExchange implements HttpBodyWriter {
   readonly #res = new HttpResponseHead();
   readonly #decoder = new TextDecoder();
   #timer: TimerId | null = null;
+  /** The TLS layer module (https only), loaded by run(). */
+  #tls: LayerModule | null = null;
   #last = 0;
   #finished = false;
   #resolve!: (head: HttpResponseHead) => void;
@@ -149,7 +171,7 @@ export class HttpExchange implements HttpBodyWriter {
     this.#body = body;
     this.#handler = handler;
     this.#o = options;
-    let head = `${method} ${target.path} HTTP/1.1\r\nHost: ${target.host}${target.port === 80 ? "" : `:${target.port}`}\r\nConnection: close\r\nUser-Agent: nats-xs\r\n`;
+    let head = `${method} ${target.path} HTTP/1.1\r\nHost: ${target.host}${target.port === (target.secure ? 443 : 80) ? "" : `:${target.port}`}\r\nConnection: close\r\nUser-Agent: nats-xs\r\n`;
     for (let i = 0; i + 1 < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
     if (bodySize >= 0) head += `Content-Length: ${bodySize}\r\n`;
     this.#head = new TextEncoder().encode(`${head}\r\n`);
@@ -166,7 +188,16 @@ export class HttpExchange implements HttpBodyWriter {
       this.#timer = Timer.repeat(() => {
         if (Date.now() - this.#last > this.#o.timeout) this.#fail(new LinkError(`no progress for ${this.#o.timeout} ms`, this.#target.url));
       }, every);
-      this.#resolveHost();
+      if (!this.#target.secure) return this.#resolveHost();
+      // written out so that bundlers and manifests see the specifier
+      import("nats-xs/tls").then(
+        (m: LayerModule) => {
+          if (this.#finished) return;
+          this.#tls = m;
+          this.#resolveHost();
+        },
+        (e: unknown) => this.#fail(new TransportUnavailableError(`the https link ${this.#target.url}`, "nats-xs/tls", "manifests/nats-xs-tls/manifest.json", e)),
+      );
     });
   }
 
@@ -257,17 +288,48 @@ export class HttpExchange implements HttpBodyWriter {
   }
 
   #open(address: string): void {
+    const target = this.#target;
+    let tcp: TCP;
     try {
-      this.#socket = new TCP({
+      // with https the TCP socket's events go to the TLS layer stacked on it below
+      tcp = new TCP({
         address,
-        port: this.#target.port,
+        port: target.port,
         nodelay: true,
-        onWritable: (count: number) => this.#onWritable(count),
-        onReadable: (count: number) => this.#onReadable(count),
-        onError: () => this.#onError(),
+        onWritable: (count: number) => {
+          this.#last = Date.now();
+          const tap = this.#tap;
+          if (tap === null) return this.#onWritable(count);
+          this.#tcpUp = true;
+          tap.onWritable(count);
+        },
+        onReadable: (count: number) => {
+          const tap = this.#tap;
+          if (tap === null) return this.#onReadable(count);
+          this.#last = Date.now();
+          tap.onReadable(count);
+        },
+        onError: () => {
+          const tap = this.#tap;
+          if (tap === null) this.#onError();
+          else tap.onError();
+        },
       });
     } catch (e) {
-      this.#fail(new LinkError(`cannot open a connection to ${address}:${this.#target.port}`, this.#target.url, 0, e));
+      return this.#fail(new LinkError(`cannot open a connection to ${address}:${target.port}`, target.url, 0, e));
+    }
+    this.#socket = tcp;
+    const tls = this.#tls;
+    if (tls === null) return;
+    const events: Events = {
+      onReadable: (count: number) => this.#onReadable(count),
+      onWritable: (count: number) => this.#onWritable(count),
+      onError: (detail?: string) => this.#onError(detail),
+    };
+    try {
+      this.#socket = this.#tap = tls.wrap(tcp, 0, { host: target.host, port: target.port, path: "/", tls: this.#o.tls }, events);
+    } catch (e) {
+      this.#fail(new LinkError(`cannot set up TLS for ${target.host}:${target.port}: ${(e as Error).message}; check the link option tls`, target.url, 0, new TlsError(String((e as Error).message), "TLS_HANDSHAKE", e)));
     }
   }
 
@@ -310,8 +372,21 @@ export class HttpExchange implements HttpBodyWriter {
     }
   }
 
-  #onError(): void {
+  #onError(detail?: string): void {
     if (this.#finished) return;
+    if (this.#tap !== null && this.#tcpUp && !this.#connected && detail !== undefined && detail !== "") {
+      // the TLS layer's reason for a failed handshake: the same certificate on the next attempt
+      // fails the same way, so this is not retried (the cause is a TlsError)
+      const why = `the TLS handshake failed (${detail})`;
+      return this.#fail(
+        new LinkError(
+          `${why}; check the link option tls.ca against the file server's CA, that its certificate is valid now and names the host (or set tls.serverName)`,
+          this.#target.url,
+          0,
+          new TlsError(why, "TLS_HANDSHAKE"),
+        ),
+      );
+    }
     if (this.#state === R.UntilClose) return this.#done();
     // status 0: no complete response, worth another attempt
     this.#fail(new LinkError(this.#state === R.Status ? "the connection closed before a response came" : "the connection closed before the response was complete", this.#target.url, 0));

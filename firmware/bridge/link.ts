@@ -21,6 +21,8 @@ import Timer from "timer";
 import type { TimerId } from "timer";
 import TextDecoder from "text/decoder";
 import TextEncoder from "text/encoder";
+import { InvalidArgumentError, TlsError } from "nats-xs";
+import type { TlsOptions } from "nats-xs";
 import { BridgeError, LinkError, PayloadLimitError, PayloadSizeError } from "./errors.js";
 import { HttpExchange, HttpResponseHead, parseUrl } from "./http.js";
 import type { HttpBodyWriter, HttpOptions, HttpResponseHandler, HttpTarget } from "./http.js";
@@ -51,6 +53,32 @@ export interface LinkOptions {
   progress?: ProgressCallback;
   /** DNS servers for file server host names (default ["1.1.1.1", "8.8.8.8"]). */
   dns_servers?: string[];
+  /** For https:// links, in nats.js's shape: `ca` (PEM text or bytes: the CA the file server's
+   *  certificate must chain to, instead of the device's trusted roots), `cert` and `key` (a client
+   *  certificate), `serverName` (the name the certificate must carry, and SNI; default the URL's
+   *  host). Needs `nats-xs/tls` in the build. Not used for http:// links. */
+  tls?: TlsOptions;
+}
+
+const TLS_KEYS = Object.freeze(["ca", "cert", "key", "serverName"]);
+
+function pem(value: unknown, name: string): string | Uint8Array | undefined {
+  if (value === undefined || typeof value === "string" || value instanceof Uint8Array) return value;
+  throw new InvalidArgumentError(`link option tls.${name} must be PEM text or its bytes`);
+}
+
+/** Checks the link option `tls` as connect() checks its own: unknown keys are errors. */
+function tlsOptions(value: unknown): TlsOptions | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== "object") throw new InvalidArgumentError("link option tls must be an object { ca, cert, key, serverName }");
+  const o = value as Record<string, unknown>;
+  for (const key of Object.keys(o))
+    if (TLS_KEYS.indexOf(key) < 0) throw new InvalidArgumentError(`link option tls.${key} is not supported; give ca, cert and key as PEM text or bytes, and serverName`);
+  const cert = pem(o.cert, "cert");
+  const key = pem(o.key, "key");
+  if ((cert === undefined) !== (key === undefined)) throw new InvalidArgumentError("link option tls needs both cert and key for a client certificate, or neither");
+  if (o.serverName !== undefined && (typeof o.serverName !== "string" || o.serverName === "")) throw new InvalidArgumentError("link option tls.serverName must be a host name");
+  return { ca: pem(o.ca, "ca"), cert, key, serverName: o.serverName as string | undefined };
 }
 
 /** Link options with their defaults. */
@@ -70,6 +98,7 @@ export class LinkSettings {
       timeout: Math.max(1, count(o.timeout, 10000, "timeout")),
       bufferBytes: Math.max(256, count(o.buffer_bytes, 1024, "buffer_bytes")),
       dnsServers: o.dns_servers ?? ["1.1.1.1", "8.8.8.8"],
+      tls: tlsOptions(o.tls),
     };
     this.progress = typeof o.progress === "function" ? o.progress : null;
   }
@@ -90,9 +119,10 @@ function sleep(ms: number): Promise<void> {
   });
 }
 
-/** Worth another attempt: no (complete) response, a server error, a timeout or a rate limit. */
+/** Worth another attempt: no (complete) response, a server error, a timeout or a rate limit; not
+ *  a TLS handshake the certificate check refused (the same check refuses it again). */
 function retryable(e: unknown): boolean {
-  if (!(e instanceof LinkError)) return false;
+  if (!(e instanceof LinkError) || e.cause instanceof TlsError) return false;
   return e.status === 0 || e.status >= 500 || e.status === 408 || e.status === 429;
 }
 

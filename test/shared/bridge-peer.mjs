@@ -9,6 +9,7 @@
 // it, ISO 8601 UTC timestamps with milliseconds, `size` equal to the bytes), so that what a device
 // sends is checked against the specification, not against nats-xs's own reader.
 import { randomUUID } from "node:crypto";
+import https from "node:https";
 import { tableFromIPC } from "apache-arrow";
 
 const SNAKE = {
@@ -110,11 +111,13 @@ function must(ok, why) {
  * Reads an envelope; link payloads are fetched.
  * `dialect`: "v1" (default) checks it against the current specification; "v0" against the snake_case
  * form with `type` and `table`; "any" reads every dialect without checking (for peers' own output).
+ * `fetch`: the fetch to use for links (peerFetch(ca) for an https file server of a test CA).
  * @param {Uint8Array | string} data
- * @param {{ dialect?: "v1" | "v0" | "any" }} [options]
+ * @param {{ dialect?: "v1" | "v0" | "any", fetch?: typeof fetch }} [options]
  */
 export async function peerRead(data, options = {}) {
   const dialect = options.dialect ?? "v1";
+  const fetch = options.fetch ?? globalThis.fetch;
   const o = JSON.parse(typeof data === "string" ? data : Buffer.from(data).toString("utf8"));
   const strict = dialect !== "any";
   if (strict) {
@@ -174,8 +177,9 @@ export async function peerRead(data, options = {}) {
  * @param {string} fileserver
  * @param {Uint8Array} bytes
  * @param {string} name
+ * @param {typeof fetch} [fetch] peerFetch(ca) for an https file server of a test CA
  */
-export async function peerUpload(fileserver, bytes, name) {
+export async function peerUpload(fileserver, bytes, name, fetch = globalThis.fetch) {
   const up = await (await fetch(`${fileserver}/upload`, { method: "POST", body: "{}", headers: { "Content-Type": "application/json" } })).json();
   const form = new FormData();
   form.append("file", new Blob([bytes]), name);
@@ -183,6 +187,33 @@ export async function peerUpload(fileserver, bytes, name) {
   if (!res.ok) throw new Error(`peer: upload answered ${res.status}`);
   const file = await res.json();
   return `${fileserver}/file/${up.id}/${file.id}/${encodeURIComponent(file.fileName)}`;
+}
+
+/**
+ * A fetch over node:https that trusts `ca` (PEM), for a file server whose certificate a test made:
+ * Node's own fetch takes no CA. Bodies (FormData included) are serialized by a Request.
+ * @param {string} ca
+ * @returns {typeof fetch}
+ */
+export function peerFetch(ca) {
+  return /** @type {typeof fetch} */ (
+    async (url, init = {}) => {
+      const req = new Request(url, init);
+      const body = init.body === undefined ? undefined : Buffer.from(await req.arrayBuffer());
+      const headers = Object.fromEntries(req.headers);
+      if (body !== undefined) headers["content-length"] = String(body.length);
+      return new Promise((resolve, reject) => {
+        const r = https.request(String(url), { method: req.method, headers, ca }, (res) => {
+          const parts = [];
+          res.on("data", (c) => parts.push(c));
+          res.on("end", () => resolve(new Response(Buffer.concat(parts), { status: res.statusCode })));
+          res.on("error", reject);
+        });
+        r.on("error", reject);
+        r.end(body);
+      });
+    }
+  );
 }
 
 /** An Arrow table from IPC bytes, by apache-arrow. @param {Uint8Array} bytes */
