@@ -16,8 +16,15 @@ export interface SubscriptionOptions {
   /** Called for each message; without it, read the subscription with `for await`. */
   callback?: MsgCallback;
   /** Deliver each message in pieces (MsgChunk) as it arrives, so that a message larger than the
-   *  receive buffer passes through the device. Requires a callback. */
+   *  receive buffer passes through the device. Requires a callback. Each piece's `data` is a view
+   *  of the receive memory, valid until the callback returns (as with `zeroCopy`). */
   chunks?: boolean;
+  /** With a callback: `msg.data` (and the headers' bytes) are views of the client's receive
+   *  memory instead of copies, valid only until the callback returns; the next message reuses
+   *  that memory. Saves a copy per message. After the callback, `msg.string()`, `msg.json()`,
+   *  `msg.headers` and `msg.copy()` throw; keep `msg.copy()` made inside it. Default false: every
+   *  message's bytes are the caller's to keep, as in nats.js. */
+  zeroCopy?: boolean;
   /** Without a callback: messages queued for the iterator before new ones are dropped and counted
    *  (default 64). Queued messages are copies. */
   maxPending?: number;
@@ -54,6 +61,8 @@ export class Subscription implements AsyncIterable<Msg> {
   readonly subject: string;
   readonly queue: string;
   readonly chunks: boolean;
+  /** Callback messages are views of the receive memory (see SubscriptionOptions.zeroCopy). */
+  readonly zeroCopy: boolean;
   /** No wildcard token: every message carries exactly `subject`, which need not be decoded. */
   readonly literal: boolean;
   /** Messages (or last chunks) delivered, including those skipped as too large. */
@@ -86,6 +95,7 @@ export class Subscription implements AsyncIterable<Msg> {
     this.max = options.max ?? 0;
     this.callback = options.callback ?? null;
     this.chunks = options.chunks === true;
+    this.zeroCopy = options.zeroCopy === true;
     this.#maxPending = options.maxPending ?? 64;
     this.#maxPendingBytes = options.maxPendingBytes ?? MAX_PENDING_BYTES;
   }
