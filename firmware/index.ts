@@ -10,7 +10,7 @@ export type { MsgHdrs } from "./nats/headers.js";
 export { Msg, MsgChunk } from "./nats/msg.js";
 export type { PublishOptions } from "./nats/msg.js";
 export { Subscription } from "./nats/subscription.js";
-export type { MsgCallback, SubscriptionOptions } from "./nats/subscription.js";
+export type { ChunkSubscriptionOptions, MsgCallback, SubscriptionOptions } from "./nats/subscription.js";
 export type { Status } from "./nats/status.js";
 export { Parser, Delivery } from "./nats/parser.js";
 export { Empty, utf8Length } from "./nats/text.js";

@@ -81,7 +81,9 @@ export interface ReceiveOptions extends LinkOptions {
 }
 
 /** Called once per message: an envelope, or the typed error that message earned. */
-export type EnvelopeCallback = (err: Error | null, envelope: MessageEnvelope | null) => void;
+/** An envelope with `err` null, or an error with no envelope: after `if (err) return;` the
+ *  envelope is non-null. */
+export type EnvelopeCallback = (...args: [err: null, envelope: MessageEnvelope] | [err: Error, envelope: null]) => void;
 
 export interface SmartSubscribeOptions extends ReceiveOptions {
   callback: EnvelopeCallback;
@@ -447,7 +449,8 @@ export class EnvelopeReceiver {
 
   #report(err: Error | null, env: MessageEnvelope | null): void {
     try {
-      this.#callback(err, env);
+      if (err !== null) this.#callback(err, null);
+      else this.#callback(null, env as MessageEnvelope);
     } catch {
       // a throwing callback must not stop the envelopes after it
     }

@@ -39,19 +39,18 @@ import { frameFields, redactedConnect, traceLine } from "./trace.js";
 import { checkJson } from "./json.js";
 import type { MsgHdrs } from "./headers.js";
 import { Msg, MsgChunk } from "./msg.js";
-import type { MsgOwner, PublishOptions } from "./msg.js";
+import type { PublishOptions } from "./msg.js";
 import { Nuid } from "./nuid.js";
 import { MAX_MS, resolveOptions } from "./options.js";
 import type { ConnectionOptions, ResolvedOptions } from "./options.js";
 import { Outbound } from "./outbound.js";
 import { Delivery, Parser } from "./parser.js";
-import type { ParserSink } from "./parser.js";
 import { Server, ServerPool } from "./servers.js";
 import { StatusStream } from "./status.js";
 import type { Status } from "./status.js";
 import { checkPublishSubject, checkQueue, checkSubscribeSubject } from "./subjects.js";
 import { Enqueued, Subscription } from "./subscription.js";
-import type { SubscriptionOptions, SubscriptionOwner } from "./subscription.js";
+import type { ChunkSubscriptionOptions, MsgCallback, SubscriptionOptions } from "./subscription.js";
 import { RequestMux } from "./mux.js";
 import { utf8Length, writeAscii, writeString } from "./text.js";
 import { encodePub, encodeSub, encodeUnsub, pubLineLength, subLength, unsubLength } from "./writer.js";
@@ -140,11 +139,15 @@ export interface Stats {
 }
 
 /** A connection to a NATS server. Create it with `connect()`. */
-export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
+// no `implements ParserSink, MsgOwner, SubscriptionOwner`: those hooks are internal and left out
+// of the published declarations, where the clause would no longer hold
+export class NatsConnection {
   readonly options: ResolvedOptions;
   /** Trace protocol lines and decisions (option debug); tested before any line is built. */
   readonly #debug: boolean;
+  /** @internal */
   readonly decoder: TextDecoder = new TextDecoder();
+  /** @internal */
   readonly encoder: TextEncoder = new TextEncoder();
   #state = State.Connecting;
   readonly #pool: ServerPool;
@@ -432,8 +435,12 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     return new Promise((resolve) => this.#readyWaiters.push(resolve));
   }
 
-  /** Subscribes to `subject` (wildcards allowed). */
-  subscribe(subject: string, options: SubscriptionOptions = {}): Subscription {
+  /** Subscribes to `subject` (wildcards allowed). With `chunks: true` the callback gets each
+   *  message in pieces (`MsgChunk`). */
+  subscribe(subject: string, options: ChunkSubscriptionOptions): Subscription;
+  subscribe(subject: string, options?: SubscriptionOptions): Subscription;
+  subscribe(subject: string, opts: SubscriptionOptions | ChunkSubscriptionOptions = {}): Subscription {
+    const options = opts as SubscriptionOptions;
     if (this.#state >= State.Closing) throw new ClosedConnectionError();
     if (this.#state === State.Draining) throw new DrainingConnectionError();
     checkSubscribeSubject(subject);
@@ -571,6 +578,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   // ---- SubscriptionOwner ------------------------------------------------------------------
 
   /** @internal */
+  /** @internal Called by Subscription.unsubscribe(). */
   unsubscribe(sub: Subscription, max: number): void {
     if (sub.done) return;
     if (max > 0 && max > sub.received) {
@@ -589,6 +597,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   }
 
   /** @internal */
+  /** @internal Called by Subscription.drain(). */
   async drainSubscription(sub: Subscription): Promise<void> {
     if (this.#state === State.Connected || this.#state === State.Draining) {
       this.#sendUnsub(sub.sid, 0);
@@ -777,7 +786,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     if (last) sub.received++;
     const msg = new MsgChunk(this, this.#curSubject, sub.sid, this.#curReply, hdr, bytes, offset, this.#curSize, last);
     try {
-      (sub.callback as NonNullable<typeof sub.callback>)(null, msg);
+      (sub.callback as unknown as MsgCallback<MsgChunk>)(null, msg);
     } catch (e) {
       this.#emit({ type: "error", error: e as Error });
     }

@@ -1,0 +1,85 @@
+// The README's and docs' examples type-check as they are written (issue 13, point 3): every ```js
+// and ```ts block of README.md and docs/*.md, and every script directly under examples/, is
+// checked by `tsc --strict` without skipLibCheck against the published declarations (dist/types,
+// through the package's own name, as a project that depends on nats-xs sees them), with the device
+// declarations (nats-xs/device) and the documented preamble of fragments (docs/examples-preamble.d.ts).
+// A block is compiled as a module of its own, so its names do not meet another block's.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+// inside the checkout, so that `nats-xs` resolves to this package by its own name (package exports)
+const DIR = join(ROOT, "test", `.doc-examples-${process.pid}`);
+
+interface Block {
+  file: string;
+  line: number;
+  code: string;
+}
+
+function blocks(): Block[] {
+  const files = ["README.md", ...readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+  const out: Block[] = [];
+  for (const file of files) {
+    const text = readFileSync(join(ROOT, file), "utf8");
+    const fence = /^```(?:js|ts)\n([\s\S]*?)^```/gm;
+    let m: RegExpExecArray | null;
+    while ((m = fence.exec(text)) !== null) out.push({ file, line: text.slice(0, m.index).split("\n").length + 1, code: m[1] });
+  }
+  return out;
+}
+
+afterAll(() => rmSync(DIR, { recursive: true, force: true }));
+
+describe("documentation examples under tsc --strict", () => {
+  it("type-checks every code block of README.md and docs/*.md, and the scripts of examples/", () => {
+    const found = blocks();
+    expect(found.length).toBeGreaterThanOrEqual(10);
+    mkdirSync(DIR, { recursive: true });
+    const names = new Map<string, Block>();
+    found.forEach((b, i) => {
+      const name = `block${String(i).padStart(2, "0")}.ts`;
+      names.set(name, b);
+      writeFileSync(join(DIR, name), `${b.code}\nexport {};\n`);
+    });
+    const scripts = readdirSync(join(ROOT, "examples")).filter((f) => /\.(m?js|ts)$/.test(f));
+    writeFileSync(
+      join(DIR, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          target: "ES2022",
+          module: "ESNext",
+          moduleResolution: "bundler",
+          lib: ["ES2023"],
+          types: [],
+          allowJs: true,
+          checkJs: true,
+          strict: true,
+          noEmit: true,
+        },
+        include: ["*.ts", "../../firmware/device/modules.d.ts", "../../docs/examples-preamble.d.ts", ...scripts.map((f) => `../../examples/${f}`)],
+      }),
+    );
+    const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
+    const r = spawnSync(process.execPath, [tsc, "-p", "."], { cwd: DIR, encoding: "utf8", timeout: 120_000 });
+    // name each error by the document and line it comes from
+    const report = `${r.stdout}${r.stderr}`.replace(/^(block\d+\.ts)\((\d+),(\d+)\)/gm, (_all, name: string, line: string) => {
+      const b = names.get(name) as Block;
+      return `${b.file}:${b.line + Number(line) - 1}`;
+    });
+    expect(report).toBe("");
+    expect(r.status).toBe(0);
+  }, 120_000);
+
+  it("the published declarations leave the internal hooks out", () => {
+    const connection = readFileSync(join(ROOT, "dist", "types", "nats", "connection.d.ts"), "utf8");
+    for (const hook of ["onMsgHead", "onInfo", "onMsg(", "onChunk", "literalSubject", "streamWrite", "streamEnd", "streamAbort", "drainSubscription", "decoder"])
+      expect(connection, hook).not.toContain(hook);
+    expect(connection).not.toMatch(/implements/);
+    const subscription = readFileSync(join(ROOT, "dist", "types", "nats", "subscription.d.ts"), "utf8");
+    for (const hook of ["enqueue", "firstDrop", "finish("]) expect(subscription, hook).not.toContain(hook);
+  });
+});
