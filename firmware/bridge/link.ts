@@ -37,7 +37,14 @@ export interface LinkOptions {
   timeout?: number;
   /** HTTP read and write buffer in bytes (default 1024). */
   buffer_bytes?: number;
+  /** Called as a link transfer goes on; by default after every piece (`buffer_bytes`). */
   progress?: ProgressCallback;
+  /** Call `progress` only once this many more bytes have passed since the last call (default 0:
+   *  every piece). The last piece of a transfer of known size is always reported. */
+  progress_bytes?: number;
+  /** Call `progress` at most once per this many milliseconds (default 0: every piece). With
+   *  `progress_bytes` too, both gaps must have passed. The last piece is always reported. */
+  progress_ms?: number;
   /** DNS servers for file server host names (default ["1.1.1.1", "8.8.8.8"]). */
   dns_servers?: string[];
 }
@@ -49,6 +56,8 @@ export class LinkSettings {
   readonly maxDelay: number;
   readonly http: HttpOptions;
   readonly progress: ProgressCallback | null;
+  readonly progressBytes: number;
+  readonly progressMs: number;
   constructor(o: LinkOptions = {}) {
     this.maxRetries = count(o.max_retries, 5, "max_retries");
     this.baseDelay = count(o.base_delay, 100, "base_delay");
@@ -58,7 +67,39 @@ export class LinkSettings {
       bufferBytes: Math.max(256, count(o.buffer_bytes, 1024, "buffer_bytes")),
       dnsServers: o.dns_servers ?? ["1.1.1.1", "8.8.8.8"],
     };
+    if (o.progress !== undefined && typeof o.progress !== "function") throw new RangeError("link option progress must be a function (direction, dataname, done, total)");
     this.progress = typeof o.progress === "function" ? o.progress : null;
+    this.progressBytes = count(o.progress_bytes, 0, "progress_bytes");
+    this.progressMs = count(o.progress_ms, 0, "progress_ms");
+  }
+}
+
+/** The progress calls of one transfer, thinned out as progress_bytes and progress_ms say. */
+class Progress {
+  readonly #s: LinkSettings;
+  readonly #direction: "upload" | "download";
+  readonly #name: string;
+  #bytes = 0;
+  #time: number;
+
+  constructor(s: LinkSettings, direction: "upload" | "download", name: string) {
+    this.#s = s;
+    this.#direction = direction;
+    this.#name = name;
+    this.#time = s.progressMs > 0 ? Date.now() : 0;
+  }
+
+  report(done: number, total: number): void {
+    const s = this.#s;
+    const cb = s.progress;
+    if (cb === null) return;
+    if (!(total >= 0 && done >= total)) {
+      if (done - this.#bytes < s.progressBytes) return;
+      if (s.progressMs > 0 && Date.now() - this.#time < s.progressMs) return;
+    }
+    this.#bytes = done;
+    if (s.progressMs > 0) this.#time = Date.now();
+    cb(this.#direction, this.#name, done, total);
   }
 }
 
@@ -191,13 +232,13 @@ export async function upload(fileserverUrl: string, item: Outgoing, s: LinkSetti
 async function sendFile(w: HttpBodyWriter, prologue: Uint8Array, item: Outgoing, epilogue: Uint8Array, s: LinkSettings): Promise<void> {
   const piece = s.http.bufferBytes;
   if (!w.write(prologue)) await w.ready();
-  const progress = s.progress;
   const name = item.payload.dataname;
+  const progress = s.progress === null ? null : new Progress(s, "upload", name);
   if (item.bytes !== null) {
     const b = item.bytes;
     for (let at = 0; at < b.length; at += piece) {
       if (!w.write(b.subarray(at, Math.min(b.length, at + piece)))) await w.ready();
-      if (progress !== null) progress("upload", name, Math.min(b.length, at + piece), b.length);
+      if (progress !== null) progress.report(Math.min(b.length, at + piece), b.length);
     }
   } else {
     const src = item.source as PayloadSource;
@@ -210,7 +251,7 @@ async function sendFile(w: HttpBodyWriter, prologue: Uint8Array, item: Outgoing,
       if (!(got > 0)) throw new BridgeError(`payload source of ${JSON.stringify(name)} ended at ${at} of ${src.size} bytes`, "BRIDGE_SOURCE");
       if (!w.write(got === piece ? buf : buf.subarray(0, got))) await w.ready();
       at += got;
-      if (progress !== null) progress("upload", name, at, src.size);
+      if (progress !== null) progress.report(at, src.size);
     }
   }
   if (!w.write(epilogue)) await w.ready();
@@ -222,19 +263,19 @@ class DownloadBody implements HttpResponseHandler {
   readonly #sink: PayloadSink;
   readonly #limit: number;
   readonly #url: string;
-  readonly #s: LinkSettings;
   /** Bytes the sink holds (across attempts). */
   got = 0;
   /** Bytes of this response to drop before delivering (the server ignored our Range). */
   #skip = 0;
   /** Length of the whole file as the server states it (-1 unknown). */
   total = -1;
+  readonly #progress: Progress | null;
   constructor(p: MessagePayload, sink: PayloadSink, limit: number, s: LinkSettings) {
     this.#p = p;
     this.#sink = sink;
     this.#limit = limit;
     this.#url = p.url;
-    this.#s = s;
+    this.#progress = s.progress === null ? null : new Progress(s, "download", p.dataname);
   }
   head(h: HttpResponseHead): void {
     const p = this.#p;
@@ -267,8 +308,7 @@ class DownloadBody implements HttpResponseHandler {
     if (got > this.#limit) throw new PayloadLimitError(`linked payload ${JSON.stringify(p.dataname)}`, got, this.#limit, "raise max_size in the receive options and give a sink");
     this.#sink.write(bytes);
     this.got = got;
-    const progress = this.#s.progress;
-    if (progress !== null) progress("download", p.dataname, got, p.size >= 0 ? p.size : this.total);
+    if (this.#progress !== null) this.#progress.report(got, p.size >= 0 ? p.size : this.total);
   }
 }
 
