@@ -89,6 +89,19 @@ describe("options nats-xs does not have are refused, never ignored", () => {
   });
 });
 
+describe("msg.json takes nats.js's reviver", () => {
+  it("passes the reviver to JSON.parse", async () => {
+    const { nc } = await fx.xs({ servers: server.url });
+    const js = await fx.js({ servers: server.url });
+    const s = subject();
+    const got = new Collector<unknown>(1, "message");
+    nc.subscribe(s, { callback: (_err, msg) => got.push((msg as Msg).json((k, v) => (k === "t" ? new Date(v as number).getUTCFullYear() : v))) });
+    await nc.flush();
+    js.publish(s, JSON.stringify({ t: Date.UTC(2026, 10, 30), n: 1 }));
+    expect(await got.done).toEqual([{ t: 2026, n: 1 }]);
+  });
+});
+
 describe("msg.data that the caller keeps stays intact", () => {
   it("keeps every payload of a callback subscription intact after later messages arrive", async () => {
     const { nc } = await fx.xs({ servers: server.url });

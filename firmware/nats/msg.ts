@@ -64,9 +64,9 @@ export class Msg {
     return this.#owner.decoder.decode(this.data);
   }
 
-  /** The payload parsed as JSON. */
-  json<T = unknown>(): T {
-    return JSON.parse(this.string()) as T;
+  /** The payload parsed as JSON; `reviver` as JSON.parse takes it (nats.js's `json(reviver)`). */
+  json<T = unknown>(reviver?: (this: unknown, key: string, value: unknown) => unknown): T {
+    return JSON.parse(this.string(), reviver as ((this: unknown, key: string, value: unknown) => unknown) | undefined) as T;
   }
 
   /** Bytes this message holds: payload plus undecoded headers (what a queued copy costs). */
