@@ -291,13 +291,18 @@ export class NatsConnection {
    *  when more than one batch is waiting for the socket: a fast publisher should let the event
    *  loop turn before publishing more (nats.js returns nothing, so `=== false` suits both). */
   publish(subject: string, data?: Uint8Array | string, options?: PublishOptions): boolean {
+    // the caller's option names (about 3 µs on XS, paid only by a publish that passes options)
+    if (options !== undefined && options !== null) checkNames(options, PUBLISH_OPTIONS, PUBLISH_REFUSED, "publish()");
+    return this.#publish(subject, data, options);
+  }
+
+  #publish(subject: string, data: Uint8Array | string | undefined, options: PublishOptions | undefined): boolean {
     const state = this.#state;
     if (state >= State.Closing) throw new ClosedConnectionError();
     checkPublishSubject(subject);
     let reply = "";
     let hdrs: MsgHdrsImpl | null = null;
     if (options !== undefined) {
-      checkNames(options, PUBLISH_OPTIONS, PUBLISH_REFUSED, "publish()");
       if (options.reply !== undefined && options.reply !== "") {
         checkPublishSubject(options.reply);
         reply = options.reply;
@@ -501,7 +506,7 @@ export class NatsConnection {
     return new Promise((resolve, reject) => {
       const reply = mux.add(subject, timeout, resolve, reject);
       try {
-        this.publish(subject, data, { reply, headers: options.headers });
+        this.#publish(subject, data, { reply, headers: options.headers });
       } catch (e) {
         mux.cancel(reply);
         reject(e);
