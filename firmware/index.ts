@@ -12,8 +12,10 @@ export type { PublishOptions } from "./nats/msg.js";
 export { Subscription } from "./nats/subscription.js";
 export type { ChunkSubscriptionOptions, MsgCallback, SubscriptionOptions } from "./nats/subscription.js";
 export type { Status } from "./nats/status.js";
+/** @internal The protocol parser, exported for the parser suites, fuzzers and benchmarks; not part of the API. */
 export { Parser, Delivery } from "./nats/parser.js";
 export { Empty, utf8Length } from "./nats/text.js";
+/** @internal */
 export type { ParserSink } from "./nats/parser.js";
 export {
   NatsError,

@@ -79,6 +79,8 @@ describe("documentation examples under tsc --strict", () => {
     for (const hook of ["onMsgHead", "onInfo", "onMsg(", "onChunk", "literalSubject", "streamWrite", "streamEnd", "streamAbort", "drainSubscription", "decoder"])
       expect(connection, hook).not.toContain(hook);
     expect(connection).not.toMatch(/implements/);
+    const index = readFileSync(join(ROOT, "dist", "types", "index.d.ts"), "utf8");
+    for (const name of ["Parser", "ParserSink", "Delivery"]) expect(index, name).not.toMatch(new RegExp(`\\b${name}\\b`));
     const subscription = readFileSync(join(ROOT, "dist", "types", "nats", "subscription.d.ts"), "utf8");
     for (const hook of ["enqueue", "firstDrop", "finish("]) expect(subscription, hook).not.toContain(hook);
   });
