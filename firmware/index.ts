@@ -1,6 +1,7 @@
 /**
- * nats-xs: a NATS client for the Moddable XS engine. The API is a strict subset of nats.js v3
- * core, with the same names, so that code moves between a device and a Node backend.
+ * nats-xs: a NATS client for the Moddable XS engine. The API follows nats.js v3 core, with the
+ * same names, so that code moves between a device and a Node backend; nats.js options it lacks are
+ * refused, and the device's additions (chunks, zeroCopy, publishStream, buffers) are named apart.
  */
 export { connect, MessageWriter, NatsConnection, VERSION } from "./nats/connection.js";
 export type { RequestOptions, ServerInfo, Stats } from "./nats/connection.js";
