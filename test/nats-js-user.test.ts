@@ -55,6 +55,23 @@ describe("options nats-xs does not have are refused, never ignored", () => {
     }
   });
 
+  it("decides every name of nats.js's ConnectionOptions: each is honoured (its value checked) or refused", async () => {
+    // the names as @nats-io/nats-core declares them, so that a new nats.js option shows up here
+    const { readFileSync } = await import("node:fs");
+    const core = new URL("../node_modules/@nats-io/nats-core/lib/core.d.ts", import.meta.url);
+    const text = readFileSync(core, "utf8");
+    const body = /export interface ConnectionOptions \{([\s\S]*?)\n\}/.exec(text)?.[1] ?? "";
+    const names = [...body.matchAll(/^ {4}(\w+)\?:/gm)].map((m) => m[1]);
+    expect(names.length).toBeGreaterThanOrEqual(28);
+    for (const name of names) {
+      if (name === "tls") continue; // the TLS transport decides it
+      // a value no option takes: an honoured option says what it must be, a refused one says so
+      const message = await refusal({ [name]: 0.5 });
+      expect(message, name).not.toMatch(/unknown option/);
+      expect(message, name).toMatch(new RegExp(`\\b${name}\\b`));
+    }
+  });
+
   it("refuses an unknown option, such as a misspelt one, listing the options", async () => {
     const message = await refusal({ maxReconectAttempts: 3 });
     expect(message).toMatch(/unknown option maxReconectAttempts/);
