@@ -32,46 +32,75 @@ function blocks(): Block[] {
   return out;
 }
 
+/** Scripts under examples/, except in folders that are projects of their own (a tsconfig.json of
+ *  their own, checked by their own test, as examples/project-template is). */
+function exampleScripts(dir: string, rel: string): string[] {
+  const entries = readdirSync(dir, { withFileTypes: true });
+  if (rel !== "" && entries.some((e) => e.name === "tsconfig.json")) return [];
+  const out: string[] = [];
+  for (const e of entries) {
+    if (e.isDirectory() && e.name !== "node_modules") out.push(...exampleScripts(join(dir, e.name), `${rel}${e.name}/`));
+    else if (e.isFile() && /\.(m?js|ts)$/.test(e.name) && !e.name.endsWith(".d.ts")) out.push(`${rel}${e.name}`);
+  }
+  return out;
+}
+
+/** tsc --strict over `include` (relative to `dir`), with the device declarations, as a project
+ *  that depends on nats-xs compiles: no skipLibCheck. */
+function typecheck(dir: string, include: string[]): { status: number | null; report: string } {
+  writeFileSync(
+    join(dir, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: {
+        target: "ES2022",
+        module: "ESNext",
+        moduleResolution: "bundler",
+        lib: ["ES2023"],
+        types: [],
+        allowJs: true,
+        checkJs: true,
+        strict: true,
+        noEmit: true,
+      },
+      include: [...include, "../../../firmware/device/modules.d.ts"],
+    }),
+  );
+  const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
+  const r = spawnSync(process.execPath, [tsc, "-p", "."], { cwd: dir, encoding: "utf8", timeout: 120_000 });
+  return { status: r.status, report: `${r.stdout}${r.stderr}` };
+}
+
 afterAll(() => rmSync(DIR, { recursive: true, force: true }));
 
 describe("documentation examples under tsc --strict", () => {
-  it("type-checks every code block of README.md and docs/*.md, and the scripts of examples/", () => {
+  it("type-checks every code block of README.md and docs/*.md (fragments with the preamble) and every script of examples/", () => {
     const found = blocks();
     expect(found.length).toBeGreaterThanOrEqual(10);
-    mkdirSync(DIR, { recursive: true });
+    const dir = join(DIR, "docs");
+    mkdirSync(dir, { recursive: true });
     const names = new Map<string, Block>();
     found.forEach((b, i) => {
       const name = `block${String(i).padStart(2, "0")}.ts`;
       names.set(name, b);
-      writeFileSync(join(DIR, name), `${b.code}\nexport {};\n`);
+      writeFileSync(join(dir, name), `${b.code}\nexport {};\n`);
     });
-    const scripts = readdirSync(join(ROOT, "examples")).filter((f) => /\.(m?js|ts)$/.test(f));
-    writeFileSync(
-      join(DIR, "tsconfig.json"),
-      JSON.stringify({
-        compilerOptions: {
-          target: "ES2022",
-          module: "ESNext",
-          moduleResolution: "bundler",
-          lib: ["ES2023"],
-          types: [],
-          allowJs: true,
-          checkJs: true,
-          strict: true,
-          noEmit: true,
-        },
-        include: ["*.ts", "../../firmware/device/modules.d.ts", "../../docs/examples-preamble.d.ts", ...scripts.map((f) => `../../examples/${f}`)],
-      }),
-    );
-    const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
-    const r = spawnSync(process.execPath, [tsc, "-p", "."], { cwd: DIR, encoding: "utf8", timeout: 120_000 });
+    const r = typecheck(dir, ["*.ts", "../../../docs/examples-preamble.d.ts"]);
     // name each error by the document and line it comes from
-    const report = `${r.stdout}${r.stderr}`.replace(/^(block\d+\.ts)\((\d+),(\d+)\)/gm, (_all, name: string, line: string) => {
+    const report = r.report.replace(/^(block\d+\.ts)\((\d+),(\d+)\)/gm, (_all, name: string, line: string) => {
       const b = names.get(name) as Block;
       return `${b.file}:${b.line + Number(line) - 1}`;
     });
     expect(report).toBe("");
     expect(r.status).toBe(0);
+    // the scripts of examples/ are whole files: checked without the preamble, they define what they use
+    const scripts = exampleScripts(join(ROOT, "examples"), "");
+    if (scripts.length > 0) {
+      const own = join(DIR, "examples");
+      mkdirSync(own, { recursive: true });
+      const e = typecheck(own, scripts.map((f) => `../../../examples/${f}`));
+      expect(e.report).toBe("");
+      expect(e.status).toBe(0);
+    }
   }, 120_000);
 
   it("the published declarations leave the internal hooks out", () => {
