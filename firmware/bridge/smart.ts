@@ -80,9 +80,8 @@ export interface ReceiveOptions extends LinkOptions {
   max_field_bytes?: number;
 }
 
-/** Called once per message: an envelope, or the typed error that message earned. */
-/** An envelope with `err` null, or an error with no envelope: after `if (err) return;` the
- *  envelope is non-null. */
+/** Called once per message: an envelope with `err` null, or the typed error that message earned
+ *  with no envelope; after `if (err) return;` the envelope is non-null. */
 export type EnvelopeCallback = (...args: [err: null, envelope: MessageEnvelope] | [err: Error, envelope: null]) => void;
 
 export interface SmartSubscribeOptions extends ReceiveOptions {
