@@ -1,6 +1,7 @@
 /**
- * nats-xs: a NATS client for the Moddable XS engine. The API is a strict subset of nats.js v3
- * core, with the same names, so that code moves between a device and a Node backend.
+ * nats-xs: a NATS client for the Moddable XS engine. The API follows nats.js v3 core, with the
+ * same names, so that code moves between a device and a Node backend; nats.js options it lacks are
+ * refused, and the device's additions (chunks, zeroCopy, publishStream, buffers) are named apart.
  */
 export { connect, MessageWriter, NatsConnection, VERSION } from "./nats/connection.js";
 export type { RequestOptions, ServerInfo, Stats } from "./nats/connection.js";
@@ -11,10 +12,12 @@ export type { MsgHdrs } from "./nats/headers.js";
 export { Msg, MsgChunk } from "./nats/msg.js";
 export type { PublishOptions } from "./nats/msg.js";
 export { Subscription } from "./nats/subscription.js";
-export type { MsgCallback, SubscriptionOptions } from "./nats/subscription.js";
+export type { ChunkSubscriptionOptions, MsgCallback, SubscriptionOptions } from "./nats/subscription.js";
 export type { Status } from "./nats/status.js";
+/** @internal The protocol parser, exported for the parser suites, fuzzers and benchmarks; not part of the API. */
 export { Parser, Delivery } from "./nats/parser.js";
 export { Empty, utf8Length } from "./nats/text.js";
+/** @internal */
 export type { ParserSink } from "./nats/parser.js";
 export {
   NatsError,

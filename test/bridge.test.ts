@@ -273,6 +273,38 @@ describe("direct or link", () => {
 });
 
 describe("large payloads through the device", () => {
+  test("progress callbacks can be thinned out by bytes (progress_bytes) or time (progress_ms); the last piece is always reported", async () => {
+    const size = 1024 * 1024;
+    const file = new Uint8Array(size);
+    patternAt(file, 0);
+    const url = await peerUpload(files.url, file, "mid.bin");
+    const down: number[] = [];
+    const inbox = deviceInbox(`${s}.thin`, 1, {
+      max_size: 2 * size,
+      progress: (_dir, _name, done) => down.push(done),
+      progress_bytes: 256 * 1024,
+      sink: (): PayloadSink => ({ write() {} }),
+    });
+    await settle();
+    js.publish(`${s}.thin`, peerEnvelope([{ dataname: "mid.bin", type: "binary", transport: "link", url, size }]));
+    const [{ err }] = await within(inbox.done, "the 1 MB download", 30_000);
+    expect(err).toBeNull();
+    // a call once 256 KiB more have passed (three of them in 1 MiB of pieces of at most 1 KB), then the end
+    expect(down.length).toBe(4);
+    expect(down[0]).toBeGreaterThanOrEqual(256 * 1024);
+    for (let i = 1; i < down.length - 1; i++) expect(down[i] - down[i - 1]).toBeGreaterThanOrEqual(256 * 1024);
+    expect(down[down.length - 1]).toBe(size);
+    // a gap in time longer than any transfer here: only the last piece is reported
+    const up: string[] = [];
+    await smartsend(xs, `${s}.thin.out`, [{ dataname: "up.bin", type: "binary", data: file }], {
+      fileserver_url: files.url,
+      size_threshold: 1024,
+      progress: (dir, _name, done, total) => up.push(`${dir} ${done}/${total}`),
+      progress_ms: 600_000,
+    });
+    expect(up).toEqual([`upload ${size}/${size}`]);
+  });
+
   test("a 10 MB link payload: down into a sink, then up again from a source, never held whole", async () => {
     const size = 10 * 1024 * 1024;
     // the peer stores the file and announces it

@@ -32,7 +32,7 @@ export function within<T>(promise: Promise<T>, what: string, ms = 5000): Promise
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
-/** Collects items (copies, since nats-xs payload views die with the callback); `done` resolves with
+/** Collects items (copies where a test reads zeroCopy or chunk views, which die with the callback); `done` resolves with
  *  the first `n` of them and rejects after `ms` saying how many came. */
 export class Collector<T> {
   readonly items: T[] = [];

@@ -50,7 +50,14 @@ export interface LinkOptions {
   deadline?: number;
   /** HTTP read and write buffer in bytes (default 1024). */
   buffer_bytes?: number;
+  /** Called as a link transfer goes on; by default after every piece (`buffer_bytes`). */
   progress?: ProgressCallback;
+  /** Call `progress` only once this many more bytes have passed since the last call (default 0:
+   *  every piece). The last piece of a transfer of known size is always reported. */
+  progress_bytes?: number;
+  /** Call `progress` at most once per this many milliseconds (default 0: every piece). With
+   *  `progress_bytes` too, both gaps must have passed. The last piece is always reported. */
+  progress_ms?: number;
   /** DNS servers for file server host names (default ["1.1.1.1", "8.8.8.8"]). */
   dns_servers?: string[];
   /** For https:// links, in nats.js's shape: `ca` (PEM text or bytes: the CA the file server's
@@ -89,6 +96,8 @@ export class LinkSettings {
   readonly deadline: number;
   readonly http: HttpOptions;
   readonly progress: ProgressCallback | null;
+  readonly progressBytes: number;
+  readonly progressMs: number;
   constructor(o: LinkOptions = {}) {
     this.maxRetries = count(o.max_retries, 5, "max_retries");
     this.baseDelay = count(o.base_delay, 100, "base_delay");
@@ -100,7 +109,39 @@ export class LinkSettings {
       dnsServers: o.dns_servers ?? ["1.1.1.1", "8.8.8.8"],
       tls: tlsOptions(o.tls),
     };
+    if (o.progress !== undefined && typeof o.progress !== "function") throw new RangeError("link option progress must be a function (direction, dataname, done, total)");
     this.progress = typeof o.progress === "function" ? o.progress : null;
+    this.progressBytes = count(o.progress_bytes, 0, "progress_bytes");
+    this.progressMs = count(o.progress_ms, 0, "progress_ms");
+  }
+}
+
+/** The progress calls of one transfer, thinned out as progress_bytes and progress_ms say. */
+class Progress {
+  readonly #s: LinkSettings;
+  readonly #direction: "upload" | "download";
+  readonly #name: string;
+  #bytes = 0;
+  #time: number;
+
+  constructor(s: LinkSettings, direction: "upload" | "download", name: string) {
+    this.#s = s;
+    this.#direction = direction;
+    this.#name = name;
+    this.#time = s.progressMs > 0 ? Date.now() : 0;
+  }
+
+  report(done: number, total: number): void {
+    const s = this.#s;
+    const cb = s.progress;
+    if (cb === null) return;
+    if (!(total >= 0 && done >= total)) {
+      if (done - this.#bytes < s.progressBytes) return;
+      if (s.progressMs > 0 && Date.now() - this.#time < s.progressMs) return;
+    }
+    this.#bytes = done;
+    if (s.progressMs > 0) this.#time = Date.now();
+    cb(this.#direction, this.#name, done, total);
   }
 }
 
@@ -396,15 +437,15 @@ export async function upload(fileserverUrl: string, item: Outgoing, s: LinkSetti
 async function sendFile(w: HttpBodyWriter, prologue: Uint8Array, item: Outgoing, epilogue: Uint8Array, s: LinkSettings, digest: DigestWriter): Promise<void> {
   const piece = s.http.bufferBytes;
   if (!w.write(prologue)) await w.ready();
-  const progress = s.progress;
   const name = item.payload.dataname;
+  const progress = s.progress === null ? null : new Progress(s, "upload", name);
   if (item.bytes !== null) {
     const b = item.bytes;
     for (let at = 0; at < b.length; at += piece) {
       const view = b.subarray(at, Math.min(b.length, at + piece));
       digest.write(view);
       if (!w.write(view)) await w.ready();
-      if (progress !== null) progress("upload", name, Math.min(b.length, at + piece), b.length);
+      if (progress !== null) progress.report(Math.min(b.length, at + piece), b.length);
     }
   } else {
     const src = item.source as PayloadSource;
@@ -419,7 +460,7 @@ async function sendFile(w: HttpBodyWriter, prologue: Uint8Array, item: Outgoing,
       digest.write(view);
       if (!w.write(view)) await w.ready();
       at += got;
-      if (progress !== null) progress("upload", name, at, src.size);
+      if (progress !== null) progress.report(at, src.size);
     }
   }
   if (!w.write(epilogue)) await w.ready();
@@ -431,7 +472,6 @@ class DownloadBody implements HttpResponseHandler {
   readonly #sink: PayloadSink;
   readonly #limit: number;
   readonly #url: string;
-  readonly #s: LinkSettings;
   readonly #check: DigestCheck | null;
   /** Bytes the sink holds (across attempts). */
   got = 0;
@@ -439,13 +479,14 @@ class DownloadBody implements HttpResponseHandler {
   #skip = 0;
   /** Length of the whole file as the server states it (-1 unknown). */
   total = -1;
+  readonly #progress: Progress | null;
   constructor(p: MessagePayload, sink: PayloadSink, limit: number, s: LinkSettings, check: DigestCheck | null) {
     this.#check = check;
     this.#p = p;
     this.#sink = sink;
     this.#limit = limit;
     this.#url = p.url;
-    this.#s = s;
+    this.#progress = s.progress === null ? null : new Progress(s, "download", p.dataname);
   }
   head(h: HttpResponseHead): void {
     const p = this.#p;
@@ -479,8 +520,7 @@ class DownloadBody implements HttpResponseHandler {
     if (this.#check !== null) this.#check.write(bytes);
     this.#sink.write(bytes);
     this.got = got;
-    const progress = this.#s.progress;
-    if (progress !== null) progress("download", p.dataname, got, p.size >= 0 ? p.size : this.total);
+    if (this.#progress !== null) this.#progress.report(got, p.size >= 0 ? p.size : this.total);
   }
 }
 

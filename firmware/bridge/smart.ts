@@ -106,8 +106,9 @@ export interface ReceiveOptions extends LinkOptions {
   require_digest?: boolean;
 }
 
-/** Called once per message: an envelope, or the typed error that message earned. */
-export type EnvelopeCallback = (err: Error | null, envelope: MessageEnvelope | null) => void;
+/** Called once per message: an envelope with `err` null, or the typed error that message earned
+ *  with no envelope; after `if (err) return;` the envelope is non-null. */
+export type EnvelopeCallback = (...args: [err: null, envelope: MessageEnvelope] | [err: Error, envelope: null]) => void;
 
 export interface SmartSubscribeOptions extends ReceiveOptions {
   callback: EnvelopeCallback;
@@ -624,7 +625,8 @@ export class EnvelopeReceiver {
     if (err === null) this.#envelopes++;
     else this.#errors++;
     try {
-      this.#callback(err, env);
+      if (err !== null) this.#callback(err, null);
+      else this.#callback(null, env as MessageEnvelope);
     } catch {
       // a throwing callback must not stop the envelopes after it
     }

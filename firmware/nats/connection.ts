@@ -36,16 +36,17 @@ import {
   TransportUnavailableError,
 } from "./errors.js";
 import { MsgHdrsImpl } from "./headers.js";
+import { checkNames } from "./check.js";
+import { frameFields, redactedConnect, traceLine } from "./trace.js";
 import { checkJson } from "./json.js";
 import type { MsgHdrs } from "./headers.js";
 import { Msg, MsgChunk } from "./msg.js";
-import type { MsgOwner, PublishOptions } from "./msg.js";
+import type { PublishOptions } from "./msg.js";
 import { Nuid } from "./nuid.js";
 import { MAX_MS, resolveOptions } from "./options.js";
 import type { ConnectionOptions, ResolvedOptions } from "./options.js";
 import { Outbound } from "./outbound.js";
 import { Delivery, Parser } from "./parser.js";
-import type { ParserSink } from "./parser.js";
 import { Server, ServerPool } from "./servers.js";
 import { StatusStream } from "./status.js";
 import type { Status } from "./status.js";
@@ -53,7 +54,7 @@ import { checkPublishSubject, checkQueue, checkSubscribeSubject } from "./subjec
 import { Enqueued, Subscription } from "./subscription.js";
 import { Relay, Scheme, SCHEMES } from "./transport.js";
 import type { Events, Layer, LayerModule, LayerOptions, Socket } from "./transport.js";
-import type { SubscriptionOptions, SubscriptionOwner } from "./subscription.js";
+import type { ChunkSubscriptionOptions, MsgCallback, SubscriptionOptions } from "./subscription.js";
 import { RequestMux } from "./mux.js";
 import { utf8Length, writeAscii, writeString } from "./text.js";
 import { encodePub, encodeSub, encodeUnsub, pubLineLength, subLength, unsubLength } from "./writer.js";
@@ -86,6 +87,22 @@ const INFO_LIMITS = Object.freeze({ maxDepth: 4, maxValues: 512, what: "the serv
 const MAX_FLUSHES = 64;
 /** Servers the cluster may add to the pool from connect_urls. */
 const MAX_DISCOVERED = 32;
+/** Options of publish(), subscribe() and request(): honoured, and nats.js's that are refused. */
+const PUBLISH_OPTIONS = Object.freeze(["reply", "headers"]);
+const REQUEST_OPTIONS = Object.freeze(["timeout", "headers"]);
+const SUBSCRIBE_OPTIONS = Object.freeze(["queue", "max", "callback", "chunks", "maxPending", "maxPendingBytes", "zeroCopy"]);
+const NO_TRACING = "message tracing needs nats-server 2.11 and is not in nats-xs; leave it out";
+const PUBLISH_REFUSED = Object.freeze({ traceDestination: NO_TRACING, traceOnly: NO_TRACING });
+const REQUEST_REFUSED = Object.freeze({
+  noMux: "requests share one muxed inbox subscription; to receive replies on a subject of your own, subscribe to it and publish with { reply }",
+  reply: "requests share one muxed inbox subscription; to receive replies on a subject of your own, subscribe to it and publish with { reply }",
+  traceDestination: NO_TRACING,
+  traceOnly: NO_TRACING,
+});
+const SUBSCRIBE_REFUSED = Object.freeze({
+  timeout: "a subscription has no timer of its own; use Timer.set() and sub.unsubscribe(), or request() for a single reply",
+  slow: "an iterator's queue is bounded by maxPending and maxPendingBytes; overflow is reported as a slowConsumer status",
+});
 
 /** What the server told us in INFO (the fields nats-xs uses; the rest are kept too). */
 export interface ServerInfo {
@@ -126,9 +143,15 @@ export interface Stats {
 }
 
 /** A connection to a NATS server. Create it with `connect()`. */
-export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
+// no `implements ParserSink, MsgOwner, SubscriptionOwner`: those hooks are internal and left out
+// of the published declarations, where the clause would no longer hold
+export class NatsConnection {
   readonly options: ResolvedOptions;
+  /** Trace protocol lines and decisions (option debug); tested before any line is built. */
+  readonly #debug: boolean;
+  /** @internal */
   readonly decoder: TextDecoder = new TextDecoder();
+  /** @internal */
   readonly encoder: TextEncoder = new TextEncoder();
   #state = State.Connecting;
   readonly #pool: ServerPool;
@@ -209,6 +232,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
 
   constructor(options: ConnectionOptions) {
     this.options = resolveOptions(options);
+    this.#debug = this.options.debug;
     this.#pool = new ServerPool(this.options.servers, !this.options.noRandomize);
     if (this.options.tls === null)
       for (const s of this.#pool.servers)
@@ -285,6 +309,12 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
    *  when more than one batch is waiting for the socket: a fast publisher should let the event
    *  loop turn before publishing more (nats.js returns nothing, so `=== false` suits both). */
   publish(subject: string, data?: Uint8Array | string, options?: PublishOptions): boolean {
+    // the caller's option names (about 3 µs on XS, paid only by a publish that passes options)
+    if (options !== undefined && options !== null) checkNames(options, PUBLISH_OPTIONS, PUBLISH_REFUSED, "publish()");
+    return this.#publish(subject, data, options);
+  }
+
+  #publish(subject: string, data: Uint8Array | string | undefined, options: PublishOptions | undefined): boolean {
     const state = this.#state;
     if (state >= State.Closing) throw new ClosedConnectionError();
     checkPublishSubject(subject);
@@ -340,6 +370,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     }
     this.#stats.outMsgs++;
     this.#stats.outBytes += size;
+    if (this.#debug) traceLine(`> ${hdrs === null ? "PUB" : "HPUB"} ${frameFields(subject, "", reply, hdrs === null ? -1 : hdrLen, total)}`);
     this.#scheduleFlush();
     return out.held < out.capacity;
   }
@@ -370,6 +401,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     const head = new Uint8Array(line + hdrLen);
     encodePub(head, 0, subject, reply, hdrs, hdrLen, total, undefined, true, this.encoder);
     this.#out.beginStream(head);
+    if (this.#debug) traceLine(`> ${hdrs === null ? "PUB" : "HPUB"} ${frameFields(subject, "", reply, hdrs === null ? -1 : hdrLen, total)} (payload streamed)`);
     const w = new MessageWriter(this, size);
     this.#setStream(w);
     this.#scheduleFlush();
@@ -426,11 +458,17 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     return new Promise((resolve) => this.#readyWaiters.push(resolve));
   }
 
-  /** Subscribes to `subject` (wildcards allowed). */
-  subscribe(subject: string, options: SubscriptionOptions = {}): Subscription {
+  /** Subscribes to `subject` (wildcards allowed). With `chunks: true` the callback gets each
+   *  message in pieces (`MsgChunk`). */
+  subscribe(subject: string, options: ChunkSubscriptionOptions): Subscription;
+  subscribe(subject: string, options?: SubscriptionOptions): Subscription;
+  subscribe(subject: string, opts: SubscriptionOptions | ChunkSubscriptionOptions = {}): Subscription {
+    const options = opts as SubscriptionOptions;
     if (this.#state >= State.Closing) throw new ClosedConnectionError();
     if (this.#state === State.Draining) throw new DrainingConnectionError();
     checkSubscribeSubject(subject);
+    if (options === null || typeof options !== "object") throw new InvalidArgumentError("subscribe() takes an options object");
+    checkNames(options, SUBSCRIBE_OPTIONS, SUBSCRIBE_REFUSED, "subscribe()");
     if (options.queue !== undefined) checkQueue(options.queue);
     if (options.max !== undefined && (typeof options.max !== "number" || !Number.isSafeInteger(options.max) || options.max < 0))
       throw new InvalidArgumentError("max must be a whole number of messages");
@@ -460,6 +498,12 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   request(subject: string, data?: Uint8Array | string, options: RequestOptions = {}): Promise<Msg> {
     if (this.#state >= State.Closing) return Promise.reject(new ClosedConnectionError());
     if (this.#state === State.Draining) return Promise.reject(new DrainingConnectionError());
+    try {
+      if (options === null || typeof options !== "object") throw new InvalidArgumentError("request() takes an options object");
+      checkNames(options, REQUEST_OPTIONS, REQUEST_REFUSED, "request()");
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const timeout = options.timeout ?? 1000;
     if (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_MS)
       return Promise.reject(new InvalidArgumentError(`timeout must be a positive number of milliseconds up to ${MAX_MS}`));
@@ -471,6 +515,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     const mux = this.#mux;
     if (this.#muxSub === null) {
       this.#muxSub = this.subscribe(`${mux.prefix}*`, {
+        zeroCopy: true, // settle() copies the one reply it keeps
         callback: (_err, msg) => {
           if (msg !== null) mux.settle(msg);
         },
@@ -479,7 +524,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     return new Promise((resolve, reject) => {
       const reply = mux.add(subject, timeout, resolve, reject);
       try {
-        this.publish(subject, data, { reply, headers: options.headers });
+        this.#publish(subject, data, { reply, headers: options.headers });
       } catch (e) {
         mux.cancel(reply);
         reject(e);
@@ -556,6 +601,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   // ---- SubscriptionOwner ------------------------------------------------------------------
 
   /** @internal */
+  /** @internal Called by Subscription.unsubscribe(). */
   unsubscribe(sub: Subscription, max: number): void {
     if (sub.done) return;
     if (max > 0 && max > sub.received) {
@@ -574,6 +620,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   }
 
   /** @internal */
+  /** @internal Called by Subscription.drain(). */
   async drainSubscription(sub: Subscription): Promise<void> {
     if (this.#state === State.Connected || this.#state === State.Draining) {
       this.#sendUnsub(sub.sid, 0);
@@ -594,6 +641,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     let info: ServerInfo;
     try {
       const text = buf.subarray(start, end);
+      if (this.#debug) traceLine(`< INFO ${this.decoder.decode(text)}`);
       checkJson(text, INFO_LIMITS);
       info = JSON.parse(this.decoder.decode(text)) as ServerInfo;
       if (info === null || typeof info !== "object" || Array.isArray(info)) throw new ProtocolError("INFO is not a JSON object");
@@ -651,12 +699,14 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
       return this.#dropSocket(this.#lastError);
     }
     this.#state = State.Handshake;
+    if (this.#debug) traceLine("> PING");
     this.#out.setFront(this.#encodeText(`CONNECT ${connect}\r\nPING\r\n`));
     this.#pump();
   }
 
   /** @internal */
   onPing(): void {
+    if (this.#debug) traceLine("< PING");
     // a server that sends PINGs but does not read our PONGs would fill memory: past the bound the
     // connection is stale
     if (!this.#control("PONG\r\n")) this.#stale("the server does not read what the client sends (its PONGs fill the outbound queue)");
@@ -664,6 +714,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
 
   /** @internal */
   onPong(): void {
+    if (this.#debug) traceLine("< PONG");
     this.#pingsOut = 0;
     if (this.#state === State.Handshake) return this.#onConnected();
     const mark = this.#pingMarks.shift();
@@ -673,11 +724,14 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   }
 
   /** @internal */
-  onOk(): void {}
+  onOk(): void {
+    if (this.#debug) traceLine("< +OK");
+  }
 
   /** @internal */
   onErr(buf: Uint8Array, start: number, end: number): void {
     let text = this.decoder.decode(buf.subarray(start, end)).trim();
+    if (this.#debug) traceLine(`< -ERR ${text}`);
     if (text.length >= 2 && text.charCodeAt(0) === 39 && text.charCodeAt(text.length - 1) === 39) text = text.substring(1, text.length - 1);
     const lower = text.toLowerCase();
     if (lower.startsWith("permissions violation")) return this.#permissionError(text);
@@ -697,6 +751,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
 
   /** @internal */
   onMsgHead(subject: string, sid: number, reply: string, hdrLen: number, total: number): number {
+    if (this.#debug) traceLine(`< ${hdrLen > 0 ? "HMSG" : "MSG"} ${frameFields(subject, String(sid), reply, hdrLen > 0 ? hdrLen : -1, total)}`);
     const stats = this.#stats;
     stats.inMsgs++;
     stats.inBytes += total - hdrLen;
@@ -731,15 +786,22 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   onMsg(hdr: Uint8Array | null, data: Uint8Array): void {
     const sub = this.#cur as Subscription;
     sub.received++;
-    const msg = new Msg(this, this.#curSubject, sub.sid, this.#curReply, hdr, data);
     const cb = sub.callback;
     if (cb !== null) {
+      // the parser's views die with this call: a callback gets copies to keep, as in nats.js,
+      // unless its subscription asked for the views (zeroCopy)
+      const view = sub.zeroCopy;
+      const msg = view
+        ? new Msg(this, this.#curSubject, sub.sid, this.#curReply, hdr, data)
+        : new Msg(this, this.#curSubject, sub.sid, this.#curReply, hdr === null ? null : hdr.slice(), data.slice());
       try {
         cb(null, msg);
       } catch (e) {
         this.#emit({ type: "error", error: e as Error });
       }
+      if (view) msg.expire();
     } else {
+      const msg = new Msg(this, this.#curSubject, sub.sid, this.#curReply, hdr, data);
       const full = sub.enqueue(msg);
       if (full !== Enqueued.Ok) {
         sub.dropped++;
@@ -761,15 +823,17 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     if (last) sub.received++;
     const msg = new MsgChunk(this, this.#curSubject, sub.sid, this.#curReply, hdr, bytes, offset, this.#curSize, last);
     try {
-      (sub.callback as NonNullable<typeof sub.callback>)(null, msg);
+      (sub.callback as unknown as MsgCallback<MsgChunk>)(null, msg);
     } catch (e) {
       this.#emit({ type: "error", error: e as Error });
     }
+    msg.expire();
     if (last) this.#checkMax(sub);
   }
 
   /** @internal */
   onProtocolError(message: string): void {
+    if (this.#debug) traceLine(`- protocol error: ${message}`);
     const err = new ProtocolError(message);
     this.#lastError = err;
     this.#emit({ type: "error", error: err });
@@ -802,10 +866,12 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     const jitter = server.scheme === Scheme.Tls || server.scheme === Scheme.Wss || (o.tls !== undefined && o.tls !== null) ? o.reconnectJitterTLS : o.reconnectJitter;
     if (wait > 0) wait += Math.floor(Math.random() * (jitter + 1));
     if (wait > 0) {
+      if (this.#debug) traceLine(`- waiting ${wait} ms before dialing ${server.key}`);
       this.#state = State.Reconnecting;
       this.#reconnectTimer = Timer.set(() => this.#next(), wait < MAX_MS ? wait : MAX_MS);
       return;
     }
+    if (this.#debug) traceLine(`- dialing ${server.key}`);
     this.#dial(server);
   }
 
@@ -1015,6 +1081,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   /** The first PONG after CONNECT: the connection is up. */
   #onConnected(): void {
     const server = this.#server as Server;
+    if (this.#debug) traceLine(`- connected to ${server.key}${this.#subs.size > 0 ? `; restoring ${this.#subs.size} subscription(s)` : ""}`);
     this.#state = State.Connected;
     Timer.clear(this.#connectTimer);
     this.#connectTimer = null;
@@ -1052,6 +1119,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
 
   /** Drops the socket (if any) and moves on: reconnect, give up, or finish closing. */
   #dropSocket(err: Error | null): void {
+    if (this.#debug) traceLine(`- dropping the connection${this.#server !== null ? ` to ${this.#server.key}` : ""}: ${err === null ? "closed by the server or the network" : err.message}`);
     const socket = this.#socket;
     this.#socket = this.#tap = null;
     this.#generation++;
@@ -1289,6 +1357,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
    *  (control traffic counts against maxPendingBytes like messages). */
   #control(text: string, force = false): boolean {
     if (this.#socket === null) return true;
+    if (this.#debug) traceLine(`> ${text.substring(0, text.length - 2)}`);
     if (!force && !this.#hasRoom(text.length)) return false;
     const out = this.#out;
     let pos = out.reserve(text.length);
@@ -1300,6 +1369,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   }
 
   #sendSub(sub: Subscription): void {
+    if (this.#debug) traceLine(`> SUB ${sub.subject}${sub.queue === "" ? "" : ` ${sub.queue}`} ${sub.sid}`);
     const n = subLength(sub.subject, sub.queue, sub.sid);
     if (n > this.#longestSub) {
       this.#longestSub = n;
@@ -1317,6 +1387,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   }
 
   #sendUnsub(sid: number, max: number): void {
+    if (this.#debug) traceLine(`> UNSUB ${sid}${max > 0 ? ` ${max}` : ""}`);
     const n = unsubLength(sid, max);
     // the server must hear it, or it keeps sending: past the bound, a new connection (which
     // restores only live subscriptions) is the way to tell it
@@ -1341,6 +1412,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
     const b = new Uint8Array(n);
     let pos = 0;
     for (const s of this.#subs.values()) {
+      if (this.#debug) traceLine(`> SUB ${s.subject}${s.queue === "" ? "" : ` ${s.queue}`} ${s.sid}${s.max > 0 ? ` (and UNSUB ${s.sid} ${s.max})` : ""}`);
       const start = pos;
       pos = encodeSub(b, pos, s.subject, s.queue, s.sid, this.encoder);
       if (pos - start > this.#longestSub) {
@@ -1395,6 +1467,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
         c[key] = value;
       }
     }
+    if (this.#debug) traceLine(`> CONNECT ${redactedConnect(c)}`);
     return JSON.stringify(c);
   }
 
@@ -1411,6 +1484,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   }
 
   #deliverError(sub: Subscription, err: Error): void {
+    if (this.#debug) traceLine(`- subscription ${sub.sid} (${sub.subject}): ${err.message}`);
     if (sub.callback === null) {
       this.#emit({ type: "error", error: err });
       return;
@@ -1448,6 +1522,7 @@ export class NatsConnection implements ParserSink, MsgOwner, SubscriptionOwner {
   }
 
   #emit(event: Status): void {
+    if (this.#debug) traceLine(`- status ${event.type}${event.server !== undefined ? ` ${event.server}` : ""}${event.error !== undefined ? `: ${event.error.message}` : ""}`);
     for (const s of this.#statusStreams) s.push(event);
   }
 }

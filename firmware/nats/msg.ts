@@ -1,10 +1,13 @@
 /**
- * A received message. `data` is a view into the client's receive memory, valid until the callback
- * returns: copy it (`msg.data.slice()`) to keep the bytes. Headers are decoded only when read.
+ * A received message. By default its bytes are a copy the caller may keep, as in nats.js. A
+ * `zeroCopy` or `chunks` subscription gets views of the client's receive memory instead, valid
+ * until the callback returns: reading the message after that throws, and `msg.copy()` made inside
+ * the callback keeps it. Headers are decoded only when read.
  */
 import type TextDecoder from "text/decoder";
 import type { MsgHdrs } from "./headers.js";
 import { MsgHdrsImpl } from "./headers.js";
+import { InvalidArgumentError } from "./errors.js";
 
 /** What a message needs of its connection: answering and decoding. */
 export interface MsgOwner {
@@ -24,6 +27,8 @@ export class Msg {
   readonly data: Uint8Array;
   #raw: Uint8Array | null;
   #headers: MsgHdrs | undefined = undefined;
+  /** False once the callback that received a view has returned. */
+  #live = true;
   readonly #owner: MsgOwner;
 
   constructor(owner: MsgOwner, subject: string, sid: number, reply: string, raw: Uint8Array | null, data: Uint8Array) {
@@ -39,6 +44,7 @@ export class Msg {
    *  inside the callback (the raw bytes share the lifetime of `data`). */
   get headers(): MsgHdrs | undefined {
     if (this.#headers === undefined && this.#raw !== null) {
+      if (!this.#live) throw expired();
       this.#headers = MsgHdrsImpl.parse(this.#raw, this.#owner.decoder);
       this.#raw = null;
     }
@@ -54,12 +60,13 @@ export class Msg {
 
   /** The payload decoded as UTF-8. */
   string(): string {
+    if (!this.#live) throw expired();
     return this.#owner.decoder.decode(this.data);
   }
 
-  /** The payload parsed as JSON. */
-  json<T = unknown>(): T {
-    return JSON.parse(this.string()) as T;
+  /** The payload parsed as JSON; `reviver` as JSON.parse takes it (nats.js's `json(reviver)`). */
+  json<T = unknown>(reviver?: (this: unknown, key: string, value: unknown) => unknown): T {
+    return JSON.parse(this.string(), reviver as ((this: unknown, key: string, value: unknown) => unknown) | undefined) as T;
   }
 
   /** Bytes this message holds: payload plus undecoded headers (what a queued copy costs). */
@@ -67,10 +74,22 @@ export class Msg {
     return this.data.length + (this.#raw === null ? 0 : this.#raw.length);
   }
 
+  /** @internal The callback that received this view has returned: its bytes are no longer its own. */
+  expire(): void {
+    this.#live = false;
+  }
+
   /** A copy whose bytes stay valid after the callback (used for request replies and iterators). */
   copy(): Msg {
+    if (!this.#live) throw expired();
     return new Msg(this.#owner, this.subject, this.sid, this.reply, this.#raw === null ? null : this.#raw.slice(), this.data.slice());
   }
+}
+
+function expired(): InvalidArgumentError {
+  return new InvalidArgumentError(
+    "a message of a zeroCopy or chunks subscription was read after its callback returned; its bytes belong to the next message now: call msg.copy() inside the callback to keep it",
+  );
 }
 
 /** One piece of a message delivered in chunks: `data` holds bytes [offset, offset+data.length)

@@ -2,12 +2,16 @@
  * Connection options: nats.js names where nats.js has the option, device names for the buffers.
  * Every buffer is bounded here, and the README lists what each one costs.
  */
+import { checkNames } from "./check.js";
+import type { Refusals } from "./check.js";
 import { InvalidArgumentError } from "./errors.js";
 import type { TlsOptions } from "./transport.js";
 
 export interface ConnectionOptions {
   /** "host:port", "nats://[user:pass@]host:port", or a list of them. Default "127.0.0.1:4222". */
   servers?: string | string[];
+  /** nats.js's shorthand for `servers: "127.0.0.1:<port>"`; not with `servers`. */
+  port?: number;
   /** Client name shown by the server (monitoring, `nats server report connections`). */
   name?: string;
   user?: string;
@@ -48,6 +52,17 @@ export interface ConnectionOptions {
    *  tls:// and wss:// URLs verify against the device's trusted roots, and a nats:// server that
    *  requires TLS is upgraded. Needs `nats-xs/tls` in the build (see the README). */
   tls?: TlsOptions | null;
+  /** Writes the protocol lines and the connection's decisions (dial, connect, reconnect, stale,
+   *  drops) with the global `trace()` (Moddable's; the host simulator prints to stdout), as
+   *  nats.js's `debug` prints them. Off by default; off, it costs a field test (see README, "Tracing"). */
+  debug?: boolean;
+  /** nats.js: do not stop reconnecting after the same authentication error twice. nats-xs never
+   *  stops early (maxReconnectAttempts decides), so only `true` is accepted. */
+  ignoreAuthErrorAbort?: boolean;
+  /** nats.js: do not add the caller's stack to async errors. nats-xs never adds it: only `true`. */
+  noAsyncTraces?: boolean;
+  /** nats.js: resolve host names. nats-xs always resolves names that are not IPv4 literals: only `true`. */
+  resolve?: boolean;
 
   /** Bytes taken from the socket per read; allocated once (default 1024). */
   readBufferBytes?: number;
@@ -111,6 +126,7 @@ export interface ResolvedOptions {
   authenticators: Authenticator[];
   /** undefined: TLS when the URL or the server asks; null: never. */
   tls: TlsOptions | null | undefined;
+  debug: boolean;
   readBufferBytes: number;
   receiveBufferBytes: number;
   outboundBufferBytes: number;
@@ -177,15 +193,47 @@ function tlsOptions(value: unknown): TlsOptions | null | undefined {
   return { ca: pem(o.ca, "ca"), cert, key, serverName: o.serverName as string | undefined };
 }
 
+/** The options connect() honours. */
+const KNOWN = Object.freeze([
+  "servers", "port", "name", "user", "pass", "token", "authenticator", "debug", "pingInterval", "maxPingOut",
+  "reconnect", "maxReconnectAttempts", "reconnectTimeWait", "reconnectJitter", "timeout", "noEcho",
+  "noRandomize", "waitOnFirstConnect", "ignoreClusterUpdates", "inboxPrefix", "ignoreAuthErrorAbort", "reconnectJitterTLS",
+  "noAsyncTraces", "resolve", "tls", "readBufferBytes", "receiveBufferBytes", "outboundBufferBytes",
+  "maxPendingBytes", "reconnectBufferBytes", "dnsServers", "maxControlLine", "receiveTimeout",
+]);
+
+/** nats.js ConnectionOptions that nats-xs refuses, with what to do instead. */
+const REFUSED: Refusals = Object.freeze({
+  pedantic: "it makes the server check more and answer with -ERR; nats-xs checks subjects itself before sending, so leave it out",
+  verbose: "it makes the server answer every operation with +OK, which a device pays for in bytes and wakeups; leave it out (flush() confirms what was sent)",
+  reconnectDelayHandler: "the wait between attempts is reconnectTimeWait plus a random reconnectJitter; set those",
+  reconnectToServer: "the next server is the first of the pool whose reconnectTimeWait is over; order the pool with servers and noRandomize",
+});
+
+function onlyTrue(value: unknown, name: string, why: string): void {
+  if (value !== undefined && value !== true) throw new InvalidArgumentError(`connect(): option ${name} can only be true in nats-xs: ${why}`);
+}
+
 /** Checks the caller's options and fills in the defaults; throws InvalidArgumentError. */
 export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
   if (o === null || typeof o !== "object") throw new InvalidArgumentError("connect() takes an options object");
-  let servers = o.servers === undefined ? ["127.0.0.1:4222"] : Array.isArray(o.servers) ? o.servers.slice() : [o.servers];
-  servers = servers.filter((s) => typeof s === "string" && s.length > 0);
+  checkNames(o, KNOWN, REFUSED, "connect()");
+  onlyTrue(o.ignoreAuthErrorAbort, "ignoreAuthErrorAbort", "it never stops reconnecting early on authentication errors; maxReconnectAttempts decides");
+  onlyTrue(o.noAsyncTraces, "noAsyncTraces", "it does not add the caller's stack to async errors");
+  onlyTrue(o.resolve, "resolve", "host names that are not IPv4 literals are always resolved (dnsServers); give an IPv4 address to avoid DNS");
+  let servers: unknown[];
+  if (o.port !== undefined) {
+    if (o.servers !== undefined) throw new InvalidArgumentError("connect(): options port and servers exclude each other; use servers");
+    servers = [`127.0.0.1:${num(o.port, 0, "port", 1, 65535)}`];
+  } else servers = o.servers === undefined ? ["127.0.0.1:4222"] : Array.isArray(o.servers) ? o.servers.slice() : [o.servers];
+  for (const s of servers)
+    if (typeof s !== "string" || s.length === 0) throw new InvalidArgumentError(`option servers must hold non-empty strings, not ${String(s)}`);
   if (servers.length === 0) throw new InvalidArgumentError("option servers must name at least one server");
-  const dns = o.dnsServers === undefined ? ["1.1.1.1", "8.8.8.8"] : o.dnsServers.slice();
+  const dns: unknown[] = o.dnsServers === undefined ? ["1.1.1.1", "8.8.8.8"] : Array.isArray(o.dnsServers) ? o.dnsServers.slice() : [o.dnsServers];
+  for (const d of dns)
+    if (typeof d !== "string" || d.length === 0) throw new InvalidArgumentError("option dnsServers must be a list of IPv4 addresses");
   return {
-    servers,
+    servers: servers as string[],
     name: str(o.name, "name"),
     user: str(o.user, "user"),
     pass: str(o.pass, "pass"),
@@ -205,12 +253,13 @@ export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
     inboxPrefix: o.inboxPrefix === undefined ? "_INBOX" : str(o.inboxPrefix, "inboxPrefix"),
     authenticators: authenticators(o.authenticator),
     tls: tlsOptions(o.tls),
+    debug: bool(o.debug, false, "debug"),
     readBufferBytes: num(o.readBufferBytes, 1024, "readBufferBytes", 64, MAX_BYTES),
     receiveBufferBytes: num(o.receiveBufferBytes, 4096, "receiveBufferBytes", 1024, MAX_BYTES),
     outboundBufferBytes: num(o.outboundBufferBytes, 2048, "outboundBufferBytes", 256, MAX_BYTES),
     maxPendingBytes: num(o.maxPendingBytes, 32768, "maxPendingBytes", 256, MAX_BYTES),
     reconnectBufferBytes: num(o.reconnectBufferBytes, 8192, "reconnectBufferBytes", 0, MAX_BYTES),
-    dnsServers: dns,
+    dnsServers: dns as string[],
     maxControlLine: num(o.maxControlLine, 4096, "maxControlLine", 256, MAX_BYTES),
     receiveTimeout: num(o.receiveTimeout, 30000, "receiveTimeout", 0, MAX_MS),
   };

@@ -4,9 +4,13 @@
  */
 import { ClosedConnectionError, InvalidArgumentError } from "./errors.js";
 import { isLiteral } from "./subjects.js";
-import type { Msg } from "./msg.js";
+import type { Msg, MsgChunk } from "./msg.js";
 
-export type MsgCallback = (err: Error | null, msg: Msg | null) => void;
+/**
+ * A subscription's callback: a message with `err` null, or an error with no message. Typed as
+ * the two cases it is, so that `if (err) return;` leaves `msg` non-null, as nats.js types it.
+ */
+export type MsgCallback<T = Msg> = (...args: [err: null, msg: T] | [err: Error, msg: null]) => void;
 
 export interface SubscriptionOptions {
   /** Queue group: each message goes to one member of the group. */
@@ -14,10 +18,17 @@ export interface SubscriptionOptions {
   /** Unsubscribe automatically after this many messages. */
   max?: number;
   /** Called for each message; without it, read the subscription with `for await`. */
-  callback?: MsgCallback;
+  callback?: MsgCallback<Msg>;
   /** Deliver each message in pieces (MsgChunk) as it arrives, so that a message larger than the
-   *  receive buffer passes through the device. Requires a callback. */
+   *  receive buffer passes through the device. Requires a callback. Each piece's `data` is a view
+   *  of the receive memory, valid until the callback returns (as with `zeroCopy`). */
   chunks?: boolean;
+  /** With a callback: `msg.data` (and the headers' bytes) are views of the client's receive
+   *  memory instead of copies, valid only until the callback returns; the next message reuses
+   *  that memory. Saves a copy per message. After the callback, `msg.string()`, `msg.json()`,
+   *  `msg.headers` and `msg.copy()` throw; keep `msg.copy()` made inside it. Default false: every
+   *  message's bytes are the caller's to keep, as in nats.js. */
+  zeroCopy?: boolean;
   /** Without a callback: messages queued for the iterator before new ones are dropped and counted
    *  (default 64). Queued messages are copies. */
   maxPending?: number;
@@ -26,14 +37,20 @@ export interface SubscriptionOptions {
   maxPendingBytes?: number;
 }
 
+/** A subscription taking each message in pieces: its callback gets `MsgChunk`s. */
+export interface ChunkSubscriptionOptions extends Omit<SubscriptionOptions, "callback" | "chunks" | "maxPending" | "maxPendingBytes"> {
+  chunks: true;
+  callback: MsgCallback<MsgChunk>;
+}
+
 /** Default bound of an iterator's queue in bytes: 64 messages of 4 KB would take 256 KB, more than
  *  an ESP32 app has; 16 KB is a fifth of its chunk heap. */
 export const MAX_PENDING_BYTES = 16384;
 
-/** What enqueue() did. */
+/** @internal What enqueue() did. */
 export const Enqueued = Object.freeze({ Ok: 0, FullMessages: 1, FullBytes: 2 });
 
-/** What a subscription needs of its connection. */
+/** @internal What a subscription needs of its connection. */
 export interface SubscriptionOwner {
   unsubscribe(sub: Subscription, max: number): void;
   drainSubscription(sub: Subscription): Promise<void>;
@@ -54,6 +71,8 @@ export class Subscription implements AsyncIterable<Msg> {
   readonly subject: string;
   readonly queue: string;
   readonly chunks: boolean;
+  /** Callback messages are views of the receive memory (see SubscriptionOptions.zeroCopy). */
+  readonly zeroCopy: boolean;
   /** No wildcard token: every message carries exactly `subject`, which need not be decoded. */
   readonly literal: boolean;
   /** Messages (or last chunks) delivered, including those skipped as too large. */
@@ -62,7 +81,8 @@ export class Subscription implements AsyncIterable<Msg> {
   dropped = 0;
   /** 0 for no limit; otherwise the total number of messages after which the subscription ends. */
   max: number;
-  readonly callback: MsgCallback | null;
+  /** @internal */
+  readonly callback: MsgCallback<Msg> | null;
   /** Set when the subscription ended. */
   done = false;
   // the `closed` promise and the iterator's state are made only when asked for: most
@@ -77,6 +97,7 @@ export class Subscription implements AsyncIterable<Msg> {
   /** The last error reported on this subscription without ending it (e.g. SlowConsumerError). */
   lastError: Error | null = null;
 
+  /** @internal Made by NatsConnection.subscribe(). */
   constructor(owner: SubscriptionOwner, sid: number, subject: string, options: SubscriptionOptions) {
     this.#owner = owner;
     this.sid = sid;
@@ -86,6 +107,7 @@ export class Subscription implements AsyncIterable<Msg> {
     this.max = options.max ?? 0;
     this.callback = options.callback ?? null;
     this.chunks = options.chunks === true;
+    this.zeroCopy = options.zeroCopy === true;
     this.#maxPending = options.maxPending ?? 64;
     this.#maxPendingBytes = options.maxPendingBytes ?? MAX_PENDING_BYTES;
   }
@@ -139,7 +161,7 @@ export class Subscription implements AsyncIterable<Msg> {
     return this.max === 0 ? undefined : this.max;
   }
 
-  /** Queues a copy for the iterator; an Enqueued value: not Ok when a bound is hit (the caller
+  /** @internal Queues a copy for the iterator; an Enqueued value: not Ok when a bound is hit (the caller
    *  counts the drop and, when `firstDrop()` says so, reports it). */
   enqueue(msg: Msg): number {
     if (this.#iter === null) this.#iter = new IteratorState();
@@ -160,7 +182,7 @@ export class Subscription implements AsyncIterable<Msg> {
     return Enqueued.Ok;
   }
 
-  /** True for the first drop since a message was last queued: drops are reported once per episode. */
+  /** @internal True for the first drop since a message was last queued: drops are reported once per episode. */
   firstDrop(): boolean {
     const it = this.#iter as IteratorState;
     if (it.overflowing) return false;
@@ -168,7 +190,7 @@ export class Subscription implements AsyncIterable<Msg> {
     return true;
   }
 
-  /** Ends the subscription: iterators finish after the queued messages; `error` ends them with it. */
+  /** @internal Ends the subscription: iterators finish after the queued messages; `error` ends them with it. */
   finish(error: Error | null): void {
     if (this.done) return;
     this.done = true;
