@@ -21,7 +21,7 @@ import type { MessagePayload } from "./envelope.js";
 import type { PayloadSink } from "./scanner.js";
 import type { Outgoing, PayloadSource } from "./writer.js";
 import { uuid4 } from "./ids.js";
-import { MAX_URL_BYTES } from "./link.js";
+import { MAX_URL_BYTES, Progress } from "./link.js";
 import type { LinkSettings } from "./link.js";
 
 /** Longest object name accepted in a link (decoded, in UTF-16 units). */
@@ -151,8 +151,8 @@ export async function uploadObject(nc: NatsConnection, bucket: string, item: Out
           },
         }
       : (item.source as PayloadSource);
-  const progress = s.progress;
   const dataname = item.payload.dataname;
+  const progress = s.progress === null ? null : new Progress(s, "upload", dataname);
   const counted: PayloadSource =
     progress === null
       ? src
@@ -161,11 +161,11 @@ export async function uploadObject(nc: NatsConnection, bucket: string, item: Out
           read(offset: number, into: Uint8Array): number | Promise<number> {
             const r = src.read(offset, into);
             if (typeof r === "number") {
-              progress("upload", dataname, offset + r, src.size);
+              progress.report(offset + r, src.size);
               return r;
             }
             return r.then((n) => {
-              progress("upload", dataname, offset + n, src.size);
+              progress.report(offset + n, src.size);
               return n;
             });
           },
@@ -197,13 +197,13 @@ class CountingSink {
   readonly #sink: PayloadSink;
   readonly #limit: number;
   readonly #size: number;
-  readonly #s: LinkSettings;
+  readonly #progress: Progress | null;
   constructor(p: MessagePayload, sink: PayloadSink, limit: number, size: number, s: LinkSettings) {
     this.#p = p;
     this.#sink = sink;
     this.#limit = limit;
     this.#size = size;
-    this.#s = s;
+    this.#progress = s.progress === null ? null : new Progress(s, "download", p.dataname);
   }
   write(view: Uint8Array): void {
     const got = this.got + view.length;
@@ -211,8 +211,7 @@ class CountingSink {
     if (got > this.#limit) throw new PayloadLimitError(`linked payload ${JSON.stringify(this.#p.dataname)}`, got, this.#limit, "raise max_size in the receive options and give a sink");
     this.#sink.write(view);
     this.got = got;
-    const progress = this.#s.progress;
-    if (progress !== null) progress("download", this.#p.dataname, got, this.#size);
+    if (this.#progress !== null) this.#progress.report(got, this.#size);
   }
 }
 
