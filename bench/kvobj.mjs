@@ -5,7 +5,8 @@
 // MB/s (a 4 MB object; nats.js's default 128 KiB chunks for both). The clients take turns in one
 // process (nats-xs through the host simulator's module resolution), each figure the median of
 // BENCH_RUNS runs (default 5; BENCH_QUICK=1: small counts, 3 runs). Prints a table and writes
-// bench/kvobj-results.json.
+// bench/kvobj-results.json. `npm run bench` runs it too (`--json`: prints the results as one JSON
+// line on stdout and writes no file; the main table shows them with the core's figures).
 //
 //   npm run bench:kvobj
 import { spawnSync } from "node:child_process";
@@ -17,13 +18,15 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, "..");
 
 if (!process.execArgv.some((a) => a.includes("register.js"))) {
-  const r = spawnSync(process.execPath, ["--import", "./host-sim/register.js", fileURLToPath(import.meta.url)], { cwd: ROOT, stdio: "inherit" });
+  const r = spawnSync(process.execPath, ["--import", "./host-sim/register.js", fileURLToPath(import.meta.url), ...process.argv.slice(2)], { cwd: ROOT, stdio: "inherit" });
   process.exit(r.status ?? 1);
 }
 
 const { startServer } = await import("../tools/nats-server.mjs");
 const QUICK = process.env.BENCH_QUICK === "1";
 const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 3 : 5));
+const JSON_OUT = process.argv.includes("--json");
+const say = (text) => (JSON_OUT ? process.stderr : process.stdout).write(text);
 const q = (full, quick) => (QUICK ? quick : full);
 const KV_N = q(2_000, 200);
 const OBJ_BYTES = q(4 << 20, 1 << 20);
@@ -129,12 +132,13 @@ async function main() {
       for (const c of list) row[c.id] = Math.round(median(per[c.id]) * 10) / 10;
       row.ratio = Math.round((row.natsxs / row.natsjs) * 100) / 100;
       results.figures[f.id] = row;
-      process.stdout.write(`${f.title.padEnd(28)} nats.js ${String(row.natsjs).padStart(8)} ${f.unit.padEnd(4)}  nats-xs ${String(row.natsxs).padStart(8)} ${f.unit.padEnd(4)}  ratio ${row.ratio}\n`);
+      say(`${f.title.padEnd(28)} nats.js ${String(row.natsjs).padStart(8)} ${f.unit.padEnd(4)}  nats-xs ${String(row.natsxs).padStart(8)} ${f.unit.padEnd(4)}  ratio ${row.ratio}\n`);
     }
   } finally {
     await server.stop();
   }
-  writeFileSync(path.join(HERE, QUICK ? "kvobj-results-quick.json" : "kvobj-results.json"), JSON.stringify(results, null, 2) + "\n");
+  if (JSON_OUT) process.stdout.write(`${JSON.stringify(results)}\n`);
+  else writeFileSync(path.join(HERE, QUICK ? "kvobj-results-quick.json" : "kvobj-results.json"), JSON.stringify(results, null, 2) + "\n");
 }
 
 await main();

@@ -10,7 +10,8 @@
 //   steadyAfter10k    live heap after 10,000 messages in and out through 10 subscriptions (absolute)
 //   peakChunked1MB    the most the live heap rose above its state right before a 1 MB message
 //                     arrived through a { chunks: true } subscription (default receive buffer)
-// and, for reading them: goals, steady (10k/20k/30k), chunked (every variant), bufferOptions,
+// and, for reading them: goals, steady (10k/20k/30k), chunked (every variant), bufferOptions, kvobj
+// (objects.download10MB / upload10MB: rise above the state before; kv: live heap per stage),
 // anatomy (slots and chunk bytes per part), budget, host.
 //
 // Environment: NATS_XS_HOST=<binary> uses another build of the XS host.
@@ -24,6 +25,7 @@ import { startServer } from "../tools/nats-server.mjs";
 import { ensureBuilt } from "../tools/xs/build.mjs";
 import { hostArguments } from "../tools/xs/run.mjs";
 import { measureLinks } from "./links.mjs";
+import { measureKvObj } from "./kvobj-memory.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, "..");
@@ -240,6 +242,10 @@ async function main() {
     log("links: connect over nats://, tls://, ws:// and wss://, each in a run of its own\n");
     const links = await measureLinks(binary);
 
+    // KV and Object Store: 10 MB objects both ways and a watch of 1,000 updates (README, KV and Object Store)
+    log("kvobj: 10 MB objects both ways with @nats-io/obj, then a KV watch of 1,000 updates from @nats-io/kv\n");
+    const kvobj = await measureKvObj(binary);
+
     const result = {
       afterImport,
       afterConnect,
@@ -253,6 +259,7 @@ async function main() {
       bufferOptions,
       anatomy,
       links,
+      kvobj,
       budget,
       host: {
         engine: "XS from @agoric/xsnap's sources, tools/xs host, library preloaded (--preload nats-xs)",
@@ -301,6 +308,14 @@ function printTable(r) {
   log(`  receiveBufferBytes 4096: ${b.receiveBufferBytes["4096 (default), first split frame"].chunkBytes}, 8192: ${b.receiveBufferBytes["8192, first split frame"].chunkBytes}, 1024: ${b.receiveBufferBytes["1024, first split frame"].chunkBytes} (allocated at the first frame split across reads)\n`);
   log(`\nper transport, above the state before connecting (live slots / chunk bytes; run peaks):\n`);
   for (const [name, v] of Object.entries(r.links ?? {})) log(`  ${name}: ${v.slots} / ${v.chunkBytes}; peaks ${v.slotsPeak} / ${v.chunkBytesPeak}\n`);
+  if (r.kvobj !== undefined) {
+    const o = r.kvobj.objects;
+    log(`\nObject Store (nats-xs/obj preloaded), rise above the state before (live slots / chunk bytes):\n`);
+    log(`  10 MB download (nats.js wrote it in 128 KB chunks): ${o.download10MB.slots} / ${o.download10MB.chunkBytes}; slots peak ${o.download10MB.slotsPeak}\n`);
+    log(`  10 MB upload from a PayloadSource: ${o.upload10MB.slots} / ${o.upload10MB.chunkBytes}; slots peak ${o.upload10MB.slotsPeak}\n`);
+    log(`KV (nats-xs/kv preloaded), live slots / chunk bytes per stage:\n`);
+    for (const [name, v] of Object.entries(r.kvobj.kv)) log(`  ${name}: ${v.slots} / ${v.chunkBytes}\n`);
+  }
   log(`\ngoals:\n`);
   for (const [name, g] of Object.entries(r.goals)) log(`  ${g.held ? "held  " : "MISSED"}  ${name}: ${g.goal}\n          measured ${JSON.stringify(g.measured)}\n`);
 }

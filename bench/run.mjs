@@ -6,7 +6,7 @@
 // Environment:
 //   BENCH_QUICK=1            small counts, 3 runs: a smoke run in well under a minute
 //   BENCH_ONLY=pub16,sub16   only these figures (ids as in the table); skips bundle and XS parts
-//                            unless named too ("bundle", "xs")
+//                            unless named too ("bundle", "xs", "kvobj": KV and Object Store, bench/kvobj.mjs)
 //   BENCH_RUNS=n             measured runs per figure (default 9; quick 3)
 //   BENCH_PROFILE=natsxs     also write a V8 CPU profile of that client's process per figure to
 //                            bench/profiles/ (open in Chrome DevTools or `node bench/profile.mjs`)
@@ -240,6 +240,16 @@ function render(results) {
     out.push(table(rows, ["figure (median)", "raw limit", "nats.js", "nats-xs", "xs / js", "xs / limit"]));
     out.push("(latency rows: the ratio is nats.js / nats-xs, so above 1x means nats-xs is faster)");
   }
+  const kv = results.kvobj;
+  if (kv !== undefined && kv.error === undefined) {
+    out.push("");
+    out.push(
+      table(
+        Object.values(kv.figures).map((f) => [`${f.title} [${f.unit}]`, fmt(f.natsjs, f.unit === "MB/s" ? 1 : 0), fmt(f.natsxs, f.unit === "MB/s" ? 1 : 0), fmtRatio(f.ratio)]),
+        [`KV and Object Store (median of ${kv.runs})`, "nats.js", "nats-xs", "xs / js"],
+      ),
+    );
+  } else if (kv?.error !== undefined) out.push(`\nKV and Object Store: ${kv.error}`);
   const b = results.bundle;
   if (b !== undefined && b.error === undefined) {
     const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
@@ -330,6 +340,17 @@ async function main() {
     await server.stop();
   }
 
+  if (wanted("kvobj")) {
+    // KV and Object Store against @nats-io/kv and @nats-io/obj (bench/kvobj.mjs, a JetStream server of its own)
+    log("KV and Object Store (bench/kvobj.mjs)\n");
+    const k = spawnSync(process.execPath, [path.join(HERE, "kvobj.mjs"), "--json"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+    const line = (k.stdout ?? "").trim().split("\n").pop() ?? "";
+    try {
+      results.kvobj = JSON.parse(line);
+    } catch {
+      results.kvobj = { error: `bench/kvobj.mjs exited ${k.status}` };
+    }
+  }
   if (wanted("bundle")) {
     log("bundle sizes\n");
     try {
@@ -351,6 +372,7 @@ async function main() {
     request: r("reqSeq"),
     publishVsLimit: r("pub16", "natsxs", "limit"),
   };
+  if (results.kvobj?.figures !== undefined) for (const [id, f] of Object.entries(results.kvobj.figures)) results.ratios[id] = f.ratio;
   const min = results.bundle?.natsxsCore?.min;
   const goal = (name, value, target, shown) => ({ goal: name, target, value: shown, holds: Number.isFinite(value) ? value >= target : null });
   results.goals = [

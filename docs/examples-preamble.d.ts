@@ -4,6 +4,7 @@
 // `tsc --strict`, without skipLibCheck, with the device declarations (nats-xs/device) and this
 // file; a block that imports and connects defines its own `nc`, which hides the one here.
 import type { NatsConnection } from "nats-xs";
+import type { EnvelopeCallback, PayloadInput, PayloadSource, SinkFactory } from "nats-xs/bridge";
 
 declare global {
   /** An open connection: `const nc = await connect({ servers: "nats://10.0.0.2:4222" })`. */
@@ -17,7 +18,23 @@ declare global {
   const jpegBytes: Uint8Array;
   const frameBytes: number;
   /** A camera that hands its frame over in pieces. */
-  const camera: { pieces(): Iterable<Uint8Array> };
+  const camera: { pieces(): Iterable<Uint8Array>; read(offset: number, into: Uint8Array): number };
+  /** A frame of `size` bytes that a PayloadSource reads from the camera. */
+  const size: number;
+  /** The same frame as a PayloadSource (`{ size, read(offset, into) }`). */
+  const jpegSource: PayloadSource;
+  /** A file being written in flash. */
+  const file: { write(view: Uint8Array): void };
+  /** Some JSON-able description of a message. */
+  const meta: Record<string, unknown>;
+  /** PEM text of a CA, a client certificate and its key. */
+  const caPem: string;
+  const clientCertPem: string;
+  const clientKeyPem: string;
+  /** The payloads of a NATSBridge send, a receive callback and a payload sink. */
+  const payloads: PayloadInput[];
+  const callback: EnvelopeCallback;
+  const sink: SinkFactory;
   /** Sample times (ms since the epoch) and temperatures of a reading table. */
   const times: number[];
   const temps: number[];

@@ -105,11 +105,15 @@ export class PayloadLimitError extends BridgeError {
 /** A link could not be uploaded or downloaded: unreachable server, HTTP error, or timeout, after
  *  the retries; or an https server's certificate refused (`cause` is the core's TlsError, code
  *  TLS_HANDSHAKE; not retried). `status` is the last HTTP status (0 when no response came). */
+/** The scheme of a link into a JetStream Object Store bucket: `nats-os://<bucket>/<object name>`. */
+export const OBJECT_LINK_SCHEME = "nats-os://";
+
 export class LinkError extends BridgeError {
   readonly url: string;
   readonly status: number;
   constructor(message: string, url: string, status = 0, cause?: unknown) {
-    super(`${message} (${url}); check that the file server runs and is reachable from the device`, "BRIDGE_LINK", cause);
+    const hint = url.startsWith(OBJECT_LINK_SCHEME) ? "check the bucket and the object on the NATS server" : "check that the file server runs and is reachable from the device";
+    super(`${message} (${url}); ${hint}`, "BRIDGE_LINK", cause);
     this.url = url;
     this.status = status;
   }

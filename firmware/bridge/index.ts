@@ -33,6 +33,7 @@ export { Base64Encoder, Base64Decoder, base64Length } from "./base64.js";
 export type { ByteSink } from "./base64.js";
 export { uuid4, isoNow, parseTimestamp, normalizeTimestamp } from "./ids.js";
 export { upload, download, LinkSettings, validateLinkUrl, hostAllowed } from "./link.js";
+export { validateObjectLink, objectLinkUrl, isObjectLink, ObjectLinkTarget } from "./objlink.js";
 export type { LinkOptions, ProgressCallback } from "./link.js";
 export { HttpExchange, HttpResponseHead, parseUrl } from "./http.js";
 export {

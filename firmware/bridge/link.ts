@@ -117,7 +117,7 @@ export class LinkSettings {
 }
 
 /** The progress calls of one transfer, thinned out as progress_bytes and progress_ms say. */
-class Progress {
+export class Progress {
   readonly #s: LinkSettings;
   readonly #direction: "upload" | "download";
   readonly #name: string;

@@ -25,6 +25,7 @@ import { LinkSettings, allowEntryOf, download, hostAllowed, upload, validateLink
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_HELD_BYTES, DEFAULT_MAX_KEYS, DEFAULT_MAX_PAYLOADS, DEFAULT_MAX_VALUES, EnvelopeBudget, bound } from "./bounds.js";
 import { DIGEST_KEY, DIGEST_PLACEHOLDER, DigestCheck, declaredDigest } from "./digest.js";
 import type { LinkOptions } from "./link.js";
+import { downloadObject, isObjectLink, objectLinkUrl, objectNameFor, uploadObject, validBucket, validateObjectLink } from "./objlink.js";
 import { Collector, EnvelopeScanner, decodeValue } from "./scanner.js";
 import type { PayloadSink, SinkFactory } from "./scanner.js";
 import { Outgoing, layout, writeEnvelope } from "./writer.js";
@@ -64,6 +65,10 @@ export interface SendOptions extends LinkOptions {
   size_threshold?: number;
   /** Plik-style file server for link payloads, e.g. "http://10.0.0.2:8080". */
   fileserver_url?: string;
+  /** nats-xs: a JetStream Object Store bucket (made beforehand) for link payloads instead of a file
+   *  server: each goes in as an object and the envelope links it as `nats-os://<bucket>/<name>`.
+   *  Needs nats-xs/obj in the build. Not together with fileserver_url. */
+  object_store?: string;
   /** NATS headers of the message. */
   headers?: MsgHdrs;
   /** NATS reply subject of the message. */
@@ -104,6 +109,14 @@ export interface ReceiveOptions extends LinkOptions {
   fileserver_url?: string;
   /** Refuse link payloads whose metadata carries no SHA-256 digest (default false). */
   require_digest?: boolean;
+  /** nats-xs: Object Store buckets `nats-os://` links may be read from (default: `object_store`
+   *  when given, otherwise none). */
+  link_buckets?: string[];
+  /** nats-xs: the Object Store bucket this receiver trusts (the default of link_buckets). */
+  object_store?: string;
+  /** nats-xs: the connection object links are read over, for smartreceive() (smartsubscribe and
+   *  an EnvelopeReceiver given a connection use theirs). */
+  connection?: NatsConnection;
 }
 
 /** Called once per message: an envelope with `err` null, or the typed error that message earned
@@ -217,11 +230,29 @@ function placeholderUrl(fileserver: string, dataname: string): string {
   return `${fileserver}/file/${uuid4()}/${uuid4()}/${encodeURIComponent(dataname === "" ? "payload" : dataname)}`;
 }
 
+/** Where link payloads go: a file server URL, or an Object Store bucket. */
+class LinkStore {
+  readonly fileserver: string;
+  readonly bucket: string;
+  constructor(o: SendOptions) {
+    this.fileserver = o.fileserver_url === undefined ? "" : str(o.fileserver_url, "fileserver_url");
+    this.bucket = o.object_store === undefined ? "" : str(o.object_store, "object_store");
+    if (this.bucket !== "" && !validBucket(this.bucket)) throw new InvalidArgumentError(`object_store ${JSON.stringify(this.bucket)} is not a bucket name (1 to 240 of A-Z a-z 0-9 _ -)`);
+    if (this.bucket !== "" && this.fileserver !== "") throw new InvalidArgumentError("give fileserver_url or object_store for link payloads, not both");
+  }
+  get none(): boolean {
+    return this.fileserver === "" && this.bucket === "";
+  }
+  placeholder(dataname: string): string {
+    return this.bucket !== "" ? objectLinkUrl(this.bucket, objectNameFor(dataname)) : placeholderUrl(this.fileserver, dataname);
+  }
+}
+
 /** Sizes a payload as a link: a placeholder URL and digest as long as the real ones (upload()
  *  fills both). The caller's metadata object is not changed. */
-function markLink(it: Outgoing, fileserver: string): void {
+function markLink(it: Outgoing, store: LinkStore): void {
   const p = it.payload;
-  p.url = placeholderUrl(fileserver, p.dataname);
+  p.url = store.placeholder(p.dataname);
   const meta: Record<string, unknown> = {};
   for (const k of Object.keys(p.metadata)) meta[k] = p.metadata[k];
   meta[DIGEST_KEY] = DIGEST_PLACEHOLDER;
@@ -274,31 +305,31 @@ export async function smartsend(nc: NatsConnection, subject: string, payloads: r
   const env = envelopeFor(nc, subject, options);
   const items = payloads.map((p) => prepare(p, encoder));
   for (const it of items) env.payloads.push(it.payload);
-  const fileserver = options.fileserver_url === undefined ? "" : str(options.fileserver_url, "fileserver_url");
+  const store = new LinkStore(options);
   const maxPayload = (nc.info?.max_payload ?? 1048576) - headerLength(options.headers);
   const limit = envelopeLimit(nc, options);
-  for (const it of items) if (it.payload.transport === "link") markLink(it, fileserver);
+  for (const it of items) if (it.payload.transport === "link") markLink(it, store);
   let lay: Layout = layout(env, items, encoder);
   // the largest direct payloads go by link until the envelope fits
   while (lay.total > limit) {
     let largest: Outgoing | null = null;
     for (const it of items) if (it.payload.transport === "direct" && (largest === null || it.size > largest.size)) largest = it;
-    if (largest === null || fileserver === "")
+    if (largest === null || store.none)
       throw new PayloadLimitError(
         "the envelope",
         lay.total,
         limit,
-        fileserver === "" ? "give fileserver_url so that large payloads travel by link, or raise size_threshold" : "even with every payload by link it does not fit; send fewer payloads",
+        store.none ? "give fileserver_url (or object_store) so that large payloads travel by link, or raise size_threshold" : "even with every payload by link it does not fit; send fewer payloads",
       );
     largest.payload.transport = "link";
-    markLink(largest, fileserver);
+    markLink(largest, store);
     lay = layout(env, items, encoder);
   }
   const links = items.filter((it) => it.payload.transport === "link");
   if (links.length > 0) {
-    if (fileserver === "") throw new InvalidArgumentError("a link payload needs fileserver_url");
+    if (store.none) throw new InvalidArgumentError("a link payload needs fileserver_url or object_store");
     const settings = new LinkSettings(options);
-    for (const it of links) it.payload.url = await upload(fileserver, it, settings);
+    for (const it of links) it.payload.url = store.bucket !== "" ? await uploadObject(nc, store.bucket, it, settings) : await upload(store.fileserver, it, settings);
     lay = layout(env, items, encoder);
   }
   if (lay.total > maxPayload) throw new MaxPayloadError(lay.total + headerLength(options.headers), maxPayload + headerLength(options.headers));
@@ -368,6 +399,9 @@ class ReceiveSettings {
   readonly linkHosts: readonly string[] | null;
   readonly requireDigest: boolean;
   readonly link: LinkSettings;
+  /** Buckets object links may name. */
+  readonly linkBuckets: readonly string[];
+  readonly connection: NatsConnection | null;
   constructor(o: ReceiveOptions) {
     this.sink = o.sink;
     this.maxSize = o.max_size ?? DEFAULT_MAX_SIZE;
@@ -397,6 +431,14 @@ class ReceiveSettings {
     } else this.linkHosts = null;
     this.requireDigest = o.require_digest === true;
     this.link = new LinkSettings(o);
+    if (o.link_buckets !== undefined) {
+      if (!Array.isArray(o.link_buckets) || o.link_buckets.some((b) => typeof b !== "string" || !validBucket(b))) throw new InvalidArgumentError("link_buckets must be an array of bucket names (A-Z a-z 0-9 _ -)");
+      this.linkBuckets = o.link_buckets.slice();
+    } else if (o.object_store !== undefined && o.object_store !== "") {
+      if (typeof o.object_store !== "string" || !validBucket(o.object_store)) throw new InvalidArgumentError("object_store must be a bucket name (A-Z a-z 0-9 _ -)");
+      this.linkBuckets = [o.object_store];
+    } else this.linkBuckets = [];
+    this.connection = o.connection ?? null;
   }
 
   scanner(): EnvelopeScanner {
@@ -436,22 +478,33 @@ function checkLinks(env: MessageEnvelope, s: ReceiveSettings, allowed: readonly 
       checks.push(null);
       continue;
     }
-    const target = validateLinkUrl(p.url);
-    if (!hostAllowed(target, allowed))
-      throw new LinkError(
-        `refused a link to ${target.host}:${target.port}, which is not on this receiver's link_hosts (${allowed.length === 0 ? "none" : allowed.join(", ")}); add it to link_hosts or set fileserver_url`,
-        p.url,
-      );
+    const object = isObjectLink(p.url);
+    if (object) {
+      const o = validateObjectLink(p.url);
+      if (s.linkBuckets.indexOf(o.bucket) < 0)
+        throw new LinkError(
+          `refused a link to the object store bucket ${o.bucket}, which is not on this receiver's link_buckets (${s.linkBuckets.length === 0 ? "none" : s.linkBuckets.join(", ")}); add it to link_buckets or set object_store`,
+          p.url,
+        );
+    } else {
+      const target = validateLinkUrl(p.url);
+      if (!hostAllowed(target, allowed))
+        throw new LinkError(
+          `refused a link to ${target.host}:${target.port}, which is not on this receiver's link_hosts (${allowed.length === 0 ? "none" : allowed.join(", ")}); add it to link_hosts or set fileserver_url`,
+          p.url,
+        );
+    }
     if (p.size > s.maxSize) throw new PayloadLimitError(`linked payload ${JSON.stringify(p.dataname)}`, p.size, s.maxSize, "raise max_size in the receive options");
     const want = declaredDigest(p, s.requireDigest);
-    checks.push(want === null ? null : new DigestCheck(want));
+    // an object's bytes are checked by nats-xs/obj against its digest, compared with this one
+    checks.push(want === null || object ? null : new DigestCheck(want));
   }
   return checks;
 }
 
 /** Downloads the link payloads of `env`, in order, into their sinks (or `data`, counted against
  *  the envelope's budget). */
-async function fetchLinks(env: MessageEnvelope, s: ReceiveSettings, decoder: TextDecoder, budget: EnvelopeBudget, allowed: readonly string[]): Promise<void> {
+async function fetchLinks(env: MessageEnvelope, s: ReceiveSettings, decoder: TextDecoder, budget: EnvelopeBudget, allowed: readonly string[], nc: NatsConnection | null): Promise<void> {
   const checks = checkLinks(env, s, allowed);
   for (let i = 0; i < env.payloads.length; i++) {
     const p = env.payloads[i];
@@ -466,7 +519,11 @@ async function fetchLinks(env: MessageEnvelope, s: ReceiveSettings, decoder: Tex
       sink = collector;
     }
     try {
-      await download(p, sink, limit, s.link, checks[i]);
+      if (isObjectLink(p.url)) {
+        const conn = nc ?? s.connection;
+        if (conn === null) throw new LinkError("an object link needs a NATS connection: give smartreceive the receive option connection", p.url);
+        await downloadObject(conn, validateObjectLink(p.url), p, sink, limit, s.link, declaredDigest(p, s.requireDigest));
+      } else await download(p, sink, limit, s.link, checks[i]);
       if (collector !== null) budget.hold(p.size, `linked payload ${JSON.stringify(p.dataname)} without a sink`);
     } catch (e) {
       if (sink.abort !== undefined) {
@@ -502,7 +559,7 @@ export async function smartreceive(msg: Msg, options: ReceiveOptions = {}): Prom
   }
   env.subject = msg.subject;
   env.reply = msg.reply;
-  if (hasLinks(env)) await fetchLinks(env, s, new TextDecoder(), scanner.budget, s.allowed(""));
+  if (hasLinks(env)) await fetchLinks(env, s, new TextDecoder(), scanner.budget, s.allowed(""), null);
   return env;
 }
 
@@ -605,7 +662,7 @@ export class EnvelopeReceiver {
     this.#busy++;
     this.#pendingBytes += held;
     this.#tail = this.#tail
-      .then(() => fetchLinks(env, this.#s, this.#decoder, budget, allowed))
+      .then(() => fetchLinks(env, this.#s, this.#decoder, budget, allowed, this.#nc))
       .then(
         () => this.#report(null, env),
         (e: Error) => this.#report(e, null),
