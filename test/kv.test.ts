@@ -276,3 +276,35 @@ describe("checks", () => {
     expect(() => e?.json()).toThrow(KvError);
   });
 });
+
+describe("buckets made without direct get", () => {
+  test("get reads the last entry and a revision through a consumer; deletes show as such", async () => {
+    // a bucket as older clients made it: the KV stream without allow_direct
+    const jsm = await peerManager(peer);
+    await jsm.streams.add({
+      name: `KV_${B}`,
+      subjects: [`$KV.${B}.>`],
+      max_msgs_per_subject: 5,
+      allow_rollup_hdrs: true,
+      deny_delete: true,
+      allow_direct: false,
+      discard: "new" as never,
+    });
+    const kv = await new Kvm(nc).open(B);
+    const r1 = await kv.put("led", "red");
+    const r2 = await kv.put("led", "green");
+    await kv.put("other", "x");
+    const last = await kv.get("led");
+    expect(last?.string()).toBe("green");
+    expect(last?.revision).toBe(r2);
+    expect((await kv.get("led", { revision: r1 }))?.string()).toBe("red");
+    // a revision that belongs to another key is not this key's
+    expect(await kv.get("led", { revision: r2 + 1 })).toBeNull();
+    expect(await kv.get("missing")).toBeNull();
+    await kv.delete("led");
+    expect((await kv.get("led"))?.operation).toBe("DEL");
+    // nats.js reads the same bucket the same way
+    const theirs = await (await new PeerKvm(peer).open(B)).get("other");
+    expect(theirs?.string()).toBe("x");
+  });
+});

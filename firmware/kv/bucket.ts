@@ -9,7 +9,6 @@ import type { NatsConnection } from "nats-xs";
 import { JetStreamApiCodes, JetStreamApiError } from "nats-xs/jetstream";
 import type { JetStreamClient, JetStreamManager, StreamInfo } from "nats-xs/jetstream";
 import { KvEntry, operationOf, parseTime } from "./entry.js";
-import { KvError } from "./errors.js";
 import { validateKey } from "./keys.js";
 import { KvWatcher } from "./watcher.js";
 import type { KvWatchStats } from "./watcher.js";
@@ -108,18 +107,38 @@ export class Bucket {
   }
 
   /** The last entry of `key` (or its entry at `revision`), deletes and purges included; null when
-   *  there is none. Needs a bucket made with allow_direct (nats.js and the nats CLI make them so). */
+   *  there is none. A direct get where the bucket allows it (nats.js and the nats CLI make buckets
+   *  so); otherwise an ordered consumer on the key that stops once caught up. */
   async get(key: string, opts?: { revision?: number }): Promise<KvEntry | null> {
     validateKey(key);
-    if (!this.#direct) throw new KvError(`bucket ${this.bucket} has no direct get (allow_direct); nats-xs reads buckets made with it`);
     checkOptions(opts, ["revision"], "get");
     const subject = this.#prefix + key;
     const rev = opts?.revision;
+    if (!this.#direct) return this.#getByConsumer(key, rev !== undefined && rev > 0 ? wholeNumber(rev, "revision", 1) : 0);
     const q = rev !== undefined && rev > 0 ? { seq: wholeNumber(rev, "revision", 1) } : { last_by_subj: subject };
     const sm = await this.#jsm.direct.getMessage(this.stream, q);
     if (sm === null || sm.subject !== subject) return null;
     const op = operationOf(sm.header.get("KV-Operation"));
     return new KvEntry(this.#nc.decoder, this.bucket, key, sm.data, sm.seq, parseTime(sm.timestamp), op, 0, false);
+  }
+
+  /** get() on a bucket made without allow_direct (by older clients): the key's last entry, or the
+   *  first at or after `revision`, which is the one asked for only when its revision matches. */
+  async #getByConsumer(key: string, revision: number): Promise<KvEntry | null> {
+    const w = await this.#watch(key, revision > 0 ? "all" : "last_per_subject", revision, false, false, null, undefined, undefined, true, null);
+    let found: KvEntry | null = null;
+    try {
+      for await (const e of w) {
+        if (revision === 0) found = e;
+        else {
+          if (e.revision === revision) found = e;
+          break;
+        }
+      }
+    } finally {
+      w.stop();
+    }
+    return found;
   }
 
   /** Sets `key`; resolves with its new revision. With `previousSeq`, only if that is its last. */
