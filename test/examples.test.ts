@@ -129,6 +129,22 @@ describe("the examples run as written against a real server", () => {
     }, 60_000);
   }
 
+  test("the sensor app without a server setting says so at boot and stops (no 127.0.0.1 default on a board)", async () => {
+    const r = await new Promise<Run>((resolve) => {
+      const child = spawn(process.execPath, ["--import", "./host-sim/register.js", "dist/apps/sensor.js", "id=s-none"], { cwd: ROOT, env: { ...process.env, MC_NATS: "" }, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+      const timer = setTimeout(() => child.kill("SIGKILL"), RUN_MS);
+      child.on("close", (status) => {
+        clearTimeout(timer);
+        resolve({ status, out });
+      });
+    });
+    expect(r.out).toMatch(/sensor s-none: no NATS server set: build with nats=/);
+    expect(r.status).not.toBe(0);
+  });
+
   test("an example with no server to reach ends by itself with an error", async () => {
     const r = await run("hello.js", [`nats=nats://127.0.0.1:${await freePort()}`]);
     expect(r.status).not.toBe(0);

@@ -37,7 +37,6 @@ describe("options nats-xs does not have are refused, never ignored", () => {
       ["pedantic", true, /pedantic.*leave it out/],
       ["verbose", true, /verbose.*flush\(\)/],
       ["reconnectDelayHandler", () => 10, /reconnectDelayHandler.*reconnectTimeWait/],
-      ["reconnectJitterTLS", 500, /reconnectJitterTLS.*reconnectJitter/],
       ["reconnectToServer", () => "x", /reconnectToServer.*noRandomize/],
     ];
     for (const [name, value, expected] of cases) {
