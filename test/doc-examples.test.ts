@@ -1,6 +1,7 @@
 // The README's and docs' examples type-check as they are written (issue 13, point 3): every ```js
 // and ```ts block of README.md and docs/*.md, and every script directly under examples/, is
-// checked by `tsc --strict` without skipLibCheck against the published declarations (dist/types,
+// checked by `tsc --strict` without skipLibCheck (a block quoted from a file of examples/, as all
+// of them are now, is checked as part of that whole file) against the published declarations (dist/types,
 // through the package's own name, as a project that depends on nats-xs sees them), with the device
 // declarations (nats-xs/device) and the documented preamble of fragments (docs/examples-preamble.d.ts).
 // A block is compiled as a module of its own, so its names do not meet another block's.
@@ -74,10 +75,14 @@ afterAll(() => rmSync(DIR, { recursive: true, force: true }));
 
 describe("documentation examples under tsc --strict", () => {
   it("type-checks every code block of README.md and docs/*.md (fragments with the preamble) and every script of examples/", () => {
-    const found = blocks();
-    expect(found.length).toBeGreaterThanOrEqual(10);
+    const all = blocks();
+    expect(all.length).toBeGreaterThanOrEqual(10);
+    // a block quoted from a file of examples/ is checked in that file, whole, below
+    const quotes = exampleScripts(join(ROOT, "examples"), "").flatMap((f) => quotable(f));
+    const found = all.filter((b) => !quotes.includes(b.code));
     const dir = join(DIR, "docs");
     mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "none.ts"), "export {};\n");
     const names = new Map<string, Block>();
     found.forEach((b, i) => {
       const name = `block${String(i).padStart(2, "0")}.ts`;
@@ -112,5 +117,26 @@ describe("documentation examples under tsc --strict", () => {
     for (const name of ["Parser", "ParserSink", "Delivery"]) expect(index, name).not.toMatch(new RegExp(`\\b${name}\\b`));
     const subscription = readFileSync(join(ROOT, "dist", "types", "nats", "subscription.d.ts"), "utf8");
     for (const hook of ["enqueue", "firstDrop", "finish("]) expect(subscription, hook).not.toContain(hook);
+  });
+});
+
+/** The text of `file` under examples/ and of each of its marked regions (`// #region name` to
+ *  `// #endregion name`; a name used more than once is its parts joined by a blank line). */
+function quotable(file: string): string[] {
+  const text = readFileSync(join(ROOT, "examples", file), "utf8");
+  const parts = new Map<string, string[]>();
+  const region = /^\/\/ #region (\S+)\n([\s\S]*?)^\/\/ #endregion \1\n/gm;
+  let m: RegExpExecArray | null;
+  while ((m = region.exec(text)) !== null) parts.set(m[1], [...(parts.get(m[1]) ?? []), m[2]]);
+  return [text, ...[...parts.values()].map((p) => p.join("\n"))];
+}
+
+describe("documentation examples are quoted from examples/", () => {
+  it("every js/ts block of README.md and docs/*.md is a file under examples/ or a marked region of one", () => {
+    const quotes = exampleScripts(join(ROOT, "examples"), "").flatMap((f) => quotable(f));
+    const unquoted = blocks()
+      .filter((b) => !quotes.includes(b.code))
+      .map((b) => `${b.file}:${b.line}`);
+    expect(unquoted).toEqual([]);
   });
 });

@@ -28,6 +28,7 @@ import type { LinkOptions } from "./link.js";
 import { downloadObject, isObjectLink, objectLinkUrl, objectNameFor, uploadObject, validBucket, validateObjectLink } from "./objlink.js";
 import { Collector, EnvelopeScanner, decodeValue } from "./scanner.js";
 import type { PayloadSink, SinkFactory } from "./scanner.js";
+import { RECEIVE_OPTIONS, REQUEST_OPTIONS, SEND_OPTIONS, SUBSCRIBE_OPTIONS, checkOptions } from "./options.js";
 import { Outgoing, layout, writeEnvelope } from "./writer.js";
 import type { Layout, PayloadSource, PublishStream } from "./writer.js";
 
@@ -300,6 +301,12 @@ function envelopeLimit(nc: NatsConnection, o: SendOptions): number {
  * UnknownPayloadTypeError, PayloadLimitError (too large and no fileserver_url), LinkError.
  */
 export async function smartsend(nc: NatsConnection, subject: string, payloads: readonly (PayloadInput | readonly unknown[])[], options: SendOptions = {}): Promise<MessageEnvelope> {
+  checkOptions(options, SEND_OPTIONS, "smartsend()");
+  return send(nc, subject, payloads, options);
+}
+
+/** smartsend() without the name check: for the bridge's own calls, whose options are built here. */
+async function send(nc: NatsConnection, subject: string, payloads: readonly (PayloadInput | readonly unknown[])[], options: SendOptions): Promise<MessageEnvelope> {
   if (!Array.isArray(payloads)) throw new InvalidArgumentError("payloads must be an array of { dataname, data, type }");
   const encoder = new TextEncoder();
   const env = envelopeFor(nc, subject, options);
@@ -546,6 +553,7 @@ async function fetchLinks(env: MessageEnvelope, s: ReceiveSettings, decoder: Tex
  * BridgeError when the envelope is malformed.
  */
 export async function smartreceive(msg: Msg, options: ReceiveOptions = {}): Promise<MessageEnvelope> {
+  checkOptions(options, RECEIVE_OPTIONS, "smartreceive()");
   const s = new ReceiveSettings(options);
   const scanner = s.scanner();
   scanner.begin();
@@ -692,6 +700,12 @@ export class EnvelopeReceiver {
 
 /** Subscribes with chunked delivery and calls `options.callback` once per envelope (or error). */
 export function smartsubscribe(nc: NatsConnection, subject: string, options: SmartSubscribeOptions): Subscription {
+  checkOptions(options, SUBSCRIBE_OPTIONS, "smartsubscribe()");
+  return subscribeEnvelopes(nc, subject, options);
+}
+
+/** smartsubscribe() without the name check: for the bridge's own calls. */
+function subscribeEnvelopes(nc: NatsConnection, subject: string, options: SmartSubscribeOptions): Subscription {
   const rx = new EnvelopeReceiver(options.callback, options, nc);
   return nc.subscribe(subject, {
     queue: options.queue,
@@ -729,6 +743,11 @@ export function smartrequest(
   payloads: readonly (PayloadInput | readonly unknown[])[],
   options: SendOptions & ReceiveOptions & { timeout_ms?: number } = {},
 ): Promise<MessageEnvelope> {
+  try {
+    checkOptions(options, REQUEST_OPTIONS, "smartrequest()");
+  } catch (e) {
+    return Promise.reject(e);
+  }
   const timeout = options.timeout_ms ?? 5000;
   const inbox = `${nc.options.inboxPrefix}.${uuid4().replace(/-/g, "")}`;
   return new Promise((resolve, reject) => {
@@ -744,17 +763,20 @@ export function smartrequest(
       finish();
       reject(new TimeoutError(`no NATSBridge reply to the envelope on ${JSON.stringify(subject)} within ${timeout} ms`));
     }, timeout);
-    sub = smartsubscribe(nc, inbox, {
-      ...options,
+    const { timeout_ms: _wait, ...rest } = options;
+    sub = subscribeEnvelopes(nc, inbox, {
+      ...(rest as ReceiveOptions),
       max: 1,
       callback: (err, env) => {
         if (settled) return;
         finish();
-        if (err !== null) reject(err);
+        // the 503 status arrives on the inbox: name the subject the caller asked, as request() does
+        if (err instanceof NoRespondersError) reject(new NoRespondersError(subject));
+        else if (err !== null) reject(err);
         else resolve(env as MessageEnvelope);
       },
     });
-    smartsend(nc, subject, payloads, { ...options, reply_to: inbox, reply: inbox }).catch((e: unknown) => {
+    send(nc, subject, payloads, { ...(rest as SendOptions), reply_to: inbox, reply: inbox }).catch((e: unknown) => {
       if (settled) return;
       finish();
       reject(e);

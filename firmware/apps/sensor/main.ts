@@ -7,11 +7,16 @@ import config from "mc/config";
 import Timer from "timer";
 import { connect } from "nats-xs";
 
-const server = typeof config.nats === "string" && config.nats !== "" ? config.nats : "nats://127.0.0.1:4222";
+// no default server: on a board 127.0.0.1 is the board itself, so a missing setting is said at boot
+const server = typeof config.nats === "string" ? config.nats : "";
 const id = typeof config.id === "string" && config.id !== "" ? config.id : String(config.id ?? "sensor-1");
 const interval = typeof config.interval === "number" ? config.interval : 1000;
 const limit = typeof config.count === "number" ? config.count : 0;
 
+if (server === "") {
+  trace(`sensor ${id}: no NATS server set: build with nats=nats://<host>:4222 on the mcconfig command line (or in the manifest's config)\n`);
+  throw new Error("sensor: no NATS server set (nats=...)");
+}
 trace(`sensor ${id}: connecting to ${server}\n`);
 const nc = await connect({ servers: server, name: id, reconnectTimeWait: 1000, maxReconnectAttempts: -1 });
 trace(`sensor ${id}: connected to ${nc.getServer()} (server ${nc.info?.server_name} ${nc.info?.version})\n`);
