@@ -37,3 +37,5 @@ export {
   JetStreamApiCodes,
 } from "./errors.js";
 export type { ApiError } from "./errors.js";
+export { OrderedWatcher } from "./watcher.js";
+export type { OrderedWatchSpec, OrderedWatchStats } from "./watcher.js";

@@ -1,6 +1,6 @@
 /**
- * What watch(), keys() and history() read through: an ordered push consumer, as ADR-8 and nats.js
- * use — an ephemeral consumer with no acks, flow control and idle heartbeats, delivering to one
+ * What watch(), keys() and history() read through: the jetstream module's OrderedWatcher, an
+ * ordered push consumer as ADR-8 and nats.js use — an ephemeral consumer with no acks, flow control and idle heartbeats, delivering to one
  * inbox subscription. Each message's delivery sequence is checked; a gap, a consumer the server
  * forgot (heartbeats stop, a restart) or a 409 makes the consumer again from the stream sequence
  * after the last one handed out, so a watch goes on across server restarts.
@@ -10,14 +10,12 @@
  * queue bounded by `maxQueueBytes`; an entry that does not fit is dropped and counted, and keys()
  * and history() end with KvWatchOverflowError when they had to drop any.
  */
-import Timer from "timer";
-import type { TimerId } from "timer";
-import type { Msg, NatsConnection, Subscription } from "nats-xs";
-import { parseInfo } from "nats-xs/jetstream";
-import type { ConsumerConfig, JetStreamManager } from "nats-xs/jetstream";
+import type { Msg, NatsConnection } from "nats-xs";
+import { OrderedWatcher } from "nats-xs/jetstream";
+import type { DeliveryInfo, JetStreamManager, OrderedWatchStats } from "nats-xs/jetstream";
 import { KvEntry, operationOf } from "./entry.js";
+import type { KvOperation } from "./entry.js";
 import { KvWatchError, KvWatchOverflowError } from "./errors.js";
-import { randomToken } from "./random.js";
 
 /** Bytes an entry waiting in the queue counts for besides its key and value (what it costs on XS). */
 export const ENTRY_COST = 160;
@@ -43,288 +41,34 @@ export interface WatchSpec {
 }
 
 /** Counters of one watch. */
-export interface KvWatchStats {
-  /** Entries handed out (to the callback or the queue). */
-  received: number;
-  /** Entries dropped because the queue was full. */
-  dropped: number;
-  /** Bytes waiting in the queue now. */
-  queuedBytes: number;
-  /** Times the consumer was made again (gap, missed heartbeats, restart). */
-  resets: number;
-  /** Messages ignored: not an ack subject, or from a consumer already replaced. */
-  ignored: number;
+export type KvWatchStats = OrderedWatchStats;
+
+function operation(msg: Msg): KvOperation {
+  const h = msg.headers;
+  return operationOf(h === undefined ? "" : h.get("KV-Operation"));
 }
 
 /** A running watch (nats.js `KvWatcher`): iterate it, or give a callback; stop() ends it. */
-export class KvWatcher implements AsyncIterable<KvEntry> {
-  readonly #nc: NatsConnection;
-  readonly #jsm: JetStreamManager;
-  readonly #spec: WatchSpec;
-  readonly #inbox: string;
-  readonly #prefix: string;
-  #sub: Subscription | null = null;
-  #timer: TimerId | null = null;
-  #serial = 0;
-  #name = "";
-  #dseq = 0;
-  #sseq = 0;
-  #idle = 0;
-  #resetting = false;
-  #stuckAt = -1;
-  #subDropped = 0;
-  #caughtUp = false;
-  #done = false;
-  #error: Error | null = null;
-  readonly #queue: KvEntry[] = [];
-  #queuedBytes = 0;
-  #waiting: ((r: IteratorResult<KvEntry>) => void) | null = null;
-  #fail: ((e: Error) => void) | null = null;
-  #closed: Promise<void> | null = null;
-  #resolveClosed: (() => void) | null = null;
-  #received = 0;
-  #dropped = 0;
-  #resets = 0;
-  #ignored = 0;
-
-  constructor(nc: NatsConnection, jsm: JetStreamManager, spec: WatchSpec) {
-    this.#nc = nc;
-    this.#jsm = jsm;
-    this.#spec = spec;
-    this.#prefix = randomToken(10);
-    // a literal deliver subject: server 2.9 sees no interest from a wildcard subscription
-    this.#inbox = `_INBOX.${this.#prefix}`;
-  }
-
-  /** @internal Subscribes and makes the consumer; rejects when the consumer cannot be made. */
-  async start(): Promise<void> {
-    this.#sub = this.#nc.subscribe(this.#inbox, { callback: this.#onMsg });
-    try {
-      // the server has the interest before the consumer exists; and the consumer is made from a
-      // fresh turn: called straight through watch(), the API request overflows XS's 512-slot stack
-      await this.#nc.flush();
-      await this.#create();
-    } catch (e) {
-      this.#finish(null);
-      throw e;
-    }
-    if (!this.#done) this.#timer = Timer.repeat(this.#tick, this.#spec.heartbeat);
-  }
-
-  /** Counters of this watch. */
-  status(): KvWatchStats {
-    return { received: this.#received, dropped: this.#dropped, queuedBytes: this.#queuedBytes, resets: this.#resets, ignored: this.#ignored };
-  }
-
-  /** Ends the watch: the iterator finishes after what is queued; the consumer is deleted. */
-  stop(): void {
-    this.#finish(null);
-  }
-
-  /** Resolves when the watch has ended (stop(), caught up for keys/history, or an error). */
-  get closed(): Promise<void> {
-    if (this.#closed === null) {
-      this.#closed = this.#done
-        ? Promise.resolve()
-        : new Promise((resolve) => {
-            this.#resolveClosed = resolve;
-          });
-    }
-    return this.#closed;
-  }
-
-  /** The error that ended the watch, if any. */
-  get error(): Error | null {
-    return this.#error;
-  }
-
-  async #create(): Promise<void> {
-    const s = this.#spec;
-    const old = this.#name;
-    const name = `${this.#prefix}_${++this.#serial}`;
-    const config: ConsumerConfig = {
-      name,
-      deliver_subject: this.#inbox,
-      ack_policy: "none",
-      max_deliver: 1,
-      flow_control: true,
-      idle_heartbeat: s.heartbeat * 1_000_000,
-      mem_storage: true,
-      num_replicas: 1,
-      deliver_policy: s.deliverPolicy,
-      headers_only: s.headersOnly,
-    };
-    if (this.#sseq > 0) {
-      config.deliver_policy = "by_start_sequence";
-      config.opt_start_seq = this.#sseq + 1;
-    } else if (s.startSeq > 0) {
-      config.deliver_policy = "by_start_sequence";
-      config.opt_start_seq = s.startSeq;
-    }
-    if (s.filters.length === 1) config.filter_subject = s.filters[0];
-    else config.filter_subjects = s.filters;
-    // messages of the new consumer may come before its info does: they are told apart by name
-    this.#name = name;
-    this.#dseq = 0;
-    this.#idle = 0;
-    if (old !== "") this.#jsm.consumers.delete(s.stream, old).catch(() => {});
-    const info = await this.#jsm.consumers.add(s.stream, config);
-    // a consumer of new messages starts after the stream's last one: made again before any came, it
-    // must start there too, not at whatever is last by then
-    if (this.#sseq === 0 && config.deliver_policy === "new") this.#sseq = info.delivered.stream_seq;
-    if (!this.#caughtUp && info.num_pending === 0 && this.#dseq === 0 && info.name === this.#name) this.#initialized();
-  }
-
-  #initialized(): void {
-    this.#caughtUp = true;
-    const f = this.#spec.initializedFn;
-    if (f !== null) f();
-    if (this.#spec.stopWhenCaughtUp) this.#finish(null);
-  }
-
-  #reset(): void {
-    if (this.#resetting || this.#done) return;
-    this.#resetting = true;
-    this.#resets++;
-    this.#create().then(
-      () => {
-        this.#resetting = false;
-      },
-      () => {
-        // the server may be down: the next missed heartbeat tries again
-        this.#resetting = false;
-      },
-    );
-  }
-
-  readonly #tick = (): void => {
-    if (this.#done) return;
-    if (this.#sub !== null && this.#sub.done) {
-      this.#finish(new KvWatchError("the connection closed under the watch"));
-      return;
-    }
-    if (++this.#idle >= 2 && !this.#nc.isClosed()) {
-      this.#idle = 0;
-      this.#reset();
-    }
-  };
-
-  readonly #onMsg = (err: Error | null, msg: Msg | null): void => {
-    if (this.#done) return;
-    if (err !== null || msg === null) {
-      this.#finish(err ?? new KvWatchError("the watch subscription ended"));
-      return;
-    }
-    this.#idle = 0;
-    const h = msg.headers;
-    if (h !== undefined && h.code !== 0) {
-      if (h.code === 100) {
-        // flow control asks for an empty reply; a heartbeat may say the consumer is stalled
-        if (msg.reply !== "") this.#nc.publish(msg.reply);
-        const stalled = h.get("Nats-Consumer-Stalled");
-        if (stalled !== "") this.#nc.publish(stalled);
-      } else this.#reset();
-      return;
-    }
-    let info;
-    try {
-      info = parseInfo(msg.reply);
-    } catch {
-      this.#ignored++;
-      return;
-    }
-    if (info.consumer !== this.#name) {
-      this.#ignored++;
-      return;
-    }
-    if (info.deliverySequence !== this.#dseq + 1) {
-      const sub = this.#sub;
-      if (sub !== null && sub.dropped !== this.#subDropped) {
-        // the core dropped a message too large for its receive buffer: made again, the consumer
-        // would send it again; the second time at the same place the watch ends
-        this.#subDropped = sub.dropped;
-        if (this.#stuckAt === this.#sseq) {
-          this.#finish(new KvWatchError(`an entry after revision ${this.#sseq} is larger than the connection's receive buffer (receiveBufferBytes)`));
-          return;
-        }
-        this.#stuckAt = this.#sseq;
-      }
-      this.#reset();
-      return;
-    }
-    this.#dseq = info.deliverySequence;
-    this.#sseq = info.streamSequence;
-    const s = this.#spec;
-    const op = operationOf(h === undefined ? "" : h.get("KV-Operation"));
-    if (!(s.ignoreDeletes && op !== "PUT")) {
-      const key = msg.subject.substring(s.prefixLen);
-      const created = new Date(Math.floor(info.timestampNanos / 1_000_000));
-      const cb = s.callback;
-      this.#received++;
-      if (cb !== null) {
-        cb(new KvEntry(this.#nc.decoder, s.bucket, key, msg.data, info.streamSequence, created, op, info.pending, this.#caughtUp));
-      } else {
-        const cost = msg.data.length + key.length + ENTRY_COST;
-        if (this.#queuedBytes + cost > s.maxQueueBytes) {
-          this.#received--;
-          this.#dropped++;
-        } else {
-          const e = new KvEntry(this.#nc.decoder, s.bucket, key, msg.data.slice(), info.streamSequence, created, op, info.pending, this.#caughtUp);
-          const w = this.#waiting;
-          if (w !== null) {
-            this.#waiting = null;
-            this.#fail = null;
-            w({ value: e, done: false });
-          } else {
-            this.#queue.push(e);
-            this.#queuedBytes += cost;
-          }
-        }
-      }
-    }
-    if (!this.#caughtUp && info.pending === 0) this.#initialized();
-  };
-
-  #finish(error: Error | null): void {
-    if (this.#done) return;
-    this.#done = true;
-    if (error === null && this.#spec.stopWhenCaughtUp && this.#dropped > 0) error = new KvWatchOverflowError(this.#dropped, this.#spec.maxQueueBytes);
-    this.#error = error;
-    if (this.#timer !== null) Timer.clear(this.#timer);
-    this.#timer = null;
-    const sub = this.#sub;
-    if (sub !== null && !sub.done && !this.#nc.isClosed()) sub.unsubscribe();
-    if (this.#name !== "" && !this.#nc.isClosed()) this.#jsm.consumers.delete(this.#spec.stream, this.#name).catch(() => {});
-    const w = this.#waiting;
-    const f = this.#fail;
-    this.#waiting = null;
-    this.#fail = null;
-    if (this.#queue.length === 0) {
-      if (error !== null && f !== null) f(error);
-      else if (w !== null) w({ value: undefined, done: true });
-    }
-    if (this.#resolveClosed !== null) this.#resolveClosed();
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<KvEntry> {
-    return {
-      next: (): Promise<IteratorResult<KvEntry>> => {
-        if (this.#spec.callback !== null) return Promise.reject(new KvWatchError("a watch with a callback is not iterated"));
-        const e = this.#queue.shift();
-        if (e !== undefined) {
-          this.#queuedBytes -= e.value.length + e.key.length + ENTRY_COST;
-          return Promise.resolve({ value: e, done: false });
-        }
-        if (this.#done) return this.#error === null ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(this.#error);
-        return new Promise((resolve, reject) => {
-          this.#waiting = resolve;
-          this.#fail = reject;
-        });
-      },
-      return: (): Promise<IteratorResult<KvEntry>> => {
-        this.#finish(null);
-        return Promise.resolve({ value: undefined, done: true });
-      },
-    };
+export class KvWatcher extends OrderedWatcher<KvEntry> {
+  constructor(nc: NatsConnection, jsm: JetStreamManager, s: WatchSpec) {
+    const decoder = nc.decoder;
+    super(nc, jsm, {
+      stream: s.stream,
+      filters: s.filters,
+      deliverPolicy: s.deliverPolicy,
+      startSeq: s.startSeq,
+      headersOnly: s.headersOnly,
+      callback: s.callback,
+      maxQueueBytes: s.maxQueueBytes,
+      heartbeat: s.heartbeat,
+      stopWhenCaughtUp: s.stopWhenCaughtUp,
+      initializedFn: s.initializedFn,
+      skip: (msg: Msg) => s.ignoreDeletes && operation(msg) !== "PUT",
+      cost: (msg: Msg) => msg.data.length + msg.subject.length - s.prefixLen + ENTRY_COST,
+      item: (msg: Msg, info: DeliveryInfo, caughtUp: boolean, keep: boolean) =>
+        new KvEntry(decoder, s.bucket, msg.subject.substring(s.prefixLen), keep ? msg.data.slice() : msg.data, info.streamSequence, new Date(Math.floor(info.timestampNanos / 1_000_000)), operation(msg), info.pending, caughtUp),
+      error: (message: string) => new KvWatchError(message),
+      overflow: (dropped: number, max: number) => new KvWatchOverflowError(dropped, max),
+    });
   }
 }

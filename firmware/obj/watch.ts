@@ -5,15 +5,12 @@
  * within bounds; one that is not valid is counted (`ignored`) and skipped. Without a callback,
  * infos wait in a queue bounded by `maxQueueBytes`; what does not fit is dropped and counted.
  */
-import Timer from "timer";
-import type { TimerId } from "timer";
-import type { Msg, NatsConnection, Subscription } from "nats-xs";
-import { parseInfo } from "nats-xs/jetstream";
-import type { ConsumerConfig, JetStreamManager } from "nats-xs/jetstream";
+import type { Msg, NatsConnection } from "nats-xs";
+import { OrderedWatcher } from "nats-xs/jetstream";
+import type { DeliveryInfo, JetStreamManager, OrderedWatchStats } from "nats-xs/jetstream";
 import { ObjectStoreError } from "./errors.js";
 import { parseMeta } from "./meta.js";
 import type { ObjectInfo } from "./meta.js";
-import { randomToken } from "./random.js";
 
 /** Bytes an info waiting in the queue counts for besides its meta's bytes (what it costs on XS). */
 export const ENTRY_COST = 256;
@@ -34,289 +31,37 @@ export interface WatchSpec {
 }
 
 /** Counters of one watch. */
-export interface ObjectWatchStats {
-  /** Entries handed out (to the callback or the queue). */
-  received: number;
-  /** Entries dropped because the queue was full. */
-  dropped: number;
-  /** Bytes waiting in the queue now. */
-  queuedBytes: number;
-  /** Times the consumer was made again (gap, missed heartbeats, restart). */
-  resets: number;
-  /** Messages ignored: not an ack subject, or from a consumer already replaced. */
-  ignored: number;
-}
+export type ObjectWatchStats = OrderedWatchStats;
 
 /** A running watch (nats.js `ObjectWatcher`): iterate it, or give a callback; stop() ends it. */
-export class ObjectWatcher implements AsyncIterable<ObjectInfo> {
-  readonly #nc: NatsConnection;
-  readonly #jsm: JetStreamManager;
-  readonly #spec: WatchSpec;
-  readonly #inbox: string;
-  readonly #prefix: string;
-  #sub: Subscription | null = null;
-  #timer: TimerId | null = null;
-  #serial = 0;
-  #name = "";
-  #dseq = 0;
-  #sseq = 0;
-  #idle = 0;
-  #resetting = false;
-  #stuckAt = -1;
-  #subDropped = 0;
-  #caughtUp = false;
-  #done = false;
-  #error: Error | null = null;
-  readonly #queue: ObjectInfo[] = [];
-  /** What each queued info counts for. */
-  readonly #costs: number[] = [];
-  #queuedBytes = 0;
-  #waiting: ((r: IteratorResult<ObjectInfo>) => void) | null = null;
-  #fail: ((e: Error) => void) | null = null;
-  #closed: Promise<void> | null = null;
-  #resolveClosed: (() => void) | null = null;
-  #received = 0;
-  #dropped = 0;
-  #resets = 0;
-  #ignored = 0;
-
-  constructor(nc: NatsConnection, jsm: JetStreamManager, spec: WatchSpec) {
-    this.#nc = nc;
-    this.#jsm = jsm;
-    this.#spec = spec;
-    this.#prefix = randomToken(10);
-    // a literal deliver subject: server 2.9 sees no interest from a wildcard subscription
-    this.#inbox = `_INBOX.${this.#prefix}`;
-  }
-
-  /** @internal Subscribes and makes the consumer; rejects when the consumer cannot be made. */
-  async start(): Promise<void> {
-    this.#sub = this.#nc.subscribe(this.#inbox, { callback: this.#onMsg });
-    try {
-      // the server has the interest before the consumer exists; and the consumer is made from a
-      // fresh turn: called straight through watch(), the API request overflows XS's 512-slot stack
-      await this.#nc.flush();
-      await this.#create();
-    } catch (e) {
-      this.#finish(null);
-      throw e;
-    }
-    if (!this.#done) this.#timer = Timer.repeat(this.#tick, this.#spec.heartbeat);
-  }
-
-  /** Counters of this watch. */
-  status(): ObjectWatchStats {
-    return { received: this.#received, dropped: this.#dropped, queuedBytes: this.#queuedBytes, resets: this.#resets, ignored: this.#ignored };
-  }
-
-  /** Ends the watch: the iterator finishes after what is queued; the consumer is deleted. */
-  stop(): void {
-    this.#finish(null);
-  }
-
-  /** Resolves when the watch has ended (stop(), caught up for keys/history, or an error). */
-  get closed(): Promise<void> {
-    if (this.#closed === null) {
-      this.#closed = this.#done
-        ? Promise.resolve()
-        : new Promise((resolve) => {
-            this.#resolveClosed = resolve;
-          });
-    }
-    return this.#closed;
-  }
-
-  /** The error that ended the watch, if any. */
-  get error(): Error | null {
-    return this.#error;
-  }
-
-  async #create(): Promise<void> {
-    const s = this.#spec;
-    const old = this.#name;
-    const name = `${this.#prefix}_${++this.#serial}`;
-    const config: ConsumerConfig = {
-      name,
-      deliver_subject: this.#inbox,
-      ack_policy: "none",
-      max_deliver: 1,
-      flow_control: true,
-      idle_heartbeat: s.heartbeat * 1_000_000,
-      mem_storage: true,
-      num_replicas: 1,
-      deliver_policy: s.deliverPolicy,
-    };
-    if (this.#sseq > 0) {
-      config.deliver_policy = "by_start_sequence";
-      config.opt_start_seq = this.#sseq + 1;
-    } else if (s.startSeq > 0) {
-      config.deliver_policy = "by_start_sequence";
-      config.opt_start_seq = s.startSeq;
-    }
-    config.filter_subject = s.filter;
-    // messages of the new consumer may come before its info does: they are told apart by name
-    this.#name = name;
-    this.#dseq = 0;
-    this.#idle = 0;
-    if (old !== "") this.#jsm.consumers.delete(s.stream, old).catch(() => {});
-    const info = await this.#jsm.consumers.add(s.stream, config);
-    // a consumer of new messages starts after the stream's last one: made again before any came, it
-    // must start there too, not at whatever is last by then
-    if (this.#sseq === 0 && config.deliver_policy === "new") this.#sseq = info.delivered.stream_seq;
-    if (!this.#caughtUp && info.num_pending === 0 && this.#dseq === 0 && info.name === this.#name) this.#initialized();
-  }
-
-  #initialized(): void {
-    this.#caughtUp = true;
-    const f = this.#spec.initializedFn;
-    if (f !== null) f();
-  }
-
-  #reset(): void {
-    if (this.#resetting || this.#done) return;
-    this.#resetting = true;
-    this.#resets++;
-    this.#create().then(
-      () => {
-        this.#resetting = false;
-      },
-      () => {
-        // the server may be down: the next missed heartbeat tries again
-        this.#resetting = false;
-      },
-    );
-  }
-
-  readonly #tick = (): void => {
-    if (this.#done) return;
-    if (this.#sub !== null && this.#sub.done) {
-      this.#finish(new ObjectStoreError("the connection closed under the watch"));
-      return;
-    }
-    if (++this.#idle >= 2 && !this.#nc.isClosed()) {
-      this.#idle = 0;
-      this.#reset();
-    }
-  };
-
-  readonly #onMsg = (err: Error | null, msg: Msg | null): void => {
-    if (this.#done) return;
-    if (err !== null || msg === null) {
-      this.#finish(err ?? new ObjectStoreError("the watch subscription ended"));
-      return;
-    }
-    this.#idle = 0;
-    const h = msg.headers;
-    if (h !== undefined && h.code !== 0) {
-      if (h.code === 100) {
-        // flow control asks for an empty reply; a heartbeat may say the consumer is stalled
-        if (msg.reply !== "") this.#nc.publish(msg.reply);
-        const stalled = h.get("Nats-Consumer-Stalled");
-        if (stalled !== "") this.#nc.publish(stalled);
-      } else this.#reset();
-      return;
-    }
-    let info;
-    try {
-      info = parseInfo(msg.reply);
-    } catch {
-      this.#ignored++;
-      return;
-    }
-    if (info.consumer !== this.#name) {
-      this.#ignored++;
-      return;
-    }
-    if (info.deliverySequence !== this.#dseq + 1) {
-      const sub = this.#sub;
-      if (sub !== null && sub.dropped !== this.#subDropped) {
-        // the core dropped a message too large for its receive buffer: made again, the consumer
-        // would send it again; the second time at the same place the watch ends
-        this.#subDropped = sub.dropped;
-        if (this.#stuckAt === this.#sseq) {
-          this.#finish(new ObjectStoreError(`an entry after revision ${this.#sseq} is larger than the connection's receive buffer (receiveBufferBytes)`));
-          return;
+export class ObjectWatcher extends OrderedWatcher<ObjectInfo> {
+  constructor(nc: NatsConnection, jsm: JetStreamManager, s: WatchSpec) {
+    const decoder = nc.decoder;
+    super(nc, jsm, {
+      stream: s.stream,
+      filters: [s.filter],
+      deliverPolicy: s.deliverPolicy,
+      startSeq: s.startSeq,
+      headersOnly: false,
+      callback: s.callback,
+      maxQueueBytes: s.maxQueueBytes,
+      heartbeat: s.heartbeat,
+      stopWhenCaughtUp: false,
+      initializedFn: s.initializedFn,
+      skip: () => false,
+      cost: (msg: Msg) => msg.data.length + ENTRY_COST,
+      // a meta that is not valid is passed by and counted (ignored); a parsed one owns its strings
+      item: (msg: Msg, info: DeliveryInfo) => {
+        let oi: ObjectInfo;
+        try {
+          oi = parseMeta(msg.data, decoder, info.streamSequence);
+        } catch {
+          return undefined;
         }
-        this.#stuckAt = this.#sseq;
-      }
-      this.#reset();
-      return;
-    }
-    this.#dseq = info.deliverySequence;
-    this.#sseq = info.streamSequence;
-    const s = this.#spec;
-    let oi: ObjectInfo;
-    try {
-      oi = parseMeta(msg.data, this.#nc.decoder, info.streamSequence);
-    } catch {
-      this.#ignored++;
-      oi = null as unknown as ObjectInfo;
-    }
-    if (oi !== null && !(s.ignoreDeletes && oi.deleted)) {
-      const cb = s.callback;
-      this.#received++;
-      if (cb !== null) cb(oi);
-      else {
-        const cost = msg.data.length + ENTRY_COST;
-        if (this.#queuedBytes + cost > s.maxQueueBytes) {
-          this.#received--;
-          this.#dropped++;
-        } else {
-          const w = this.#waiting;
-          if (w !== null) {
-            this.#waiting = null;
-            this.#fail = null;
-            w({ value: oi, done: false });
-          } else {
-            this.#costs.push(cost);
-            this.#queue.push(oi);
-            this.#queuedBytes += cost;
-          }
-        }
-      }
-    }
-    if (!this.#caughtUp && info.pending === 0) this.#initialized();
-  };
-
-  #finish(error: Error | null): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.#error = error;
-    if (this.#timer !== null) Timer.clear(this.#timer);
-    this.#timer = null;
-    const sub = this.#sub;
-    if (sub !== null && !sub.done && !this.#nc.isClosed()) sub.unsubscribe();
-    if (this.#name !== "" && !this.#nc.isClosed()) this.#jsm.consumers.delete(this.#spec.stream, this.#name).catch(() => {});
-    const w = this.#waiting;
-    const f = this.#fail;
-    this.#waiting = null;
-    this.#fail = null;
-    if (this.#queue.length === 0) {
-      if (error !== null && f !== null) f(error);
-      else if (w !== null) w({ value: undefined, done: true });
-    }
-    if (this.#resolveClosed !== null) this.#resolveClosed();
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<ObjectInfo> {
-    return {
-      next: (): Promise<IteratorResult<ObjectInfo>> => {
-        if (this.#spec.callback !== null) return Promise.reject(new ObjectStoreError("a watch with a callback is not iterated"));
-        const e = this.#queue.shift();
-        if (e !== undefined) {
-          this.#queuedBytes -= this.#costs.shift() ?? 0;
-          return Promise.resolve({ value: e, done: false });
-        }
-        if (this.#done) return this.#error === null ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(this.#error);
-        return new Promise((resolve, reject) => {
-          this.#waiting = resolve;
-          this.#fail = reject;
-        });
+        return s.ignoreDeletes && oi.deleted ? null : oi;
       },
-      return: (): Promise<IteratorResult<ObjectInfo>> => {
-        this.#finish(null);
-        return Promise.resolve({ value: undefined, done: true });
-      },
-    };
+      error: (message: string) => new ObjectStoreError(message),
+      overflow: (dropped: number, max: number) => new ObjectStoreError(`the watch dropped ${dropped} infos beyond its queue of ${max} bytes`),
+    });
   }
 }
