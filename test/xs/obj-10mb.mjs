@@ -19,7 +19,7 @@
 import config from "mc/config";
 import Timer from "timer";
 import { memory } from "xs:memory";
-import { fail, say, watchdog } from "./report.mjs";
+import { Probe, fail, pause, say, watchdog } from "./report.mjs";
 import { connect } from "nats-xs";
 import { Objm } from "nats-xs/obj";
 
@@ -27,36 +27,10 @@ const SIZE = config.size ?? 10485760;
 const EVERY = config.every ?? 8;
 const dog = watchdog(config.timeout ?? 55000);
 
-class Probe {
-  base = null;
-  max = null;
-  pieces = 0;
-  begin() {
-    this.base = memory();
-    this.max = { slots: this.base.slots, chunkBytes: this.base.chunkBytes };
-    this.pieces = 0;
-  }
-  piece() {
-    this.pieces++;
-    if (this.pieces <= 8 || this.pieces % EVERY === 0) {
-      const m = memory();
-      if (m.slots > this.max.slots) this.max.slots = m.slots;
-      if (m.chunkBytes > this.max.chunkBytes) this.max.chunkBytes = m.chunkBytes;
-    }
-  }
-  rise() {
-    return { slots: this.max.slots - this.base.slots, chunkBytes: this.max.chunkBytes - this.base.chunkBytes };
-  }
-}
-
-function pause(ms) {
-  return new Promise((resolve) => Timer.set(resolve, ms));
-}
-
 async function main() {
   const nc = await connect({ servers: config.server, name: "xs-obj" });
   const os = await new Objm(nc).open(config.bucket ?? "XSOBJ");
-  const probe = new Probe();
+  const probe = new Probe(EVERY);
   const sink = {
     bytes: 0,
     write(view) {

@@ -1,6 +1,7 @@
 // How the XS test modules talk to their vitest side: one line per report on stdout, `FAIL <why>`
 // and exit status 1 on anything wrong, and a watchdog that exits 9 when the module hangs.
 import Timer from "timer";
+import { memory } from "xs:memory";
 import { exit } from "xs:host";
 
 export function say(line) {
@@ -34,4 +35,36 @@ export function until(test, ms, what, step = 10) {
       }
     }, step);
   });
+}
+
+/** Resolves after `ms` milliseconds. */
+export function pause(ms) {
+  return new Promise((resolve) => Timer.set(resolve, ms));
+}
+
+/** Peak live heap over a transfer: sampled (after a collection) at the first 8 pieces, then every `every`. */
+export class Probe {
+  base = null;
+  max = null;
+  pieces = 0;
+  every;
+  constructor(every = 8) {
+    this.every = every;
+  }
+  begin() {
+    this.base = memory();
+    this.max = { slots: this.base.slots, chunkBytes: this.base.chunkBytes };
+    this.pieces = 0;
+  }
+  piece() {
+    this.pieces++;
+    if (this.pieces <= 8 || this.pieces % this.every === 0) {
+      const m = memory();
+      if (m.slots > this.max.slots) this.max.slots = m.slots;
+      if (m.chunkBytes > this.max.chunkBytes) this.max.chunkBytes = m.chunkBytes;
+    }
+  }
+  rise() {
+    return { slots: this.max.slots - this.base.slots, chunkBytes: this.max.chunkBytes - this.base.chunkBytes };
+  }
 }
