@@ -111,6 +111,27 @@ describe("untrusted JSON", () => {
     expect(err).toBeInstanceOf(ConnectionError);
     expect((err as Error & { cause?: unknown }).cause).toBeInstanceOf(ProtocolError);
   });
+  test("msg.json() of a peer's payload nested past 32 throws JsonLimitError; 32 deep parses, a reviver still applies", async () => {
+    const server = await fx.server();
+    const { nc } = await fx.xs({ servers: server.url });
+    const peer = await fx.js({ servers: server.url });
+    const got = new Collector<string>(3, "messages");
+    nc.subscribe("json.deep", {
+      callback: (_e, m) => {
+        try {
+          const v = m!.json((k, v) => (k === "n" ? (v as number) + 1 : v));
+          got.push(JSON.stringify(v));
+        } catch (e) {
+          got.push(e instanceof JsonLimitError ? `JsonLimitError ${e.limit}` : String(e));
+        }
+      },
+    });
+    await nc.flush();
+    peer.publish("json.deep", `${"[".repeat(1500)}${"]".repeat(1500)}`);
+    peer.publish("json.deep", `${"[".repeat(32)}${"]".repeat(32)}${" ".repeat(80)}`);
+    peer.publish("json.deep", '{"n":1}');
+    expect(await got.done).toEqual(["JsonLimitError depth", `${"[".repeat(32)}${"]".repeat(32)}`, '{"n":2}']);
+  });
 });
 
 describe("iterator subscriptions", () => {

@@ -66,6 +66,27 @@ describe("hardening on XS under the ESP32 budget", () => {
     expect(m.chunkBytes).toBeLessThanOrEqual(ESP32.chunkBytes);
   });
 
+  it("refuses msg.json() of a peer's payload nested 1,500 deep with JsonLimitError (no stack overflow), parses one 32 deep", async () => {
+    const server = await startServer({ jetstream: false });
+    closers.push(() => server.stop());
+    const peer = await connect({ servers: server.url });
+    closers.push(() => peer.close());
+    const prefix = `xs.json.${process.pid}`;
+    let published: Promise<void> = Promise.resolve();
+    const r = await xs(["part=json", `server=${server.url}`, `prefix=${prefix}`], (line) => {
+      if (line === "ready") {
+        published = (async () => {
+          peer.publish(`${prefix}.json`, `${"[".repeat(1500)}${"]".repeat(1500)}`);
+          peer.publish(`${prefix}.json`, `${"[".repeat(32)}${"]".repeat(32)}`);
+          await peer.flush();
+        })();
+      }
+    });
+    await published;
+    expect(r.code, explain(r)).toBe(0);
+    expect(r.lines).toContain("json refused depth, depth 32");
+  });
+
   it("turns a PING flood from a server that never reads into a stale connection, within the budget", async () => {
     const h = await hostileServer({
       onClient: (socket: import("node:net").Socket) => {

@@ -8,6 +8,11 @@ import type TextDecoder from "text/decoder";
 import type { MsgHdrs } from "./headers.js";
 import { MsgHdrsImpl } from "./headers.js";
 import { InvalidArgumentError } from "./errors.js";
+import { checkJson } from "./json.js";
+
+/** Deepest nesting msg.json() parses: JSON.parse recurses per level, and a peer's 3 KB of `[`
+ *  overflowed XS's 512-slot stack. The values a payload holds are bounded by its bytes already. */
+const JSON_DEPTH = 32;
 
 /** What a message needs of its connection: answering and decoding. */
 export interface MsgOwner {
@@ -64,9 +69,12 @@ export class Msg {
     return this.#owner.decoder.decode(this.data);
   }
 
-  /** The payload parsed as JSON; `reviver` as JSON.parse takes it (nats.js's `json(reviver)`). */
+  /** The payload parsed as JSON; `reviver` as JSON.parse takes it (nats.js's `json(reviver)`).
+   *  A payload nested deeper than 32 levels throws JsonLimitError before parsing. */
   json<T = unknown>(reviver?: (this: unknown, key: string, value: unknown) => unknown): T {
-    return JSON.parse(this.string(), reviver as ((this: unknown, key: string, value: unknown) => unknown) | undefined) as T;
+    const text = this.string();
+    checkJson(text, { maxDepth: JSON_DEPTH, maxBytes: text.length, maxValues: text.length, what: "the message payload" });
+    return JSON.parse(text, reviver as ((this: unknown, key: string, value: unknown) => unknown) | undefined) as T;
   }
 
   /** Bytes this message holds: payload plus undecoded headers (what a queued copy costs). */

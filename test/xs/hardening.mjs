@@ -8,6 +8,8 @@
 //   part=flood     server=<hostile> : the server floods PINGs and never reads: the connection must
 //                                     turn stale and be re-established, not fill memory with PONGs
 //   part=timer                       : Timer intervals of 2^31 ms and more, as the device takes them
+//   part=json      server=<nats> prefix=P : msg.json() of a peer's payload nested 1,500 deep (3 KB)
+//                                     must be refused (JsonLimitError), one nested 32 deep parsed
 //
 // Lines: the part's result, `memory {...}` after a forced collection, then `done`. Anything wrong
 // prints `FAIL <why>` and exits 1 (memory full exits 3, a stack overflow 4).
@@ -84,7 +86,34 @@ async function timer() {
   say(`timer ${fired.join(",")}`);
 }
 
-const parts = { info, iterator, flood: floodPart, timer };
+async function json() {
+  const nc = await connect({ servers: config.server });
+  const results = [];
+  nc.subscribe(`${config.prefix}.json`, {
+    callback(err, msg) {
+      if (err !== null || msg === null) return fail(`${err}`);
+      try {
+        let v = msg.json();
+        let depth = 0;
+        while (Array.isArray(v)) {
+          depth++;
+          v = v[0];
+        }
+        results.push(`depth ${depth}`);
+      } catch (e) {
+        results.push(e instanceof JsonLimitError ? `refused ${e.limit}` : `threw ${e}`);
+      }
+    },
+  });
+  await nc.flush();
+  say("ready");
+  await until(() => results.length === 2, 10000, "2 messages");
+  say(`json ${results.join(", ")}`);
+  say(`memory ${JSON.stringify(memory())}`);
+  await nc.close();
+}
+
+const parts = { info, iterator, flood: floodPart, timer, json };
 try {
   await parts[config.part]();
   Timer.clear(dog);
