@@ -46,3 +46,5 @@ export {
 } from "./nats/errors.js";
 export { checkJson, parseJson } from "./nats/json.js";
 export type { JsonLimits } from "./nats/json.js";
+export { checkNames } from "./nats/check.js";
+export type { Refusals } from "./nats/check.js";

@@ -3,7 +3,7 @@
  * refused with the call's own list, as the core does for connect() and subscribe(), rather than
  * silently ignored. The core's checker is not part of its public API, so the bridge has its own.
  */
-import { InvalidArgumentError } from "nats-xs";
+import { InvalidArgumentError, checkNames } from "nats-xs";
 
 const LINK = Object.freeze(["max_retries", "base_delay", "max_delay", "timeout", "deadline", "buffer_bytes", "progress", "progress_bytes", "progress_ms", "dns_servers", "tls"]);
 const SEND_OWN = Object.freeze([
@@ -59,9 +59,5 @@ export const REQUEST_OPTIONS: readonly string[] = Object.freeze([...SEND_OWN, ..
  */
 export function checkOptions(options: object, known: readonly string[], what: string): void {
   if (options === null || typeof options !== "object") throw new InvalidArgumentError(`${what}: options must be an object`);
-  for (const key in options) {
-    if (!Object.prototype.hasOwnProperty.call(options, key) || known.indexOf(key) >= 0) continue;
-    if ((options as Record<string, unknown>)[key] === undefined) continue;
-    throw new InvalidArgumentError(`${what}: unknown option ${key}; the options are ${known.join(", ")}`);
-  }
+  checkNames(options, known, what);
 }

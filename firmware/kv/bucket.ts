@@ -4,7 +4,7 @@
  * by any replica, no consumer); writes go through nats-xs/jetstream's publish with ack, so a put
  * made while disconnected waits in its bounded outbox and is stored once.
  */
-import { headers, InvalidArgumentError } from "nats-xs";
+import { checkNames, headers, InvalidArgumentError } from "nats-xs";
 import type { NatsConnection } from "nats-xs";
 import { JetStreamApiCodes, JetStreamApiError } from "nats-xs/jetstream";
 import type { JetStreamClient, JetStreamManager, StreamInfo } from "nats-xs/jetstream";
@@ -83,7 +83,7 @@ function wholeNumber(v: unknown, what: string, min: number): number {
 function checkOptions(o: unknown, known: readonly string[], what: string): void {
   if (o === undefined) return;
   if (o === null || typeof o !== "object") throw new InvalidArgumentError(`${what} options must be an object`);
-  for (const k in o as object) if (known.indexOf(k) < 0) throw new InvalidArgumentError(`${what} option ${JSON.stringify(k)} is not supported by nats-xs`);
+  checkNames(o as object, known, `${what}()`);
 }
 
 export class Bucket {

@@ -8,11 +8,14 @@ import { InvalidArgumentError } from "./errors.js";
 /** Names nats.js has and nats-xs does not honour, each with what to do instead. */
 export type Refusals = Readonly<Record<string, string>>;
 
+const NONE: Refusals = Object.freeze({});
+
 /**
  * Throws InvalidArgumentError for the first own key of `options` that is not in `known` (a frozen
- * list of honoured names). `what` names the call ("connect()", "subscribe()"...).
+ * list of honoured names), saying what to do instead for the names in `refused`. `what` names the
+ * call ("connect()", "subscribe()"...). The layers above the core (bridge, KV) check with it too.
  */
-export function checkNames(options: object, known: readonly string[], refused: Refusals, what: string): void {
+export function checkNames(options: object, known: readonly string[], what: string, refused: Refusals = NONE): void {
   for (const key in options) {
     if (!Object.prototype.hasOwnProperty.call(options, key) || known.indexOf(key) >= 0) continue;
     // a name given as undefined is as good as absent (spread defaults do that)

@@ -310,7 +310,7 @@ export class NatsConnection {
    *  loop turn before publishing more (nats.js returns nothing, so `=== false` suits both). */
   publish(subject: string, data?: Uint8Array | string, options?: PublishOptions): boolean {
     // the caller's option names (about 3 µs on XS, paid only by a publish that passes options)
-    if (options !== undefined && options !== null) checkNames(options, PUBLISH_OPTIONS, PUBLISH_REFUSED, "publish()");
+    if (options !== undefined && options !== null) checkNames(options, PUBLISH_OPTIONS, "publish()", PUBLISH_REFUSED);
     return this.#publish(subject, data, options);
   }
 
@@ -468,7 +468,7 @@ export class NatsConnection {
     if (this.#state === State.Draining) throw new DrainingConnectionError();
     checkSubscribeSubject(subject);
     if (options === null || typeof options !== "object") throw new InvalidArgumentError("subscribe() takes an options object");
-    checkNames(options, SUBSCRIBE_OPTIONS, SUBSCRIBE_REFUSED, "subscribe()");
+    checkNames(options, SUBSCRIBE_OPTIONS, "subscribe()", SUBSCRIBE_REFUSED);
     if (options.queue !== undefined) checkQueue(options.queue);
     if (options.max !== undefined && (typeof options.max !== "number" || !Number.isSafeInteger(options.max) || options.max < 0))
       throw new InvalidArgumentError("max must be a whole number of messages");
@@ -500,7 +500,7 @@ export class NatsConnection {
     if (this.#state === State.Draining) return Promise.reject(new DrainingConnectionError());
     try {
       if (options === null || typeof options !== "object") throw new InvalidArgumentError("request() takes an options object");
-      checkNames(options, REQUEST_OPTIONS, REQUEST_REFUSED, "request()");
+      checkNames(options, REQUEST_OPTIONS, "request()", REQUEST_REFUSED);
     } catch (e) {
       return Promise.reject(e);
     }

@@ -217,7 +217,7 @@ function onlyTrue(value: unknown, name: string, why: string): void {
 /** Checks the caller's options and fills in the defaults; throws InvalidArgumentError. */
 export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
   if (o === null || typeof o !== "object") throw new InvalidArgumentError("connect() takes an options object");
-  checkNames(o, KNOWN, REFUSED, "connect()");
+  checkNames(o, KNOWN, "connect()", REFUSED);
   onlyTrue(o.ignoreAuthErrorAbort, "ignoreAuthErrorAbort", "it never stops reconnecting early on authentication errors; maxReconnectAttempts decides");
   onlyTrue(o.noAsyncTraces, "noAsyncTraces", "it does not add the caller's stack to async errors");
   onlyTrue(o.resolve, "resolve", "host names that are not IPv4 literals are always resolved (dnsServers); give an IPv4 address to avoid DNS");
