@@ -610,7 +610,8 @@ describe("ordered consumers and deliver policies", () => {
     for await (const m of await oc.fetch({ max_messages: 1, expires: 2000 })) more.push(m.string());
     expect(more).toEqual(["v10"]);
     const names: string[] = [];
-    for await (const ci of pjsm.consumers.list(S)) names.push(ci.name);
+    // a consumer the device is deleting right now may be listed by server 2.9 as null: it is gone
+    for await (const ci of pjsm.consumers.list(S)) if (ci !== null) names.push(ci.name);
     expect(names.length).toBeLessThanOrEqual(1);
   });
 });
