@@ -60,7 +60,8 @@ export class Endpoint implements ErrorSink, AsyncIterable<ServiceMsg> {
   readonly subject: string;
   /** "" when the endpoint is not in a queue group. */
   readonly queue: string;
-  readonly metadata: Readonly<Record<string, string>>;
+  /** Frozen; undefined when the endpoint has none (INFO says `{}`). */
+  readonly metadata: Readonly<Record<string, string>> | undefined;
   readonly #handler: ServiceHandler | null;
   readonly #owner: EndpointOwner;
   /** @internal */
@@ -74,7 +75,7 @@ export class Endpoint implements ErrorSink, AsyncIterable<ServiceMsg> {
   data: unknown = undefined;
 
   /** @internal Made by addEndpoint(). */
-  constructor(owner: EndpointOwner, name: string, subject: string, queue: string, metadata: Readonly<Record<string, string>>, handler: ServiceHandler | null) {
+  constructor(owner: EndpointOwner, name: string, subject: string, queue: string, metadata: Readonly<Record<string, string>> | undefined, handler: ServiceHandler | null) {
     this.#owner = owner;
     this.name = name;
     this.subject = subject;
@@ -155,7 +156,7 @@ export class Endpoint implements ErrorSink, AsyncIterable<ServiceMsg> {
 
   /** @internal */
   info(): EndpointInfo {
-    return { name: this.name, subject: this.subject, queue_group: this.queue, metadata: this.metadata };
+    return { name: this.name, subject: this.subject, queue_group: this.queue, metadata: this.metadata ?? {} };
   }
 
   /** @internal */

@@ -72,15 +72,16 @@ export interface ServiceStats extends ServiceIdentity {
 
 const CONFIG_OPTIONS = Object.freeze(["name", "version", "description", "metadata", "queue", "statsHandler"]);
 const ENDPOINT_OPTIONS = Object.freeze(["subject", "handler", "metadata", "queue"]);
-const NO_METADATA: Readonly<Record<string, string>> = Object.freeze({});
 /** Where the verb starts in `$SRV.<verb>...`. */
 const VERB_AT = 5;
 
 function ignore(): void {}
 
-/** A frozen copy of caller metadata: strings only. */
-function metadataOf(m: unknown, what: string): Readonly<Record<string, string>> {
-  if (m === undefined) return NO_METADATA;
+/** A frozen copy of caller metadata (strings only), or undefined for none. None is answered as a
+ *  fresh `{}`: a shared frozen object would be preloaded into flash, where XS's JSON.stringify
+ *  cannot visit it ("read only value"). */
+function metadataOf(m: unknown, what: string): Readonly<Record<string, string>> | undefined {
+  if (m === undefined) return undefined;
   if (m === null || typeof m !== "object" || Array.isArray(m)) throw new InvalidArgumentError(`${what} metadata must be an object of strings`);
   const out: Record<string, string> = {};
   for (const k in m) {
@@ -131,7 +132,7 @@ export class Service {
   readonly #name: string;
   readonly #version: string;
   readonly #description: string;
-  readonly #metadata: Readonly<Record<string, string>>;
+  readonly #metadata: Readonly<Record<string, string>> | undefined;
   readonly #queue: string;
   readonly #statsHandler: ((endpoint: Endpoint) => unknown) | null;
   #started = new Date().toISOString();
@@ -182,7 +183,8 @@ export class Service {
   get description(): string {
     return this.#description;
   }
-  get metadata(): Readonly<Record<string, string>> {
+  /** The service's metadata (frozen), undefined when it has none. */
+  get metadata(): Readonly<Record<string, string>> | undefined {
     return this.#metadata;
   }
 
@@ -246,7 +248,7 @@ export class Service {
   }
 
   #identity(type: string): ServiceIdentity {
-    return { type, name: this.#name, id: this.#id, version: this.#version, metadata: this.#metadata };
+    return { type, name: this.#name, id: this.#id, version: this.#version, metadata: this.#metadata ?? {} };
   }
 
   /** The PING answer. */
