@@ -38,8 +38,7 @@ const text = (b: Uint8Array) => new TextDecoder().decode(b);
 /** Opens a store on `path` and returns it with the keys it restored. */
 function open(path: string, options?: { maxBytes?: number; compactAt?: number }) {
   const s = fileStore(path, options);
-  const keys: number[] = [];
-  s.open((k) => keys.push(k));
+  const keys = [...s.open()];
   return { s, keys, payloads: () => keys.map((k) => text(s.read(k).data)) };
 }
 
@@ -106,6 +105,25 @@ describe("embedded:storage/files in host-sim (SDK 8.2.3 semantics)", () => {
     files.openFile({ path: `${d}/x`, mode: "w" }).close();
     expect([...files.scan(d)]).toEqual(["x"]);
     expect(files.status(d).isDirectory()).toBe(true);
+  });
+});
+
+describe("the journal's index of entries", () => {
+  test("finds, removes and packs: keys in order, 12 bytes an entry", async () => {
+    const { Entries } = await import("../firmware/outbox-file/entries.ts");
+    const e = new Entries();
+    for (let k = 1; k <= 100; k++) e.push(k * 3, k * 65536 + 20);
+    for (let k = 1; k <= 100; k += 2) expect(e.delete(k * 3)).toBe(k * 65536 + 20);
+    expect(e.delete(3)).toBe(0);
+    expect(e.get(4)).toBe(0);
+    expect(e.size).toBe(50);
+    for (let k = 101; k <= 200; k++) e.push(k * 3, k * 65536 + 20);
+    expect(e.used).toBeLessThan(200); // the holes were packed out
+    expect(e.get(6)).toBe(2 * 65536 + 20);
+    expect(e.get(600)).toBe(200 * 65536 + 20);
+    expect([...e.keys()].slice(0, 3)).toEqual([6, 12, 18]);
+    expect(e.keys().length).toBe(150);
+    expect(e.lastKey).toBe(600);
   });
 });
 
