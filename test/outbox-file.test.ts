@@ -190,6 +190,21 @@ describe("the outbox journal", () => {
     }
   });
 
+  test("a tail of zeros (space given to a write that never landed) is a torn write too", () => {
+    const p = fresh();
+    const { s } = open(p);
+    s.add("a", "1", "first");
+    s.close();
+    const whole = readFileSync(join(ROOT, p));
+    writeFileSync(join(ROOT, p), Buffer.concat([whole, Buffer.alloc(700)]));
+    const r = open(p);
+    expect(r.payloads()).toEqual(["first"]);
+    expect(r.s.status()).toMatchObject({ corrupt: 0, discarded: 700 });
+    r.s.close();
+    writeFileSync(join(ROOT, p), Buffer.concat([whole, Buffer.alloc(700), Buffer.from([1])]));
+    expect(open(p).s.status()).toMatchObject({ corrupt: 1, discarded: 701 });
+  });
+
   test("a damaged record stops the replay there: counted, reported, the rest discarded, never a crash", () => {
     const p = fresh();
     const { s } = open(p);

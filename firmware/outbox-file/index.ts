@@ -199,6 +199,8 @@ export class FileStore implements OutboxStore {
       if (at + HEAD > limit) return at + HEAD > size ? this.#torn(at, size) : this.#damaged(at, size, "the file is longer than maxBytes");
       f.read(head, at);
       const length = get32(head, 0);
+      // a tail of zeros: space the file system gave the last write, which never landed
+      if (length === 0 && get32(head, 4) === 0 && this.#zeros(f, at, size)) return this.#torn(at, size);
       if (length < SETTLED_BODY || HEAD + length > MAX_RECORD) return this.#damaged(at, size, `record length ${length} out of bounds`);
       if (at + HEAD + length > size) return this.#torn(at, size);
       if (at + HEAD + length > limit) return this.#damaged(at, size, "the file is longer than maxBytes");
@@ -219,6 +221,16 @@ export class FileStore implements OutboxStore {
       at += HEAD + length;
     }
     return at;
+  }
+
+  /** Whether the file holds only zeros from `at` to `size` (read 256 bytes at a time). */
+  #zeros(f: File, at: number, size: number): boolean {
+    const chunk = new Uint8Array(256);
+    for (let p = at; p < size; p += 256) {
+      const n = f.read(chunk, p);
+      for (let i = 0; i < n; i++) if (chunk[i] !== 0) return false;
+    }
+    return true;
   }
 
   /** The last record was cut short by a power loss: what it holds was never accepted. */
