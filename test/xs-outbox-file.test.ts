@@ -21,8 +21,8 @@ describe("the file-backed outbox on XS", () => {
     const device = mkdtempSync(join(tmpdir(), "nats-xs-xs-outbox-"));
     process.env.NATS_XS_DEVICE_DIR = device;
     const server = await startServer({ jetstream: true });
-    const subject = `xsobf.${process.pid}`;
-    const stream = `XSOBF_${process.pid}`;
+    const subject = "readings.dev7"; // fixed: the bytes per entry depend on it
+    const stream = "XSOBF";
     try {
       const peer = await connect({ servers: server.url });
       const jsm = await jetstreamManager(peer);
@@ -34,6 +34,7 @@ describe("the file-backed outbox on XS", () => {
       });
       await stopped;
       expect(fill.code, explain(fill)).toBe(0);
+      expect(fill.lines).toContain("files ok");
       expect(fill.lines).toContain(`accepted ${N}`);
       const fileBytes = statSync(join(device, "files", "outbox")).size;
       await server.restart();
@@ -59,6 +60,8 @@ describe("the file-backed outbox on XS", () => {
         restoredChunkBytes: (stages.restored.chunkBytes - stages.before.chunkBytes) / N,
         restoredSlots: (stages.restored.slots - stages.before.slots) / N,
       };
+      // the journal's format: 32 bytes + subject (13) + id (4.8 on average) + payload (28.8 on average)
+      expect(perEntry.fileBytes).toBeCloseTo(78.6, 5);
       console.log(`XS outbox-file heap: ${JSON.stringify(stages)}\nper entry: ${JSON.stringify(perEntry)}`);
     } finally {
       await server.stop();

@@ -17,6 +17,7 @@ import { fail, say, until, watchdog } from "./report.mjs";
 import { connect } from "nats-xs";
 import { jetstream } from "nats-xs/jetstream";
 import { fileStore } from "nats-xs/outbox-file";
+import files from "embedded:storage/files";
 
 const N = config.count ?? 50;
 const dog = watchdog(config.timeout ?? 25000);
@@ -25,7 +26,43 @@ function stage(name) {
   say(`memory ${JSON.stringify(Object.assign({ stage: name }, memory()))}`);
 }
 
+/** The SDK semantics the journal relies on, on the XS host's embedded:storage/files. */
+function checkFiles() {
+  const refused = (what, f, text) => {
+    try {
+      f();
+    } catch (e) {
+      if (!String(e?.message).includes(text)) fail(`${what}: ${e?.message}`);
+      return;
+    }
+    fail(`${what}: not refused`);
+  };
+  for (const p of ["/etc/passwd", "../x", "a/../../x", "./a", "a//b", "a/", ".."]) refused(`path ${p}`, () => files.openFile({ path: p, mode: "w" }), "bad path");
+  refused("missing file", () => files.openFile({ path: "missing" }), "No such file");
+  refused("mode", () => files.openFile({ path: "x", mode: "a" }), "invalid mode");
+  const f = files.openFile({ path: "probe", mode: "w+" });
+  f.write(Uint8Array.of(1, 2, 3, 4), 0);
+  f.write(Uint8Array.of(9).buffer, 6);
+  const all = new Uint8Array(f.read(10, 0));
+  if (all.join() !== "1,2,3,4,0,0,9") fail(`read back ${all.join()}`);
+  const into = new Uint8Array(3);
+  if (f.read(into, 2) !== 3 || into.join() !== "3,4,0") fail(`read into ${into.join()}`);
+  f.setSize(2);
+  f.flush();
+  if (f.status().size !== 2 || !f.status().isFile()) fail("setSize");
+  f.close();
+  refused("closed file", () => f.read(1, 0), "closed");
+  files.openFile({ path: "other", mode: "w" }).close();
+  files.move("probe", "other");
+  if (files.status("probe").mode !== 0 || files.status("other").size !== 2) fail("move");
+  if (files.delete("other") !== true || files.delete("other") !== false) fail("delete");
+  if (files.createDirectory("d") !== true || files.createDirectory("d") !== false || !files.status("d").isDirectory()) fail("createDirectory");
+  files.delete("d");
+  say("files ok");
+}
+
 async function fill() {
+  checkFiles();
   const nc = await connect({ servers: config.server, reconnectTimeWait: 100, reconnectJitter: 0, maxReconnectAttempts: -1 });
   const js = jetstream(nc, { outboxStore: fileStore("outbox", { maxBytes: 16384 }), outboxBytes: 64 * 640 });
   stage("base");
