@@ -22,6 +22,7 @@ export default {
     "nats-xs-kv": "firmware/kv/index.ts",
     "nats-xs-obj": "firmware/obj/index.ts",
     "nats-xs-services": "firmware/services/index.ts",
+    "nats-xs-outbox-file": "firmware/outbox-file/index.ts",
     "apps/sensor": "firmware/apps/sensor/main.ts",
   },
   external: (id) => DEVICE.test(id) || SELF.test(id),

@@ -10,6 +10,7 @@ const MODULES = Object.freeze({
   "text/decoder": "./text-decoder.js",
   "mc/config": "./config.js",
   crypt: "./crypt.js",
+  "embedded:storage/files": "./files.js",
 });
 
 export async function resolve(specifier, context, nextResolve) {

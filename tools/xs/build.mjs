@@ -48,6 +48,7 @@ const EMBEDDED = [
   ["xs:memory", "memory.js"],
   ["xs:host", "host.js"],
   ["crypt", "crypt.js"],
+  ["embedded:storage/files", "files.js"],
 ];
 
 // XS engine sources that our host does not link: the snapshot writer and the xsmc helpers.
