@@ -21,6 +21,8 @@ export default {
     "nats-xs-jetstream": "firmware/jetstream/index.ts",
     "nats-xs-kv": "firmware/kv/index.ts",
     "nats-xs-obj": "firmware/obj/index.ts",
+    "nats-xs-status": "firmware/status/index.ts",
+    "nats-xs-stream": "firmware/stream/index.ts",
     "apps/sensor": "firmware/apps/sensor/main.ts",
   },
   external: (id) => DEVICE.test(id) || SELF.test(id),
