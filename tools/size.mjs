@@ -19,16 +19,13 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { esbundle, sizes } from "../bench/lib/bundle.mjs";
-import { BINARY, isBuildCurrent } from "./xs/build.mjs";
+import { ensureBuilt } from "./xs/build.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const json = process.argv.includes("--json");
 const files = process.argv.includes("--files");
 
-if (!isBuildCurrent()) {
-  const r = spawnSync(process.execPath, [join(ROOT, "tools", "xs", "build.mjs")], { stdio: ["ignore", "ignore", "inherit"] });
-  if (r.status !== 0) throw new Error("building the XS engine failed (npm run xs:build)");
-}
+const BINARY = ensureBuilt({ quiet: true });
 
 /** XS bytecode bytes (code + symbols) of each file, compiled as a module by the XS host. */
 function bytecode(files) {
