@@ -23,6 +23,8 @@ export default {
     "nats-xs-obj": "firmware/obj/index.ts",
     "nats-xs-services": "firmware/services/index.ts",
     "nats-xs-outbox-file": "firmware/outbox-file/index.ts",
+    "nats-xs-status": "firmware/status/index.ts",
+    "nats-xs-stream": "firmware/stream/index.ts",
     "apps/sensor": "firmware/apps/sensor/main.ts",
   },
   external: (id) => DEVICE.test(id) || SELF.test(id),

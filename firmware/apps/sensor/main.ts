@@ -6,6 +6,7 @@
 import config from "mc/config";
 import Timer from "timer";
 import { connect } from "nats-xs";
+import { status } from "nats-xs/status";
 
 // no default server: on a board 127.0.0.1 is the board itself, so a missing setting is said at boot
 const server = typeof config.nats === "string" ? config.nats : "";
@@ -22,7 +23,7 @@ const nc = await connect({ servers: server, name: id, reconnectTimeWait: 1000, m
 trace(`sensor ${id}: connected to ${nc.getServer()} (server ${nc.info?.server_name} ${nc.info?.version})\n`);
 
 (async () => {
-  for await (const s of nc.status()) trace(`sensor ${id}: ${s.type}${s.server ? " " + s.server : ""}${s.error ? ": " + s.error.message : ""}\n`);
+  for await (const s of status(nc)) trace(`sensor ${id}: ${s.type}${s.server ? " " + s.server : ""}${s.error ? ": " + s.error.message : ""}\n`);
 })();
 
 const started = Date.now();
