@@ -10,6 +10,8 @@ const MODULES = Object.freeze({
   "text/decoder": "./text-decoder.js",
   "mc/config": "./config.js",
   crypt: "./crypt.js",
+  "embedded:sensor/Humidity-Temperature/SHT3x": "./sensor.js",
+  "embedded:provider/builtin": "./provider.js",
 });
 
 export async function resolve(specifier, context, nextResolve) {

@@ -144,3 +144,32 @@ declare module "embedded:io/socket/tcp/tls" {
     close(): void;
   }
 }
+
+declare module "embedded:provider/builtin" {
+  /** One bus of the board as Moddable's provider describes it: its io class and its pins. */
+  export interface BusOptions {
+    io: new (options: Record<string, unknown>) => unknown;
+    [pin: string]: unknown;
+  }
+  /** The board's buses (Moddable's `host/provider` of the build target); `simulated` on a host. */
+  const device: {
+    I2C: { default: BusOptions };
+    simulated?: boolean;
+  };
+  export default device;
+}
+
+declare module "embedded:sensor/Humidity-Temperature/SHT3x" {
+  /** A sample; a field is missing when its checksum failed on the bus. */
+  export interface Sample {
+    thermometer: { temperature?: number };
+    hygrometer: { humidity?: number };
+  }
+  /** Moddable's ECMA-419 SHT3x driver (or the simulated one on a host). */
+  export default class SHT3x {
+    constructor(options: { sensor: object; onError?: (message: string) => void });
+    configure(options: object): void;
+    sample(): Sample;
+    close(): void;
+  }
+}
