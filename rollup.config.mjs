@@ -22,6 +22,7 @@ export default {
     "nats-xs-kv": "firmware/kv/index.ts",
     "nats-xs-obj": "firmware/obj/index.ts",
     "apps/sensor": "firmware/apps/sensor/main.ts",
+    "apps/sensor-app": "firmware/apps/sensor/lib.ts",
   },
   external: (id) => DEVICE.test(id) || SELF.test(id),
   output: {

@@ -44,6 +44,8 @@ export interface StatusJson {
   readings: { taken: number; accepted: number; acked: number; refused: number };
   outbox: { waiting: number; bytes: number; maxBytes: number };
   update: { state: string; bytes: number; size: number; error: string | null } | null;
+  /** Commands answered since boot. */
+  commands: number;
   lastError: string | null;
 }
 
@@ -83,6 +85,7 @@ export class SensorApp {
   #acked = 0;
   #refused = 0;
   #lastError: string | null = null;
+  #commands = 0;
   #update: StatusJson["update"] = null;
   #readings: TimerId | null = null;
   #presence: TimerId | null = null;
@@ -188,6 +191,11 @@ export class SensorApp {
     this.offer(checked, e.revision, "kv");
   }
 
+  /** Counts a command answered. */
+  commanded(): void {
+    this.#commands++;
+  }
+
   /** Records the progress of an update (state "downloading", "verified", "failed"...). */
   updating(state: string, bytes: number, size: number, error: string | null): void {
     this.#update = { state, bytes, size, error };
@@ -207,6 +215,7 @@ export class SensorApp {
       readings: { taken: this.#taken, accepted: this.#accepted, acked: this.#acked, refused: this.#refused },
       outbox: { waiting: o.waiting, bytes: o.bytes, maxBytes: o.maxBytes },
       update: this.#update,
+      commands: this.#commands,
       lastError: this.#lastError,
     };
   }

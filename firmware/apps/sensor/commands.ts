@@ -35,12 +35,16 @@ export async function serveCommands(app: SensorApp, nc: NatsConnection): Promise
   const prefix = `sensors.${app.id}.cmd.`;
   nc.subscribe(`${prefix}ping`, {
     callback: (err, msg) => {
-      if (err === null && msg !== null) msg.respond(JSON.stringify(app.status()));
+      if (err !== null || msg === null) return;
+      app.commanded();
+      msg.respond(JSON.stringify(app.status()));
     },
   });
   nc.subscribe(`${prefix}config`, {
     callback: (err, msg) => {
-      if (err === null && msg !== null) void config(app, msg);
+      if (err !== null || msg === null) return;
+      app.commanded();
+      void config(app, msg);
     },
   });
   await nc.flush();

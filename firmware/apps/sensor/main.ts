@@ -19,9 +19,7 @@ import device from "embedded:provider/builtin";
 import { connect } from "nats-xs";
 import { jetstream } from "nats-xs/jetstream";
 import { Kvm } from "nats-xs/kv";
-import { SensorApp } from "./app.js";
-import { defaultSettings } from "./settings.js";
-import { serveCommands } from "./commands.js";
+import { SensorApp, defaultSettings, serveCommands } from "nats-xs/sensor-app";
 
 /** The firmware version this build reports (an update's image carries another). */
 export const APP_VERSION = "1.0.0";
@@ -51,7 +49,8 @@ const nc = await connect({ servers: server, name: id, reconnectTimeWait: 1000, m
 trace(`sensor ${id}: connected to ${nc.getServer()}\n`);
 
 const js = jetstream(nc, { outboxBytes: whole(config.outbox_bytes, 8192, "outbox_bytes") });
-const app = new SensorApp({
+/** The running app (a test harness reads its status). */
+export const app = new SensorApp({
   id,
   version: APP_VERSION,
   subject: `sensors.${id}.reading`,
