@@ -21,6 +21,7 @@ export default {
     "nats-xs-jetstream": "firmware/jetstream/index.ts",
     "nats-xs-kv": "firmware/kv/index.ts",
     "nats-xs-obj": "firmware/obj/index.ts",
+    "nats-xs-services": "firmware/services/index.ts",
     "apps/sensor": "firmware/apps/sensor/main.ts",
     "apps/sensor-app": "firmware/apps/sensor/lib.ts",
   },

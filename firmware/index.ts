@@ -47,4 +47,6 @@ export {
 export { checkJson, parseJson } from "./nats/json.js";
 export type { JsonLimits } from "./nats/json.js";
 export { checkNames } from "./nats/check.js";
+/** NUIDs as nats.js makes them (22 characters of base 62); nats-xs/services names a service with one. */
+export { Nuid } from "./nats/nuid.js";
 export type { Refusals } from "./nats/check.js";
