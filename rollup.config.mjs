@@ -22,6 +22,8 @@ export default {
     "nats-xs-kv": "firmware/kv/index.ts",
     "nats-xs-obj": "firmware/obj/index.ts",
     "nats-xs-services": "firmware/services/index.ts",
+    "nats-xs-status": "firmware/status/index.ts",
+    "nats-xs-stream": "firmware/stream/index.ts",
     "apps/sensor": "firmware/apps/sensor/main.ts",
     "apps/sensor-app": "firmware/apps/sensor/lib.ts",
   },

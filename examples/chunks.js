@@ -1,8 +1,9 @@
-// A message larger than memory, both ways: publishStream() sends a frame in pieces and a
+// A message larger than memory, both ways: publishStream() (nats-xs/stream) sends a frame in pieces and a
 // `chunks: true` subscription takes it in pieces (views valid during the callback).
 //   node --import ./host-sim/register.js examples/chunks.js nats=nats://127.0.0.1:4222
 import config from "mc/config";
 import { connect } from "nats-xs";
+import { publishStream } from "nats-xs/stream";
 
 const servers = typeof config.nats === "string" ? config.nats : "nats://127.0.0.1:4222";
 const nc = await connect({ servers, name: "camera-7" });
@@ -41,7 +42,7 @@ nc.subscribe("camera.7.frame", {
 await nc.flush();
 
 // #region send
-const w = nc.publishStream("camera.7.frame", frameBytes);
+const w = publishStream(nc, "camera.7.frame", frameBytes);
 for (const piece of camera.pieces()) if (!w.write(piece)) await w.ready();
 w.end();
 // #endregion send

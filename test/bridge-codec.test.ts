@@ -74,30 +74,40 @@ function checkFields(env: MessageEnvelope): void {
 /** A stand-in for the connection that keeps what smartsend publishes (whole or streamed). */
 function captureConnection(maxPayload = 1048576) {
   const sent: { subject: string; data: Uint8Array; reply?: string; streamed: boolean; pieces: number[] }[] = [];
+  let open: { subject: string; reply: string; buf: Uint8Array; n: number; pieces: number[] } | null = null;
   const nc = {
     info: { max_payload: maxPayload },
-    options: { name: "unit", inboxPrefix: "_INBOX" },
+    options: { name: "unit", inboxPrefix: "_INBOX", maxPendingBytes: 32768, outboundBufferBytes: 2048 },
     getServer: () => "127.0.0.1:4222",
     publish(subject: string, data: Uint8Array, o?: { reply?: string }) {
       sent.push({ subject, data: data.slice(), reply: o?.reply, streamed: false, pieces: [data.length] });
     },
-    publishStream(subject: string, size: number, o?: { reply?: string }) {
-      const buf = new Uint8Array(size);
-      const pieces: number[] = [];
-      let n = 0;
-      return {
-        write(b: Uint8Array) {
-          buf.set(b, n);
-          n += b.length;
-          pieces.push(b.length);
-          return pieces.length % 3 !== 0; // ask for ready() now and then
-        },
-        ready: () => Promise.resolve(),
-        end() {
-          if (n !== size) throw new Error(`wrote ${n} of ${size}`);
-          sent.push({ subject, data: buf, reply: o?.reply, streamed: true, pieces });
-        },
-      };
+    // the connection's side of nats-xs/stream's publishStream (see StreamHook in the core)
+    streaming: null as { drained(held: number): void } | null,
+    openStream(w: { drained(held: number): void }, subject: string, reply: string, _h: unknown, size: number) {
+      open = { subject, reply, buf: new Uint8Array(size), n: 0, pieces: [] };
+      nc.streaming = w;
+    },
+    streamWrite(w: { drained(held: number): void }, b: Uint8Array) {
+      const o = open as NonNullable<typeof open>;
+      o.buf.set(b, o.n);
+      o.n += b.length;
+      o.pieces.push(b.length);
+      if (o.pieces.length % 3 !== 0) return 0;
+      // a full queue now and then: ready() waits until it drains
+      void Promise.resolve().then(() => w.drained(0));
+      return 1 << 20;
+    },
+    streamEnd() {
+      const o = open as NonNullable<typeof open>;
+      if (o.n !== o.buf.length) throw new Error(`wrote ${o.n} of ${o.buf.length}`);
+      sent.push({ subject: o.subject, data: o.buf, reply: o.reply === "" ? undefined : o.reply, streamed: true, pieces: o.pieces });
+      open = null;
+      nc.streaming = null;
+    },
+    streamAbort() {
+      open = null;
+      nc.streaming = null;
     },
   };
   return { nc: nc as unknown as NatsConnection, sent };

@@ -21,6 +21,7 @@ import {
   StaleConnectionError,
 } from "nats-xs";
 import type { Msg, NatsConnection } from "nats-xs";
+import { publishStream } from "nats-xs/stream";
 import { freePort } from "../tools/nats-server.mjs";
 // @ts-expect-error plain ES module
 import { flood, hostileServer, infoLine } from "../tools/fuzz/hostile.mjs";
@@ -235,7 +236,7 @@ describe("callers' values", () => {
     expect(() => nc.subscribe(`${s}.v`, { max: 1e300 })).toThrow(InvalidArgumentError);
     await expect(nc.request(`${s}.r`, "", { timeout: 2 ** 31 })).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(nc.request(`${s}.r`, "", { timeout: Infinity })).rejects.toBeInstanceOf(InvalidArgumentError);
-    expect(() => nc.publishStream(`${s}.p`, Infinity)).toThrow(InvalidArgumentError);
+    expect(() => publishStream(nc, `${s}.p`, Infinity)).toThrow(InvalidArgumentError);
     await expect(connect({ servers: server.url, pingInterval: 2 ** 31 })).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(connect({ servers: server.url, timeout: Infinity })).rejects.toBeInstanceOf(InvalidArgumentError);
     await within(nc.flush(), "the connection to still work");

@@ -5,6 +5,7 @@ import { startServer } from "../tools/nats-server.mjs";
 import { connect as natsConnect } from "@nats-io/transport-node";
 import type { NatsConnection as JsConnection, ConnectionOptions as JsOptions } from "@nats-io/transport-node";
 import { connect } from "nats-xs";
+import { status } from "nats-xs/status";
 import type { ConnectionOptions, NatsConnection, Status } from "nats-xs";
 
 export type ServerHandle = Awaited<ReturnType<typeof startServer>>;
@@ -66,7 +67,7 @@ export class StatusLog {
 
   constructor(nc: NatsConnection) {
     void (async () => {
-      for await (const s of nc.status()) this.events.push(s);
+      for await (const s of status(nc)) this.events.push(s);
     })();
   }
 

@@ -3,6 +3,7 @@
 // it cleanly whether or not part of it was already sent.
 import { afterEach, describe, expect, test } from "vitest";
 import { InvalidArgumentError, StreamBusyError } from "nats-xs";
+import { publishStream, streamIdle } from "nats-xs/stream";
 import { Collector, Fixture, diffBytes, pattern, within } from "./helpers.ts";
 
 const fx = new Fixture();
@@ -22,7 +23,7 @@ describe("publishStream", () => {
     js.subscribe("stream.big", { callback: (_e, m) => got.push(m.data) });
     await js.flush();
     const want = pattern(900_000, 3);
-    const w = nc.publishStream("stream.big", want.length);
+    const w = publishStream(nc, "stream.big", want.length);
     for (let at = 0; at < want.length; at += 1000) if (!w.write(want.subarray(at, at + 1000))) await w.ready();
     w.end();
     const [data] = await got.done;
@@ -35,22 +36,22 @@ describe("publishStream", () => {
     js.subscribe("order.>", { callback: (_e, m) => got.push(`${m.subject}:${m.data.length}`) });
     await js.flush();
     nc.publish("order.before", "x");
-    const w = nc.publishStream("order.stream", 50_000);
+    const w = publishStream(nc, "order.stream", 50_000);
     nc.publish("order.after", "yy");
     for (let at = 0; at < 50_000; at += 5000) if (!w.write(pattern(5000, at))) await w.ready();
     w.end();
     expect(await got.done).toEqual(["order.before:1", "order.stream:50000", "order.after:2"]);
   });
 
-  test("a second stream gets StreamBusyError until the first ends; streamIdle() says when", async () => {
+  test("a second stream gets StreamBusyError until the first ends; streamIdle(nc) says when", async () => {
     const { nc } = await pair();
-    const w = nc.publishStream("busy.a", 3);
-    expect(() => nc.publishStream("busy.b", 1)).toThrow(StreamBusyError);
-    const idle = nc.streamIdle();
+    const w = publishStream(nc, "busy.a", 3);
+    expect(() => publishStream(nc, "busy.b", 1)).toThrow(StreamBusyError);
+    const idle = streamIdle(nc);
     w.write(new Uint8Array(3));
     w.end();
     await within(idle, "streamIdle");
-    const w2 = nc.publishStream("busy.b", 1);
+    const w2 = publishStream(nc, "busy.b", 1);
     w2.write(new Uint8Array(1));
     w2.end();
     await nc.flush();
@@ -58,7 +59,7 @@ describe("publishStream", () => {
 
   test("writing more or fewer bytes than announced is refused", async () => {
     const { nc } = await pair();
-    const w = nc.publishStream("size.x", 4);
+    const w = publishStream(nc, "size.x", 4);
     expect(() => w.write(new Uint8Array(5))).toThrow(InvalidArgumentError);
     w.write(new Uint8Array(2));
     expect(() => w.end()).toThrow(InvalidArgumentError);
@@ -72,7 +73,7 @@ describe("publishStream", () => {
     js.subscribe("abort.>", { callback: (_e, m) => got.push(m.subject) });
     await js.flush();
     // open the stream and abort it within one turn: nothing has reached the socket yet
-    const w = nc.publishStream("abort.stream", 10);
+    const w = publishStream(nc, "abort.stream", 10);
     nc.publish("abort.meanwhile", "m");
     w.write(new Uint8Array(4));
     w.abort();
@@ -87,7 +88,7 @@ describe("publishStream", () => {
     const got: string[] = [];
     js.subscribe("cut.>", { callback: (_e, m) => got.push(m.subject) });
     await js.flush();
-    const w = nc.publishStream("cut.stream", 100_000);
+    const w = publishStream(nc, "cut.stream", 100_000);
     for (let at = 0; at < 40_000; at += 10_000) if (!w.write(pattern(10_000, at))) await w.ready();
     await new Promise((r) => setTimeout(r, 50)); // let the socket take the head and some bytes
     w.abort();

@@ -12,7 +12,7 @@ import { ROOT, explain, prepareXs, runXs } from "./xs-harness.ts";
 beforeAll(prepareXs, 300_000);
 
 function xs(args: string[], onLine?: (line: string) => void, timeoutMs = 25_000) {
-  return runXs(join(ROOT, "test", "xs", "hardening.mjs"), ["nats-xs"], args, onLine, timeoutMs);
+  return runXs(join(ROOT, "test", "xs", "hardening.mjs"), ["nats-xs", "nats-xs/status"], args, onLine, timeoutMs);
 }
 
 const ESP32 = { slots: 4928, chunkBytes: 78848 };

@@ -20,7 +20,7 @@ beforeAll(prepareXs, 300_000);
 
 /** Runs a module of test/xs/ with the library preloaded. */
 function xs(module: string, args: string[], onLine?: (line: string) => void, timeoutMs = 28_000) {
-  return runXs(join(MODULES, module), ["nats-xs"], args, onLine, timeoutMs);
+  return runXs(join(MODULES, module), ["nats-xs", "nats-xs/status"], args, onLine, timeoutMs);
 }
 
 interface SuiteResult {

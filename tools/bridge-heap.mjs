@@ -47,18 +47,19 @@ async function measureSend(pieces) {
   let count = 0;
   const nc = {
     info: { max_payload: 1 << 30 },
-    options: { name: "heap", inboxPrefix: "_INBOX" },
+    options: { name: "heap", inboxPrefix: "_INBOX", maxPendingBytes: 32768, outboundBufferBytes: 2048 },
     getServer: () => "127.0.0.1:4222",
     publish() {},
-    publishStream: () => ({
-      write(b) {
-        written += b.length;
-        count++;
-        return true;
-      },
-      ready: () => Promise.resolve(),
-      end() {},
-    }),
+    // the connection's side of nats-xs/stream's publishStream
+    streaming: null,
+    openStream() {},
+    streamWrite(_w, b) {
+      written += b.length;
+      count++;
+      return 0;
+    },
+    streamEnd() {},
+    streamAbort() {},
   };
   await smartsend(nc, "heap.x", [{ dataname: "x", type: "binary", data }]);
   count = 0;

@@ -20,7 +20,7 @@ import { minify } from "terser";
 const TERSER = { module: true, ecma: 2022, compress: { passes: 2 }, mangle: true, format: { comments: false } };
 const DEVICE = /^(embedded:|timer$|text\/|mc\/|instrumentation$)/;
 
-async function sizes(code) {
+export async function sizes(code) {
   const r = await minify(code, TERSER);
   const min = Buffer.byteLength(r.code);
   return { raw: Buffer.byteLength(code), min, gzip: gzipSync(r.code, { level: 9 }).length };
@@ -37,7 +37,7 @@ function jsFiles(dir, base = dir) {
   return out.sort();
 }
 
-async function esbundle(root, contents) {
+export async function esbundle(root, contents) {
   const r = await build({
     stdin: { contents, resolveDir: root, loader: "js" },
     bundle: true,

@@ -14,6 +14,7 @@ import Timer from "timer";
 import TextDecoder from "text/decoder";
 import TextEncoder from "text/encoder";
 import { InvalidArgumentError, MaxPayloadError, MsgChunk, NoRespondersError, StreamBusyError, TimeoutError } from "nats-xs";
+import { publishStream, streamIdle } from "nats-xs/stream";
 import type { Msg, MsgHdrs, NatsConnection, Subscription } from "nats-xs";
 import { arrowTable } from "./arrow.js";
 import type { ArrowColumn } from "./arrow.js";
@@ -349,17 +350,17 @@ async function send(nc: NatsConnection, subject: string, payloads: readonly (Pay
 }
 
 /**
- * The core's streaming publish for this message. One streamed message may be open per connection:
+ * The streaming publish (nats-xs/stream) for this message. One streamed message may be open per connection:
  * while another is (a concurrent smartsend), wait for it to end, up to STREAM_WAIT_MS.
  */
 async function openStream(nc: NatsConnection, subject: string, size: number, options: { reply?: string; headers?: MsgHdrs }): Promise<PublishStream> {
   const deadline = Date.now() + STREAM_WAIT_MS;
   for (;;) {
     try {
-      return nc.publishStream(subject, size, options);
+      return publishStream(nc, subject, size, options);
     } catch (e) {
       if (!(e instanceof StreamBusyError) || Date.now() > deadline) throw e;
-      await nc.streamIdle();
+      await streamIdle(nc);
     }
   }
 }

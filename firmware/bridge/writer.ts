@@ -23,7 +23,7 @@ export interface PayloadSource {
   read(offset: number, into: Uint8Array): number | Promise<number>;
 }
 
-/** What the writer needs of a streaming publish (the core's `nc.publishStream`). */
+/** What the writer needs of a streaming publish (nats-xs/stream's `publishStream`). */
 export interface PublishStream {
   write(bytes: Uint8Array): boolean;
   ready(): Promise<void>;

@@ -48,8 +48,7 @@ import type { ConnectionOptions, ResolvedOptions } from "./options.js";
 import { Outbound } from "./outbound.js";
 import { Delivery, Parser } from "./parser.js";
 import { Server, ServerPool } from "./servers.js";
-import { StatusStream } from "./status.js";
-import type { Status } from "./status.js";
+import type { Status, StatusListener } from "./status.js";
 import { checkPublishSubject, checkQueue, checkSubscribeSubject } from "./subjects.js";
 import { Enqueued, Subscription } from "./subscription.js";
 import { Relay, Scheme, SCHEMES } from "./transport.js";
@@ -211,15 +210,9 @@ export class NatsConnection {
   #muxSub: Subscription | null = null;
   readonly #mux: RequestMux;
   readonly #nuid = new Nuid();
-  #statusStreams: StatusStream[] = [];
-  /** The open streamed message, if any. */
-  #stream: MessageWriter | null = null;
-  /** Callers of streamIdle() waiting for the open streamed message to end. */
-  #idleWaiters: (() => void)[] = [];
-  /** Writers waiting for the outbound queue to drain below the low-water mark. */
-  #readyWaiters: (() => void)[] = [];
-  /** A streamed message may keep this many copied bytes queued before write() asks to wait. */
-  readonly #streamLowWater: number;
+  #statusStreams: StatusListener[] = [];
+  /** The open streamed message (nats-xs/stream), if any. */
+  #stream: StreamHook | null = null;
   #lastError: Error | null = null;
   #everConnected = false;
   #connectWaiter: { resolve(nc: NatsConnection): void; reject(err: Error): void } | null = null;
@@ -242,7 +235,6 @@ export class NatsConnection {
     this.#parser = new Parser(this, this.decoder, this.options.receiveBufferBytes);
     this.#out = new Outbound(this.options.outboundBufferBytes);
     this.#controlLimit = this.options.maxControlLine;
-    this.#streamLowWater = Math.min(this.options.maxPendingBytes, Math.max(this.options.outboundBufferBytes, 4096));
     this.#flushTimer = Timer.set(() => this.#onFlushTimer(), IDLE, IDLE);
     Timer.schedule(this.#flushTimer);
     this.#mux = new RequestMux(`${this.options.inboxPrefix}.${this.#nuid.next()}.`);
@@ -280,15 +272,22 @@ export class NatsConnection {
     return { ...this.#stats };
   }
 
-  /** Status events (disconnect, reconnecting, reconnect, update, ldm, error, ...). */
-  status(): AsyncIterable<Status> {
-    const s = new StatusStream((x) => {
-      const i = this.#statusStreams.indexOf(x);
-      if (i >= 0) this.#statusStreams.splice(i, 1);
-    });
-    if (this.#state === State.Closed) s.end();
-    else this.#statusStreams.push(s);
-    return s;
+  /** nats.js's status iterator is a module of its own: `status(nc)` of nats-xs/status. */
+  status(): never {
+    throw new InvalidArgumentError('status events come from nats-xs/status: import { status } from "nats-xs/status"; for await (const s of status(nc))');
+  }
+
+  /** @internal Adds a status listener (nats-xs/status); false when the connection is closed. */
+  listen(l: StatusListener): boolean {
+    if (this.#state === State.Closed) return false;
+    this.#statusStreams.push(l);
+    return true;
+  }
+
+  /** @internal */
+  unlisten(l: StatusListener): void {
+    const i = this.#statusStreams.indexOf(l);
+    if (i >= 0) this.#statusStreams.splice(i, 1);
   }
 
   /** Resolves when the connection is closed: with the error that closed it, if any. */
@@ -375,23 +374,11 @@ export class NatsConnection {
     return out.held < out.capacity;
   }
 
-  /**
-   * Starts a message of exactly `size` payload bytes whose payload is written in pieces, so that a
-   * payload never has to sit whole in memory: `write()` copies each piece into the outbound queue
-   * and returns false when the caller should `await ready()`; `end()` closes the message. Other
-   * publishes made while the message is open are queued behind it. A disconnect in the middle
-   * aborts the message (it is counted in stats().dropped); later writes throw.
-   */
-  publishStream(subject: string, size: number, options?: PublishOptions): MessageWriter {
+  /** @internal nats-xs/stream: opens a message of `size` payload bytes on `subject`, checked by
+   *  the caller, whose payload follows in pieces (streamWrite, streamEnd, streamAbort). */
+  openStream(w: StreamHook, subject: string, reply: string, hdrs: MsgHdrsImpl | null, size: number): void {
     if (this.#state >= State.Closing) throw new ClosedConnectionError();
     if (this.#stream !== null) throw new StreamBusyError();
-    checkPublishSubject(subject);
-    if (!Number.isSafeInteger(size) || size < 0) throw new InvalidArgumentError("size must be a whole number of bytes");
-    const reply = options?.reply ?? "";
-    if (reply !== "") checkPublishSubject(reply);
-    const h = options?.headers;
-    if (h !== undefined && !(h instanceof MsgHdrsImpl)) throw new InvalidArgumentError("headers must come from headers()");
-    const hdrs = h ?? null;
     const hdrLen = hdrs === null ? 0 : hdrs.encodedLength();
     const total = hdrLen + size;
     if (total > this.#maxPayload) throw new MaxPayloadError(total, this.#maxPayload);
@@ -402,25 +389,23 @@ export class NatsConnection {
     encodePub(head, 0, subject, reply, hdrs, hdrLen, total, undefined, true, this.encoder);
     this.#out.beginStream(head);
     if (this.#debug) traceLine(`> ${hdrs === null ? "PUB" : "HPUB"} ${frameFields(subject, "", reply, hdrs === null ? -1 : hdrLen, total)} (payload streamed)`);
-    const w = new MessageWriter(this, size);
-    this.#setStream(w);
+    this.#stream = w;
     this.#scheduleFlush();
-    return w;
   }
 
-  /** @internal A piece of the open streamed message. */
-  streamWrite(w: MessageWriter, bytes: Uint8Array): boolean {
-    if (this.#stream !== w) throw w.error ?? new ClosedConnectionError();
+  /** @internal A piece of the open streamed message; returns the copied bytes now queued. */
+  streamWrite(w: StreamHook, bytes: Uint8Array): number {
+    if (this.#stream !== w) throw new ClosedConnectionError();
     this.#checkRoom(bytes.length, bytes.length);
     this.#out.streamPiece(bytes.slice());
     this.#scheduleFlush();
-    return this.#out.held < this.#streamLowWater;
+    return this.#out.held;
   }
 
   /** @internal Ends the open streamed message. */
-  streamEnd(w: MessageWriter): void {
-    if (this.#stream !== w) throw w.error ?? new ClosedConnectionError();
-    this.#setStream(null);
+  streamEnd(w: StreamHook): void {
+    if (this.#stream !== w) throw new ClosedConnectionError();
+    this.#stream = null;
     this.#out.endStream(Uint8Array.of(13, 10));
     this.#stats.outMsgs++;
     this.#stats.outBytes += w.size;
@@ -428,9 +413,9 @@ export class NatsConnection {
   }
 
   /** @internal Withdraws the open streamed message (see MessageWriter.abort). */
-  streamAbort(w: MessageWriter): void {
+  streamAbort(w: StreamHook): void {
     if (this.#stream !== w) return;
-    this.#setStream(null);
+    this.#stream = null;
     if (!this.#out.abortStream()) {
       // part of the frame is on the wire: only a new connection drops it cleanly
       this.#dropSocket(new ConnectionError("a streamed message was aborted after part of it was sent; reconnecting to drop it"));
@@ -438,24 +423,9 @@ export class NatsConnection {
     this.#scheduleFlush();
   }
 
-  /** Resolves when no streamed message is open on this connection. */
-  streamIdle(): Promise<void> {
-    if (this.#stream === null) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
-  }
-
-  #setStream(w: MessageWriter | null): void {
-    this.#stream = w;
-    if (w !== null || this.#idleWaiters.length === 0) return;
-    const waiters = this.#idleWaiters;
-    this.#idleWaiters = [];
-    for (const resolve of waiters) resolve();
-  }
-
-  /** @internal Resolves when the outbound queue is below its low-water mark. */
-  streamReady(): Promise<void> {
-    if (this.#out.held < this.#streamLowWater || this.#state >= State.Closing) return Promise.resolve();
-    return new Promise((resolve) => this.#readyWaiters.push(resolve));
+  /** @internal The open streamed message, if any. */
+  get streaming(): StreamHook | null {
+    return this.#stream;
   }
 
   /** Subscribes to `subject` (wildcards allowed). With `chunks: true` the callback gets each
@@ -1156,15 +1126,14 @@ export class NatsConnection {
     this.#confirmed = handed;
     const open = this.#stream;
     if (open !== null) {
-      this.#setStream(null);
-      open.error = new ConnectionError("the connection was lost in the middle of a streamed message; send it again after reconnecting", err ?? undefined);
+      this.#stream = null;
+      open.fail(new ConnectionError("the connection was lost in the middle of a streamed message; send it again after reconnecting", err ?? undefined));
     }
     const cut = this.#out.lostStreams - lostBefore;
     if (cut > 0) {
       this.#stats.dropped += cut;
       this.#emit({ type: "error", error: new ConnectionError(`${cut} streamed message(s) cut by the disconnect were dropped`) });
     }
-    this.#wakeWriters();
     if (wasConnected) {
       this.#emit({ type: "disconnect", server: server?.key, unconfirmed });
       if (state === State.Draining || !this.options.reconnect) return this.#finishClose(lost);
@@ -1221,10 +1190,9 @@ export class NatsConnection {
       });
     }
     if (this.#stream !== null) {
-      this.#stream.error = closedErr;
-      this.#setStream(null);
+      this.#stream.fail(closedErr);
+      this.#stream = null;
     }
-    this.#wakeWriters();
     const w = this.#connectWaiter;
     this.#connectWaiter = null;
     if (w !== null) w.reject(err ?? closedErr);
@@ -1316,14 +1284,8 @@ export class NatsConnection {
       this.#writable = 0;
     }
     if (this.#closeWaiter !== null && this.#out.empty) this.#closeWaiter();
-    if (this.#readyWaiters.length > 0 && this.#out.held < this.#streamLowWater) this.#wakeWriters();
+    if (this.#stream !== null) this.#stream.drained(this.#out.held);
     return this.#writable !== before;
-  }
-
-  #wakeWriters(): void {
-    const waiters = this.#readyWaiters;
-    this.#readyWaiters = [];
-    for (const resolve of waiters) resolve();
   }
 
   #scheduleFlush(): void {
@@ -1527,51 +1489,14 @@ export class NatsConnection {
   }
 }
 
-/** Writes one message whose payload arrives in pieces; from `NatsConnection.publishStream()`. */
-export class MessageWriter {
+/** @internal What the connection tells the open streamed message (nats-xs/stream's MessageWriter). */
+export interface StreamHook {
   /** Payload bytes announced. */
   readonly size: number;
-  /** Payload bytes written so far. */
-  written = 0;
-  /** Why the message was aborted (disconnect or close); writes then throw it. */
-  error: Error | null = null;
-  readonly #nc: NatsConnection;
-
-  constructor(nc: NatsConnection, size: number) {
-    this.#nc = nc;
-    this.size = size;
-  }
-
-  /** Copies `bytes` into the outbound queue; false means: `await ready()` before writing more. */
-  write(bytes: Uint8Array): boolean {
-    if (this.error !== null) throw this.error;
-    if (this.written + bytes.length > this.size)
-      throw new InvalidArgumentError(`the message was announced with ${this.size} bytes; writing ${bytes.length} more would exceed it`);
-    const more = this.#nc.streamWrite(this, bytes);
-    this.written += bytes.length;
-    return more;
-  }
-
-  /** Resolves when the outbound queue has room for more pieces. */
-  ready(): Promise<void> {
-    if (this.error !== null) return Promise.reject(this.error);
-    return this.#nc.streamReady();
-  }
-
-  /** Withdraws the message: it is not delivered. If part of it was already sent, the connection
-   *  is dropped and re-established, which is the only way to cut a frame cleanly. */
-  abort(): void {
-    if (this.error !== null) return;
-    this.error = new InvalidArgumentError("the streamed message was aborted");
-    this.#nc.streamAbort(this);
-  }
-
-  /** Ends the message; throws when fewer bytes than announced were written. */
-  end(): void {
-    if (this.error !== null) throw this.error;
-    if (this.written !== this.size) throw new InvalidArgumentError(`the message was announced with ${this.size} bytes but ${this.written} were written`);
-    this.#nc.streamEnd(this);
-  }
+  /** The connection cut the message (a disconnect, close): later writes throw `err`. */
+  fail(err: Error): void;
+  /** The outbound queue was written out down to `held` copied bytes. */
+  drained(held: number): void;
 }
 
 function wasConnectedBefore(state: State): boolean {

@@ -208,7 +208,7 @@ export class MessageTooLargeError extends NatsError {
   }
 }
 
-/** Another streamed message is open on this connection; `await nc.streamIdle()` and try again. */
+/** Another streamed message is open on this connection; `await streamIdle(nc)` (nats-xs/stream) and try again. */
 export class StreamBusyError extends NatsError {
   constructor() {
     super("another streamed message is open on this connection; await streamIdle() and try again", "STREAM_BUSY");

@@ -1,6 +1,6 @@
 /**
  * Writes an object's chunks: each chunk is one message on `$O.<bucket>.C.<nuid>`, streamed with the
- * core's publishStream() from a small buffer (a 128 KB chunk never sits in RAM), with a reply
+ * publishStream() of nats-xs/stream from a small buffer (a 128 KB chunk never sits in RAM), with a reply
  * subject so the stream acknowledges it. A few chunks may wait for their acks at once; an ack that
  * carries an error, or none within the timeout, fails the put. The SHA-256 digest is computed on
  * the way through.
@@ -9,6 +9,7 @@ import Timer from "timer";
 import type { TimerId } from "timer";
 import { Digest } from "crypt";
 import { TimeoutError } from "nats-xs";
+import { publishStream } from "nats-xs/stream";
 import type { Msg, NatsConnection, Subscription } from "nats-xs";
 import { ObjectStoreError } from "./errors.js";
 import { randomToken } from "./random.js";
@@ -101,7 +102,7 @@ export class ChunkWriter {
   /** Sends one chunk of `n` bytes whose pieces come from `fill(into)` (returning the count). */
   async chunk(n: number, buffer: Uint8Array, fill: (into: Uint8Array) => number | Promise<number>): Promise<void> {
     await this.#settle(IN_FLIGHT - 1);
-    const w = this.#nc.publishStream(this.#subject, n, { reply: this.#inbox });
+    const w = publishStream(this.#nc, this.#subject, n, { reply: this.#inbox });
     let done = 0;
     try {
       while (done < n) {

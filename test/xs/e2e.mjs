@@ -20,6 +20,7 @@ import Timer from "timer";
 import { memory } from "xs:memory";
 import { fail, say, until, watchdog } from "./report.mjs";
 import { connect } from "nats-xs";
+import { status } from "nats-xs/status";
 
 const SUBS = 10;
 const MESSAGES = 10000;
@@ -71,7 +72,7 @@ function subscribeAll(nc) {
 }
 
 async function watchStatus(nc) {
-  for await (const s of nc.status()) {
+  for await (const s of status(nc)) {
     if (s.type === "reconnect") reconnects++;
   }
 }

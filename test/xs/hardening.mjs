@@ -18,6 +18,7 @@ import Timer from "timer";
 import { memory } from "xs:memory";
 import { fail, say, until, watchdog } from "./report.mjs";
 import { connect, JsonLimitError, SlowConsumerError, StaleConnectionError } from "nats-xs";
+import { status } from "nats-xs/status";
 
 const dog = watchdog(config.timeout ?? 20000);
 
@@ -25,7 +26,7 @@ const dog = watchdog(config.timeout ?? 20000);
 function record(nc) {
   const events = [];
   (async () => {
-    for await (const s of nc.status()) events.push(s);
+    for await (const s of status(nc)) events.push(s);
   })();
   return events;
 }

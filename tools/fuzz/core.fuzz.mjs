@@ -14,6 +14,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import TextDecoder from "text/decoder";
 import { connect, Delivery, Parser } from "nats-xs";
+import { status } from "nats-xs/status";
 import { fuzzParser } from "./frames.mjs";
 import { fuzzServer } from "./fuzz-server.mjs";
 
@@ -95,7 +96,7 @@ function deadline(promise, ms, what) {
     },
   });
   void (async () => {
-    for await (const s of nc.status()) seen.status[s.type] = (seen.status[s.type] ?? 0) + 1;
+    for await (const s of status(nc)) seen.status[s.type] = (seen.status[s.type] ?? 0) + 1;
   })();
   const sampler = setInterval(() => (peak = Math.max(peak, heapNow() - base)), 500);
   try {

@@ -20,6 +20,7 @@ import { connect } from "nats-xs";
 import { jetstream } from "nats-xs/jetstream";
 import { Kvm } from "nats-xs/kv";
 import { SensorApp, defaultSettings, serveCommands } from "nats-xs/sensor-app";
+import { status } from "nats-xs/status";
 
 /** The firmware version this build reports (an update's image carries another). */
 export const APP_VERSION = "1.0.0";
@@ -64,7 +65,7 @@ export const app = new SensorApp({
 
 // status lines, at the log level the settings say
 (async () => {
-  for await (const s of nc.status()) app.log(s.type === "error" ? "error" : "info", `${s.type}${s.error ? ": " + s.error.message : ""}`);
+  for await (const s of status(nc)) app.log(s.type === "error" ? "error" : "info", `${s.type}${s.error ? ": " + s.error.message : ""}`);
 })();
 
 // the buckets go through a JetStream context of their own: their writes are not readings, and

@@ -59,7 +59,8 @@ static void usage(const char* message)
 	fprintf(stderr,
 		"usage: xs-host [--root dir] [--alias spec=file]... module.mjs [--memory]\n"
 		"               [--budget chunkBytes,slots[,stackSlots]] [--preload specifier]...\n"
-		"               [--sndbuf bytes] [--rcvbuf bytes] [key=value]...\n");
+		"               [--sndbuf bytes] [--rcvbuf bytes] [key=value]...\n"
+		"       xs-host --bytecode file...   (bytecode sizes of each module, as xsc compiles it)\n");
 	exit(kExitUsage);
 }
 
@@ -783,6 +784,38 @@ static void freezeSharedChunks(xsMachine* the)
 	}
 }
 
+/* --bytecode file...: compiles each file as a module, as xsc does for a release build (no line
+   numbers), and prints one JSON line per file with the sizes of what the device would store in
+   flash: code (the bytecode), symbols (the names it uses) and hosts (native bindings). */
+static int compileSizes(xsMachine* root, int count, char** files)
+{
+	int i, status = kExitOK;
+	for (i = 0; i < count; i++) {
+		size_t size = 0;
+		char* buffer = readFile(files[i], &size);
+		txStringCStream stream;
+		txScript* script;
+		if (!buffer) {
+			fprintf(stderr, "xs: cannot read %s\n", files[i]);
+			status = kExitUsage;
+			continue;
+		}
+		stream.buffer = buffer;
+		stream.size = (txSize)size;
+		stream.offset = 0;
+		script = parseSource((txMachine*)root, &stream, fxStringCGetter, 0, files[i]);
+		free(buffer);
+		if (!script) {
+			status = kExitException;
+			continue;
+		}
+		printf("{\"file\":\"%s\",\"code\":%ld,\"symbols\":%ld,\"hosts\":%ld}\n", files[i], (long)script->codeSize,
+			(long)script->symbolsSize, (long)script->hostsSize);
+		fxDeleteScript(script);
+	}
+	return status;
+}
+
 int main(int argc, char* argv[])
 {
 	xsCreation preparation = {
@@ -829,6 +862,14 @@ int main(int argc, char* argv[])
 				*p = (char)tolower((unsigned char)*p);
 			addConfig(key, equal + 1);
 		}
+	}
+	if ((argc > 1) && !strcmp(argv[1], "--bytecode")) {
+		int result;
+		root = xsCreateMachine(&preparation, "nats-xs bytecode", NULL);
+		if (!root) return kExitAbort;
+		result = compileSizes(root, argc - 2, argv + 2);
+		xsDeleteMachine(root);
+		return result;
 	}
 	for (i = 1; i < argc; i++) {
 		const char* arg = argv[i];
