@@ -24,6 +24,7 @@ export default {
     "nats-xs-services": "firmware/services/index.ts",
     "nats-xs-status": "firmware/status/index.ts",
     "nats-xs-stream": "firmware/stream/index.ts",
+    "nats-xs-outbox-file": "firmware/outbox-file/index.ts",
     "apps/sensor": "firmware/apps/sensor/main.ts",
     "apps/sensor-app": "firmware/apps/sensor/lib.ts",
   },

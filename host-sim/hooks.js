@@ -12,6 +12,7 @@ const MODULES = Object.freeze({
   crypt: "./crypt.js",
   "embedded:sensor/Humidity-Temperature/SHT3x": "./sensor.js",
   "embedded:provider/builtin": "./provider.js",
+  "embedded:storage/files": "./files.js",
 });
 
 export async function resolve(specifier, context, nextResolve) {

@@ -173,3 +173,46 @@ declare module "embedded:sensor/Humidity-Temperature/SHT3x" {
     close(): void;
   }
 }
+
+declare module "embedded:storage/files" {
+  /** Moddable SDK 8.2.3 `modules/io/files` (posix on lin, littlefs on esp32); host-sim and the XS
+   *  host root it at `$NATS_XS_DEVICE_DIR/files`. Errors are thrown as `Error` (strerror text). */
+  export interface Status {
+    /** Bytes (absent when nothing is at the path). */
+    size?: number;
+    /** 0 when nothing is at the path. */
+    mode: number;
+    isFile(): boolean;
+    isDirectory(): boolean;
+    isSymbolicLink(): boolean;
+  }
+  export interface File {
+    /** `count` bytes from `position` into a new ArrayBuffer (shorter at the end of the file). */
+    read(count: number, position: number): ArrayBuffer;
+    /** Bytes from `position` into `buffer`; returns how many were read. */
+    read(buffer: ArrayBuffer | ArrayBufferView, position: number): number;
+    write(buffer: ArrayBuffer | ArrayBufferView, position: number): void;
+    status(): Status;
+    setSize(length: number): void;
+    /** Commits what was written (fsync; lfs_file_sync on littlefs, where nothing written survives
+     *  a power loss before it). */
+    flush(): void;
+    close(): void;
+  }
+  export interface Directory {
+    /** `mode`: "r" (default; the file must exist), "r+" (must exist), "w", "w+" (created, emptied). */
+    openFile(options: { path: string; mode?: "r" | "r+" | "w" | "w+" }): File;
+    openDirectory(options: { path: string }): Directory;
+    /** true when something was deleted, false when nothing was there. */
+    delete(path: string): boolean;
+    /** Renames, replacing `to` atomically. */
+    move(from: string, to: string, directory?: Directory): void;
+    status(path: string): Status;
+    /** true when made, false when it was there already. */
+    createDirectory(path: string): boolean;
+    scan(path?: string): Iterator<string> & Iterable<string>;
+    close(): void;
+  }
+  const files: Directory;
+  export default files;
+}

@@ -7,6 +7,7 @@ import type { NatsConnection } from "nats-xs";
 import { JetStreamNotEnabled } from "./errors.js";
 import { parseApiReply } from "./json.js";
 import type { Json } from "./json.js";
+import type { OutboxStore } from "./store.js";
 
 /** Options of `jetstream()` and `jetstreamManager()`. */
 export interface JetStreamOptions {
@@ -29,6 +30,10 @@ export interface JetStreamOptions {
   maxResponseBytes?: number;
   /** jetstreamManager(): check at once that JetStream answers (default true). */
   checkAPI?: boolean;
+  /** Where the outbox keeps its entries so that they outlive a reboot (`fileStore()` of
+   *  nats-xs/outbox-file). Entries it holds are restored by jetstream() and sent once connected;
+   *  with a store, outboxBytes counts only what each entry costs in RAM (640 bytes; 192 restored). */
+  outboxStore?: OutboxStore;
 }
 
 /** The options, checked and with defaults. */
@@ -39,6 +44,7 @@ export interface ResolvedJsOptions {
   maxInFlight: number;
   noStreamWait: number;
   maxResponseBytes: number;
+  outboxStore: OutboxStore | null;
 }
 
 function int(v: unknown, fallback: number, what: string, min: number): number {
@@ -47,7 +53,7 @@ function int(v: unknown, fallback: number, what: string, min: number): number {
   return v;
 }
 
-const KNOWN = Object.freeze(["domain", "apiPrefix", "timeout", "outboxBytes", "maxInFlight", "noStreamWait", "maxResponseBytes", "checkAPI"]);
+const KNOWN = Object.freeze(["domain", "apiPrefix", "timeout", "outboxBytes", "maxInFlight", "noStreamWait", "maxResponseBytes", "checkAPI", "outboxStore"]);
 
 /** Checks the options of jetstream() and jetstreamManager() and fills in the defaults. */
 export function resolveJsOptions(o: JetStreamOptions = {}): ResolvedJsOptions {
@@ -69,7 +75,16 @@ export function resolveJsOptions(o: JetStreamOptions = {}): ResolvedJsOptions {
     maxInFlight: int(o.maxInFlight, 32, "maxInFlight", 1),
     noStreamWait: int(o.noStreamWait, 10000, "noStreamWait", 0),
     maxResponseBytes: int(o.maxResponseBytes, 16384, "maxResponseBytes", 64),
+    outboxStore: store(o.outboxStore),
   };
+}
+
+function store(v: unknown): OutboxStore | null {
+  if (v === undefined) return null;
+  const s = v as Record<string, unknown> | null;
+  if (s === null || typeof s !== "object" || typeof s.open !== "function" || typeof s.add !== "function" || typeof s.read !== "function" || typeof s.remove !== "function")
+    throw new InvalidArgumentError("outboxStore must be a store such as fileStore() of nats-xs/outbox-file");
+  return s as unknown as OutboxStore;
 }
 
 /** Refuses a stream, consumer or domain name that would change the API subject it is put in. */

@@ -63,6 +63,13 @@ export class JetStreamClient {
     this.#options = options;
     this.nc = nc;
     this.consumers = new Consumers(this.#api);
+    // a store's entries from before are restored now, to go out as soon as the connection is up
+    if (resolved.outboxStore !== null) this.#outbox = this.#newOutbox();
+  }
+
+  #newOutbox(): Outbox {
+    const r = this.#api.options;
+    return new Outbox(this.nc, r.outboxBytes, r.maxInFlight, r.noStreamWait, r.timeout, r.outboxStore);
   }
 
   /** The API prefix in use ("$JS.API", or "$JS.<domain>.API"). */
@@ -74,6 +81,10 @@ export class JetStreamClient {
    * Publishes to a stream and resolves with its PubAck. The message waits in the outbox until
    * the stream acknowledges it: across disconnects and lost acks it is sent again with the same
    * Nats-Msg-Id, so the stream stores it once (within its duplicate window, 2 minutes by default).
+   * With an outboxStore, the entry is written and flushed to the store before publish() returns.
+   * A publish is accepted when publish() returns and `outboxStatus().published` has grown: the
+   * refusals (invalid arguments, OutboxFullError, a storage error) are decided inside the call and
+   * reject the promise without counting it.
    * Rejects with OutboxFullError at once when the outbox has no room, with JetStreamApiError when
    * the stream refuses it (an `expect` not met...), with NoStreamError when no stream captures
    * the subject, and with ClosedConnectionError when the connection closes first.
@@ -129,10 +140,7 @@ export class JetStreamClient {
     } catch (err) {
       return Promise.reject(err);
     }
-    if (this.#outbox === null) {
-      const r = this.#api.options;
-      this.#outbox = new Outbox(this.nc, r.outboxBytes, r.maxInFlight, r.noStreamWait);
-    }
+    if (this.#outbox === null) this.#outbox = this.#newOutbox();
     // with headers of its own, the id joins them; alone, it is all the entry keeps
     if (h !== null && id !== "") h.set("Nats-Msg-Id", id);
     return this.#outbox.add(subject, data, h ?? id, hbytes, timeout);
@@ -142,7 +150,7 @@ export class JetStreamClient {
   outboxStatus(): OutboxStatus {
     if (this.#outbox === null) {
       const r = this.#api.options;
-      return { waiting: 0, inFlight: 0, bytes: 0, maxBytes: r.outboxBytes, published: 0, acked: 0, duplicates: 0, retries: 0, failed: 0, refused: 0 };
+      return { waiting: 0, inFlight: 0, bytes: 0, maxBytes: r.outboxBytes, published: 0, acked: 0, duplicates: 0, retries: 0, failed: 0, refused: 0, restored: 0, corrupt: 0 };
     }
     return this.#outbox.status();
   }

@@ -13,6 +13,7 @@ export { jetstream, JetStreamClient } from "./client.js";
 export type { JetStreamPublishOptions, PublishExpectations } from "./client.js";
 export type { JetStreamOptions } from "./api.js";
 export type { PubAck, OutboxStatus } from "./outbox.js";
+export type { OutboxStore, OutboxStoreStatus, OutboxRecord } from "./store.js";
 export { jetstreamManager, JetStreamManager, Streams, ConsumersManager, DirectStreamAPI, StoredMsg } from "./manager.js";
 export type { DirectMsgRequest } from "./manager.js";
 export { DeliverPolicy, AckPolicy, ReplayPolicy, StorageType, RetentionPolicy, DiscardPolicy } from "./types.js";

@@ -8,6 +8,12 @@
  * One wildcard inbox subscription receives every ack; the reply token names the entry, so an ack
  * for any attempt settles it. One repeating timer (running only while entries wait) expires
  * attempts, notices a new connection and sends what waits, at most `maxInFlight` at a time.
+ *
+ * With a store (the `outboxStore` option), an entry is written to it before publish() returns and
+ * lives there, not in RAM: the entry keeps only its key, and each attempt reads it back. Entries
+ * the store holds from before (a reboot) are restored when the outbox is made and sent as soon as
+ * the connection is up, with their Nats-Msg-Id. An entry leaves the store when it is settled (acked
+ * or failed for good), never when the connection closes: then it waits for the next boot.
  */
 import Timer from "timer";
 import type { TimerId } from "timer";
@@ -15,6 +21,7 @@ import { BufferFullError, ClosedConnectionError, headers, utf8Length } from "nat
 import type { Msg, MsgHdrs, NatsConnection, Subscription } from "nats-xs";
 import { JetStreamResponseError, NoStreamError, OutboxFullError, JetStreamApiError } from "./errors.js";
 import { name, optBool, optString, parseReply, uint } from "./json.js";
+import type { OutboxStore } from "./store.js";
 
 /** What the stream answers to a stored publish. */
 export interface PubAck {
@@ -41,6 +48,10 @@ export interface OutboxStatus {
   retries: number;
   failed: number;
   refused: number;
+  /** Entries restored from the outboxStore when the JetStream context was made (0 without one). */
+  restored: number;
+  /** Damaged records the outboxStore found then; the replay stopped at the first. */
+  corrupt: number;
 }
 
 const enum State {
@@ -54,10 +65,14 @@ const MAX_ACK_BYTES = 1024;
  *  entry and id cost on the chip (about 36 slots of 16 bytes and 150 chunk bytes, measured on XS),
  *  so that outboxBytes bounds the RAM the outbox takes, not only the payloads. */
 export const ENTRY_OVERHEAD = 640;
+/** Counted per entry restored from a store: it has no promise, and its bytes stay in the store
+ *  (measured on XS: see the README's persistent outbox section). */
+export const RESTORED_OVERHEAD = 192;
 /** How often waiting entries are looked at (expired attempts, a new connection). */
 const TICK_MS = 100;
 
 class Entry {
+  /** "" for an entry restored from a store (read back with it when needed). */
   readonly subject: string;
   readonly data: Uint8Array | string | undefined;
   /** The headers to send, or just the Nats-Msg-Id when that is all there is: then the headers are
@@ -66,8 +81,11 @@ class Entry {
   readonly size: number;
   /** Milliseconds an attempt waits for its ack. */
   readonly timeout: number;
-  readonly resolve: (ack: PubAck) => void;
-  readonly reject: (err: Error) => void;
+  /** Null for an entry restored from a store: nobody waits for it. */
+  readonly resolve: ((ack: PubAck) => void) | null;
+  readonly reject: ((err: Error) => void) | null;
+  /** Its key in the store (-1: not stored; subject, data and headers are in the entry). */
+  readonly key: number;
   state = State.Queued;
   /** In flight: until when the attempt waits for its ack. Queued: not sent again before then. */
   due = 0;
@@ -78,8 +96,9 @@ class Entry {
    *  so a 503 never fails this entry (that could report as lost a message the stream holds). */
   uncertain = false;
 
-  constructor(subject: string, data: Uint8Array | string | undefined, headers: MsgHdrs | string, size: number, timeout: number, resolve: (ack: PubAck) => void, reject: (err: Error) => void) {
+  constructor(subject: string, data: Uint8Array | string | undefined, headers: MsgHdrs | string, size: number, timeout: number, resolve: ((ack: PubAck) => void) | null, reject: ((err: Error) => void) | null, key: number) {
     this.subject = subject;
+    this.key = key;
     this.timeout = timeout;
     this.data = data;
     this.headers = headers;
@@ -104,6 +123,8 @@ export class Outbox {
   readonly #limit: number;
   readonly #window: number;
   readonly #noStreamWait: number;
+  readonly #store: OutboxStore | null;
+  #restored = 0;
   /** Waiting entries by reply token, in the order they were published. */
   readonly #entries = new Map<string, Entry>();
   #bytes = 0;
@@ -117,8 +138,21 @@ export class Outbox {
   #idle: (() => void)[] = [];
   readonly #counts = { published: 0, acked: 0, duplicates: 0, retries: 0, failed: 0, refused: 0 };
 
-  constructor(nc: NatsConnection, limit: number, window: number, noStreamWait: number) {
+  constructor(nc: NatsConnection, limit: number, window: number, noStreamWait: number, timeout: number, store: OutboxStore | null) {
     this.#nc = nc;
+    this.#store = store;
+    if (store !== null) {
+      // what the store holds from before goes out first, as soon as the connection is up
+      store.open((key) => {
+        this.#entries.set((++this.#seq).toString(36), new Entry("", undefined, "", RESTORED_OVERHEAD, timeout, null, null, key));
+        this.#bytes += RESTORED_OVERHEAD;
+      });
+      this.#restored = this.#entries.size;
+      if (this.#restored > 0 && !nc.isClosed()) {
+        this.#subscribe();
+        this.#startTimer();
+      }
+    }
     this.#noStreamWait = noStreamWait;
     this.#limit = limit;
     this.#window = window;
@@ -137,6 +171,8 @@ export class Outbox {
       retries: c.retries,
       failed: c.failed,
       refused: c.refused,
+      restored: this.#restored,
+      corrupt: this.#store === null ? 0 : this.#store.status().corrupt,
     };
   }
 
@@ -149,17 +185,31 @@ export class Outbox {
   /** Queues a publish (headers already carry its Nats-Msg-Id); settles with its ack. */
   add(subject: string, data: Uint8Array | string | undefined, headers: MsgHdrs | string, headerBytes: number, timeout: number): Promise<PubAck> {
     if (this.#nc.isClosed()) return Promise.reject(new ClosedConnectionError());
-    // a payload the caller may reuse is copied: it must outlive the call until acked
-    const kept = data instanceof Uint8Array ? data.slice() : data;
-    const size = ENTRY_OVERHEAD + utf8Length(subject) + headerBytes + (data === undefined ? 0 : typeof data === "string" ? utf8Length(data) : data.length);
-    if (this.#bytes + size > this.#limit) {
-      this.#counts.refused++;
-      return Promise.reject(new OutboxFullError(size, this.#entries.size, this.#bytes, this.#limit));
+    const store = this.#store;
+    // with a store the bytes live there, and RAM holds only the entry
+    const size = store !== null ? ENTRY_OVERHEAD : ENTRY_OVERHEAD + utf8Length(subject) + headerBytes + (data === undefined ? 0 : typeof data === "string" ? utf8Length(data) : data.length);
+    if (this.#bytes + size > this.#limit) return this.#refuse(size, this.#bytes, this.#limit);
+    let key = -1;
+    let kept = data;
+    if (store !== null) {
+      try {
+        key = store.add(subject, headers, data);
+      } catch (err) {
+        return Promise.reject(err); // the storage failed: not accepted
+      }
+      if (key < 0) {
+        const s = store.status();
+        return this.#refuse(s.maxBytes - s.bytes + 1, s.bytes, s.maxBytes);
+      }
+      kept = undefined;
+      headers = "";
+    } else if (data instanceof Uint8Array) {
+      kept = data.slice(); // a payload the caller may reuse is copied: it must outlive the call until acked
     }
     if (this.#sub === null) this.#subscribe();
     return new Promise((resolve, reject) => {
       const token = (++this.#seq).toString(36);
-      this.#entries.set(token, new Entry(subject, kept, headers, size, timeout, resolve, reject));
+      this.#entries.set(token, new Entry(subject, kept, headers, size, timeout, resolve, reject, key));
       this.#bytes += size;
       this.#counts.published++;
       this.#startTimer();
@@ -167,11 +217,18 @@ export class Outbox {
     });
   }
 
-  /** Fails everything waiting (the JetStream context or the connection was closed). */
+  #refuse(size: number, bytes: number, limit: number): Promise<PubAck> {
+    this.#counts.refused++;
+    return Promise.reject(new OutboxFullError(size, this.#entries.size, bytes, limit));
+  }
+
+  /** Fails everything waiting (the JetStream context or the connection was closed); what a store
+   *  holds stays there for the next boot. */
   close(err: Error): void {
-    for (const [token, e] of this.#entries) this.#settle(token, e, err, null);
+    for (const [token, e] of this.#entries) this.#settle(token, e, err, null, true);
     if (this.#sub !== null && !this.#nc.isClosed()) this.#sub.unsubscribe();
     this.#sub = null;
+    this.#store?.close();
   }
 
   #subscribe(): void {
@@ -216,14 +273,26 @@ export class Outbox {
     for (const [token, e] of this.#entries) {
       if (this.#inFlight >= this.#window) return;
       if (e.state !== State.Queued || e.due > now) continue;
+      let subject = e.subject;
+      let data = e.data;
       let h = e.headers;
-      if (typeof h === "string") {
-        const id = h;
-        h = headers();
-        h.set("Nats-Msg-Id", id);
+      try {
+        if (e.key >= 0) {
+          const r = (this.#store as OutboxStore).read(e.key);
+          subject = r.subject;
+          data = r.data;
+          h = r.headers;
+        } else if (typeof h === "string") {
+          const id = h;
+          h = headers();
+          h.set("Nats-Msg-Id", id);
+        }
+      } catch (err) {
+        this.#settle(token, e, err as Error, null); // unreadable: it can never be sent
+        continue;
       }
       try {
-        nc.publish(e.subject, e.data, { reply: this.#prefix + token, headers: h });
+        nc.publish(subject, data, { reply: this.#prefix + token, headers: h });
       } catch (err) {
         if (err instanceof BufferFullError) {
           e.due = now + 100; // the socket is behind: try again shortly
@@ -252,7 +321,7 @@ export class Outbox {
     if (msg.data.length === 0) {
       const code = msg.headers?.code ?? 0;
       // 503: no stream, or a cluster between leaders; only a run lasting a whole timeout is final
-      this.#retryOrFail(token, e, code === 503 ? new NoStreamError(e.subject) : new JetStreamResponseError(`status ${code} instead of an ack`));
+      this.#retryOrFail(token, e, code === 503 ? new NoStreamError(this.#subjectOf(e)) : new JetStreamResponseError(`status ${code} instead of an ack`));
       return;
     }
     let ack: PubAck;
@@ -297,17 +366,37 @@ export class Outbox {
     e.due = now + Math.min(2000, 100 << Math.min(e.attempts, 5));
   }
 
-  #settle(token: string, e: Entry, err: Error | null, ack: PubAck | null): void {
+  /** The subject of an entry, read back from the store for a restored one. */
+  #subjectOf(e: Entry): string {
+    if (e.subject !== "" || e.key < 0) return e.subject;
+    try {
+      return (this.#store as OutboxStore).read(e.key).subject;
+    } catch {
+      return "";
+    }
+  }
+
+  /** Settles an entry; a stored one leaves its store unless `keep` (the connection closed: it is
+   *  sent after the next boot). A restored entry has no caller: its outcome is only counted. */
+  #settle(token: string, e: Entry, err: Error | null, ack: PubAck | null, keep = false): void {
     if (!this.#entries.delete(token)) return;
     this.#bytes -= e.size;
     if (e.state === State.InFlight) this.#inFlight--;
+    if (e.key >= 0 && !keep) {
+      try {
+        (this.#store as OutboxStore).remove(e.key);
+      } catch {
+        // the storage failed: the entry comes back after a reboot, and the stream's duplicate
+        // window turns the repeat into one message
+      }
+    }
     if (ack !== null) {
       this.#counts.acked++;
       if (ack.duplicate) this.#counts.duplicates++;
-      e.resolve(ack);
+      e.resolve?.(ack);
     } else {
       this.#counts.failed++;
-      e.reject(err as Error);
+      e.reject?.(err as Error);
     }
     if (this.#entries.size === 0) {
       if (this.#timer !== null) Timer.clear(this.#timer);
