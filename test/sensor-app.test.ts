@@ -12,6 +12,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
+import { Svcm } from "@nats-io/services";
 import type { KV } from "@nats-io/kv";
 import { startServer } from "../tools/nats-server.mjs";
 import { ROOT } from "./xs-harness.ts";
@@ -191,9 +192,16 @@ describe("the sensor app on host-sim", () => {
     watch.stop();
   }, 40_000);
 
-  it("answers its commands: ping with its status, config read and changed, a bad config refused", async () => {
+  it("is found by @nats-io/services and answers its commands: ping, config read and changed, a bad config refused", async () => {
     const d = device("cmd", "interval=300");
     await untilStatus("cmd", () => true, "a status", d);
+    const client = new Svcm(nc).client();
+    const infos = [];
+    for await (const i of await client.info("sensor")) infos.push(i);
+    const mine = infos.find((i) => i.metadata?.device === "cmd");
+    expect(mine, JSON.stringify(infos)).toBeDefined();
+    expect(mine!.version).toBe("1.0.0");
+    expect(mine!.endpoints.map((e) => e.subject).sort()).toEqual(["sensors.cmd.cmd.config", "sensors.cmd.cmd.ping"]);
     const ping = (await nc.request("sensors.cmd.cmd.ping", "", { timeout: 5000 })).json<Status>();
     expect(ping).toMatchObject({ version: "1.0.0", settings: { interval: 300 }, outbox: { maxBytes: 8192 } });
     expect(ping.uptime).toBeGreaterThan(0);
@@ -204,10 +212,15 @@ describe("the sensor app on host-sim", () => {
     // written to the bucket, then applied from there like any change
     expect((await config.get("cmd"))?.json()).toEqual({ interval: 120 });
     await untilStatus("cmd", (s) => s.config.running === set.revision && s.settings.interval === 120, "the command's change applied", d);
-    const bad = (await nc.request("sensors.cmd.cmd.config", JSON.stringify({ interval: -1 }), { timeout: 5000 })).json<{ error: { code: number; description: string } }>();
-    expect(bad.error.code).toBe(400);
-    expect(bad.error.description).toMatch(/interval must be a whole number/);
+    const bad = await nc.request("sensors.cmd.cmd.config", JSON.stringify({ interval: -1 }), { timeout: 5000 });
+    expect(bad.headers?.get("Nats-Service-Error-Code")).toBe("400");
+    expect(bad.headers?.get("Nats-Service-Error")).toMatch(/interval must be a whole number/);
     expect((await config.get("cmd"))?.json()).toEqual({ interval: 120 });
+    const stats = [];
+    for await (const st of await client.stats("sensor", mine!.id)) stats.push(st);
+    const cfgStats = stats[0].endpoints.find((e) => e.name === "config")!;
+    expect(cfgStats.num_requests).toBe(3);
+    expect(cfgStats.num_errors).toBe(1);
     await d.kill();
   }, 30_000);
 

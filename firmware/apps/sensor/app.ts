@@ -42,7 +42,8 @@ export interface StatusJson {
   settings: Settings;
   config: ConfigState;
   readings: { taken: number; accepted: number; acked: number; refused: number };
-  outbox: { waiting: number; bytes: number; maxBytes: number };
+  /** The outbox: readings waiting for their ack, their RAM bytes, and those restored at boot. */
+  outbox: { waiting: number; bytes: number; maxBytes: number; restored: number };
   update: { state: string; bytes: number; size: number; error: string | null } | null;
   /** Commands answered since boot. */
   commands: number;
@@ -213,7 +214,7 @@ export class SensorApp {
       settings: this.#settings,
       config: this.#config,
       readings: { taken: this.#taken, accepted: this.#accepted, acked: this.#acked, refused: this.#refused },
-      outbox: { waiting: o.waiting, bytes: o.bytes, maxBytes: o.maxBytes },
+      outbox: { waiting: o.waiting, bytes: o.bytes, maxBytes: o.maxBytes, restored: o.restored ?? 0 },
       update: this.#update,
       commands: this.#commands,
       lastError: this.#lastError,

@@ -10,7 +10,8 @@
  *   nats        server URL (required)            id        device id (default "sensor-1")
  *   interval    default ms between readings      high/low  default °C alert thresholds
  *   log         default log level                count     readings before stopping (0: for ever)
- *   alive_ttl   ms a presence entry lives (30000) outbox_bytes  outbox bound (8192)
+ *   alive_ttl   ms a presence entry lives (30000) outbox_bytes  outbox RAM bound (8192)
+ *   outbox_file_bytes  bytes the outbox journal may take in the device's storage (32768)
  *   config_bucket, status_bucket, alive_bucket   bucket names (devices-config, -status, -alive)
  */
 import config from "mc/config";
@@ -18,6 +19,7 @@ import Humidity from "embedded:sensor/Humidity-Temperature/SHT3x";
 import device from "embedded:provider/builtin";
 import { connect } from "nats-xs";
 import { jetstream } from "nats-xs/jetstream";
+import { fileStore } from "nats-xs/outbox-file";
 import { Kvm } from "nats-xs/kv";
 import { SensorApp, defaultSettings, serveCommands } from "nats-xs/sensor-app";
 import { status } from "nats-xs/status";
@@ -49,7 +51,12 @@ trace(`sensor ${id}: firmware ${APP_VERSION}, ${device.simulated === true ? "sim
 const nc = await connect({ servers: server, name: id, reconnectTimeWait: 1000, maxReconnectAttempts: -1, waitOnFirstConnect: true });
 trace(`sensor ${id}: connected to ${nc.getServer()}\n`);
 
-const js = jetstream(nc, { outboxBytes: whole(config.outbox_bytes, 8192, "outbox_bytes") });
+// readings wait in a journal in the device's storage until the stream has them: one accepted before
+// a power loss is sent after the reboot, once (its Nats-Msg-Id is kept)
+const js = jetstream(nc, {
+  outboxBytes: whole(config.outbox_bytes, 8192, "outbox_bytes"),
+  outboxStore: fileStore("outbox", { maxBytes: whole(config.outbox_file_bytes, 32768, "outbox_file_bytes") }),
+});
 /** The running app (a test harness reads its status). */
 export const app = new SensorApp({
   id,
