@@ -263,9 +263,10 @@ export class SensorApp {
       this.error(`sensor: ${(e as Error).message}`);
       return;
     }
-    this.log("debug", body);
     this.#accepted++;
     this.#o.js.publish(this.#o.subject, body).then(this.#onAck, this.#onRefused);
+    // printed once publish() has returned: with a persistent outbox the reading is on flash
+    this.log("debug", body);
     if (this.#o.count > 0 && seq >= this.#o.count) {
       Timer.clear(this.#readings);
       this.#readings = null;
