@@ -13,7 +13,7 @@
 import OTA from "ota";
 import { lastInvalid, markValid, next, restart, running, state } from "ota/boot";
 import type { ImageState } from "ota/boot";
-import { DigestMismatchError } from "nats-xs/obj";
+import { DigestMismatchError, ObjectStoreError } from "nats-xs/obj";
 import type { ObjectInfo, ObjectStore } from "nats-xs/obj";
 
 /** Base class of the update errors; the running image stays whatever the error. */
@@ -144,6 +144,7 @@ export async function updateFromObjectStore(os: ObjectStore, name: string, onPro
   try {
     info = await os.info(name);
   } catch (e) {
+    if (e instanceof ObjectStoreError) throw new UpdateError(`image ${JSON.stringify(name)} cannot be read: ${e.message}`, e);
     throw new UpdateInterruptedError(`the image's info could not be read: ${(e as Error).message}`, 0, e);
   }
   if (info === null || info.deleted) throw new UpdateError(`no image ${JSON.stringify(name)} in bucket ${os.bucket}`);
