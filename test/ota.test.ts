@@ -19,7 +19,7 @@ import type { ObjectStore } from "@nats-io/obj";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startServer } from "../tools/nats-server.mjs";
 import { deviceImage } from "./ota/images.ts";
-import { Collector, until, within } from "./helpers.ts";
+import { Collector, sleep, until, within } from "./helpers.ts";
 import type { ServerHandle } from "./helpers.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -173,6 +173,57 @@ describe("over-the-air update in host-sim (nats-xs-sim --device-dir)", () => {
     expect(d.stderr).not.toMatch(/reboot/);
     expect(d.boots.length).toBe(1);
   }, 60_000);
+
+  it("an update interrupted by the server's death leaves the running image; once the server is back it can be done again", async () => {
+    const d = device("ota-cut");
+    await d.start(factory);
+    await d.boot(1);
+    // near the partition's size, so that most of it is still to come when the first progress arrives
+    const image = await deviceImage("2.1.0", { padding: 1_900_000 });
+    await store.putBlob({ name: "sensor-big", options: { max_chunk_size: 64 * 1024 } }, image);
+    let killed: Promise<void> | null = null;
+    const sub = peer.subscribe(`ota.${d.id}.progress`, {
+      callback: () => {
+        if (killed === null) killed = server.kill();
+      },
+    });
+    await peer.flush();
+    peer.publish(`ota.${d.id}.update`, JSON.stringify({ name: "sensor-big", heartbeat: 500 }));
+    await until(() => killed !== null, "the first progress report", 20_000);
+    await killed;
+    sub.unsubscribe();
+    await until(() => d.stdout.includes("update failed"), `the device to give up (stdout: ${d.stdout.slice(-1000)})`, 20_000);
+    expect(d.stdout).toMatch(/device 1\.0\.0 update failed: UpdateInterruptedError: the update stopped after \d+ of \d+ bytes/);
+    await server.restart();
+    const s = await within(
+      (async () => {
+        for (;;) {
+          try {
+            return await d.status();
+          } catch {
+            // the device (or the peer) is still reconnecting
+            await sleep(100);
+          }
+        }
+      })(),
+      "the device's status after the restart",
+      20_000,
+    );
+    expect(s.version).toBe("1.0.0");
+    expect(s.boot.partition).toBe("factory");
+    expect(s.last).toMatchObject({ ok: false, error: "UpdateInterruptedError" });
+    console.log(`interrupted after ${s.last!.bytes} of ${image.length} bytes`);
+    expect(s.last!.bytes).toBeGreaterThan(0);
+    expect(s.last!.bytes).toBeLessThan(image.length);
+    expect(d.otaFiles()).toEqual([]);
+    expect(d.stderr).not.toMatch(/reboot/);
+    // the object survived in the stream: the same update now goes through
+    const reply = await d.update({ name: "sensor-big" });
+    expect(reply.ok, JSON.stringify(reply)).toBe(true);
+    const second = await d.boot(2);
+    expect(second.version).toBe("2.1.0");
+    expect(second.state).toBe("valid");
+  }, 120_000);
 
   it("an oversized image is refused before a byte is written and the running image stays", async () => {
     const d = device("ota-large");
