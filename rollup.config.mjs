@@ -7,7 +7,7 @@ import { nodeResolve } from "@rollup/plugin-node-resolve";
 import commonjs from "@rollup/plugin-commonjs";
 import { deviceGlobalViolations } from "./host-sim/globals.js";
 
-const DEVICE = /^(embedded:|timer$|text\/|mc\/|crypt$)/;
+const DEVICE = /^(embedded:|timer$|text\/|mc\/|crypt$|ota$|ota\/)/;
 const SELF = /^nats-xs(\/|$)/;
 
 export default {
