@@ -15,6 +15,8 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { Svcm } from "@nats-io/services";
+import { Objm } from "@nats-io/obj";
+import { sensorImage } from "../tools/sensor-image.mjs";
 import type { KV } from "@nats-io/kv";
 import { startServer } from "../tools/nats-server.mjs";
 import { ROOT } from "./xs-harness.ts";
@@ -28,6 +30,8 @@ interface Status {
   config: { source: string; revision: number; running: number; applied: boolean; reason: string | null };
   readings: { taken: number; accepted: number; acked: number; refused: number };
   outbox: { waiting: number; bytes: number; maxBytes: number };
+  update: { state: string; bytes: number; size: number; error: string | null } | null;
+  image: { partition: string; state: string; lastInvalid: string } | null;
   lastError: string | null;
 }
 
@@ -37,10 +41,14 @@ class Device {
   readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
   constructor(url: string, id: string, env: Record<string, string>, ...words: string[]) {
-    this.child = spawn(process.execPath, ["--import", join(ROOT, "host-sim", "register.js"), join(ROOT, "dist", "apps", "sensor.js"), `nats=${url}`, `id=${id}`, ...words], {
+    // with a device folder, the device runner (reboots, OTA images, rollback); a process group,
+    // so that kill() takes the runner and the device process it runs
+    const boot = env.NATS_XS_DEVICE_DIR === undefined ? ["--import", join(ROOT, "host-sim", "register.js")] : [join(ROOT, "host-sim", "sim.js"), "--device-dir", env.NATS_XS_DEVICE_DIR];
+    this.child = spawn(process.execPath, [...boot, join(ROOT, "dist", "apps", "sensor.js"), `nats=${url}`, `id=${id}`, ...words], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
     });
     let partial = "";
     this.child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
@@ -55,7 +63,7 @@ class Device {
     this.exited = new Promise((resolve) => this.child.on("exit", (code) => resolve(code)));
   }
   async kill(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
+    if (this.child.exitCode === null && this.child.signalCode === null) process.kill(-this.child.pid!, "SIGKILL");
     await this.exited;
   }
   tail(): string {
@@ -209,7 +217,7 @@ describe("the sensor app on host-sim", () => {
     const mine = infos.find((i) => i.metadata?.device === "cmd");
     expect(mine, JSON.stringify(infos)).toBeDefined();
     expect(mine!.version).toBe("1.0.0");
-    expect(mine!.endpoints.map((e) => e.subject).sort()).toEqual(["sensors.cmd.cmd.config", "sensors.cmd.cmd.ping"]);
+    expect(mine!.endpoints.map((e) => e.subject).sort()).toEqual(["sensors.cmd.cmd.config", "sensors.cmd.cmd.ping", "sensors.cmd.cmd.reboot", "sensors.cmd.cmd.update"]);
     const ping = (await nc.request("sensors.cmd.cmd.ping", "", { timeout: 5000 })).json<Status>();
     expect(ping).toMatchObject({ version: "1.0.0", settings: { interval: 300 }, outbox: { maxBytes: 8192 } });
     expect(ping.uptime).toBeGreaterThan(0);
@@ -296,6 +304,36 @@ describe("the sensor app on host-sim", () => {
       }
       for (const r of accepted) expect(seen.get(r.seq), `reading ${r.seq} of the first boot`).toBe(1);
       await second.kill();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
+  it("updates over the air from the Object Store: a wrong image is refused and the device keeps running, the new one boots and marks itself good", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "nats-xs-sensor-"));
+    try {
+      const images = await new Objm(nc).create("firmware");
+      await images.putBlob({ name: "sensor-1.1.0" }, sensorImage("1.1.0"));
+      const d = deviceIn({ NATS_XS_DEVICE_DIR: dir }, "ota", "interval=500");
+      await untilStatus("ota", (s) => s.image?.state !== undefined, "the first boot", d);
+      // a digest that does not match the object: refused before a byte is written
+      const wrong = (await nc.request("sensors.ota.cmd.update", JSON.stringify({ bucket: "firmware", name: "sensor-1.1.0", digest: "SHA-256=" + "A".repeat(43) + "=" }), { timeout: 5000 })).json<{ accepted: boolean }>();
+      expect(wrong.accepted).toBe(true);
+      const failed = await untilStatus("ota", (s) => s.update?.state === "failed", "the wrong digest refused", d);
+      expect(failed.update!.error).toMatch(/digest/i);
+      expect(failed.version).toBe("1.0.0");
+      // no such image
+      await nc.request("sensors.ota.cmd.update", JSON.stringify({ bucket: "firmware", name: "sensor-9" }), { timeout: 5000 });
+      await untilStatus("ota", (s) => s.update?.state === "failed" && /sensor-9/.test(s.update.error ?? ""), "a missing image refused", d);
+      const bad = await nc.request("sensors.ota.cmd.update", JSON.stringify({ bucket: "firmware" }), { timeout: 5000 });
+      expect(bad.headers?.get("Nats-Service-Error-Code")).toBe("400");
+      // the real one: streamed, verified, rebooted into, marked good once connected
+      const ok = (await nc.request("sensors.ota.cmd.update", JSON.stringify({ bucket: "firmware", name: "sensor-1.1.0" }), { timeout: 5000 })).json<{ accepted: boolean }>();
+      expect(ok.accepted).toBe(true);
+      const s = await untilStatus("ota", (s) => s.version === "1.1.0" && s.image?.state === "valid", "the new version running, marked good", d, 30_000);
+      expect(s.image!.partition).toMatch(/^ota_[01]$/);
+      expect(d.lines.join("\n")).toMatch(/nats-xs-sim: reboot/);
+      await d.kill();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

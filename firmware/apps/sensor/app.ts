@@ -45,6 +45,8 @@ export interface StatusJson {
   /** The outbox: readings waiting for their ack, their RAM bytes, and those restored at boot. */
   outbox: { waiting: number; bytes: number; maxBytes: number; restored: number };
   update: { state: string; bytes: number; size: number; error: string | null } | null;
+  /** The image running (OTA partition, its state) and the last one rolled back ("" if none). */
+  image: { partition: string; state: string; lastInvalid: string } | null;
   /** Commands answered since boot. */
   commands: number;
   lastError: string | null;
@@ -87,6 +89,7 @@ export class SensorApp {
   #refused = 0;
   #lastError: string | null = null;
   #commands = 0;
+  #image: StatusJson["image"] = null;
   #update: StatusJson["update"] = null;
   #readings: TimerId | null = null;
   #presence: TimerId | null = null;
@@ -197,6 +200,24 @@ export class SensorApp {
     this.#commands++;
   }
 
+  /** Records which image runs (after markImageGood(), its new state). */
+  running(image: { partition: string; state: string; lastInvalid: string }): void {
+    this.#image = { partition: image.partition, state: image.state, lastInvalid: image.lastInvalid };
+    this.writeStatus();
+  }
+
+  /** True while an update streams in. */
+  get updateRunning(): boolean {
+    const u = this.#update;
+    return u !== null && (u.state === "starting" || u.state === "downloading");
+  }
+
+  /** Writes the status key now and resolves once the server has it (before a reboot). */
+  async statusStored(): Promise<void> {
+    const kv = this.#statusKv;
+    if (kv !== null) await kv.put(this.id, JSON.stringify(this.status()));
+  }
+
   /** Records the progress of an update (state "downloading", "verified", "failed"...). */
   updating(state: string, bytes: number, size: number, error: string | null): void {
     this.#update = { state, bytes, size, error };
@@ -216,6 +237,7 @@ export class SensorApp {
       readings: { taken: this.#taken, accepted: this.#accepted, acked: this.#acked, refused: this.#refused },
       outbox: { waiting: o.waiting, bytes: o.bytes, maxBytes: o.maxBytes, restored: o.restored ?? 0 },
       update: this.#update,
+      image: this.#image,
       commands: this.#commands,
       lastError: this.#lastError,
     };

@@ -4,7 +4,7 @@
  */
 export { SensorApp, bootToken } from "./app.js";
 export type { AppOptions, ConfigState, StatusJson } from "./app.js";
-export { serveCommands } from "./commands.js";
+export { commandPrefix, serveCommands } from "./commands.js";
 export { checkSettings, defaultSettings, parseSettings, LOG_LEVELS, MAX_SETTINGS_BYTES } from "./settings.js";
 export type { Checked, Settings } from "./settings.js";
 export { alertOf, readingJson } from "./reading.js";

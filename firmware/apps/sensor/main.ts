@@ -22,6 +22,8 @@ import { jetstream } from "nats-xs/jetstream";
 import { fileStore } from "nats-xs/outbox-file";
 import { Kvm } from "nats-xs/kv";
 import { SensorApp, defaultSettings, serveCommands } from "nats-xs/sensor-app";
+import { bootInfo, markImageGood } from "./update.js";
+import { serveUpdates } from "./updates.js";
 import { status } from "nats-xs/status";
 
 /** The firmware version this build reports (an update's image carries another). */
@@ -88,5 +90,11 @@ try {
   // no JetStream (or no rights to the buckets): run on mc/config, say why
   app.error(`settings from mc/config only: the KV buckets are out of reach: ${(e as Error).message}`);
 }
-await serveCommands(app, nc);
+const svc = await serveCommands(app, nc);
+serveUpdates(app, nc, svc);
+await nc.flush();
+// connected, settings read, commands served: this image works. A new image that never gets here
+// is rolled back at the next boot (the bootloader's pending-verify state).
+markImageGood();
+app.running(bootInfo());
 app.start();
