@@ -185,6 +185,22 @@ describe("the sensor app on host-sim", () => {
     await d.kill();
   }, 60_000);
 
+  it("comes back after a reboot on the last good settings when the bucket's value was refused", async () => {
+    const good = await config.put("reboot-bad", JSON.stringify({ interval: 700, logLevel: "warn" }));
+    const first = device("reboot-bad");
+    await untilStatus("reboot-bad", (s) => s.config.running === good, "the good settings", first);
+    const bad = await config.put("reboot-bad", JSON.stringify({ interval: 1 }));
+    const firstBoot = (await untilStatus("reboot-bad", (s) => s.config.revision === bad, "the bad value answered", first)).boot;
+    await first.kill();
+    const second = device("reboot-bad");
+    const s = await untilStatus("reboot-bad", (s) => s.boot !== firstBoot && s.config.revision === bad && s.config.running === good, "the second boot on the last good settings", second);
+    expect(s.settings).toEqual({ interval: 700, high: null, low: null, logLevel: "warn" });
+    expect(s.config.running).toBe(good);
+    expect(s.config.applied).toBe(false);
+    expect(s.config.reason).toMatch(/interval must be/);
+    await second.kill();
+  }, 30_000);
+
   it("shows its presence in a key that expires once the device is killed", async () => {
     const w: string[] = [];
     const watch = await alive.watch({ key: "presence" });

@@ -141,6 +141,8 @@ export class SensorApp {
     this.#configKv = configKv;
     this.#statusKv = statusKv;
     this.#aliveKv = aliveKv;
+    // the revision the last boot ran with, before this boot's status overwrites it
+    const before = await this.#runningBefore(statusKv);
     this.#refresh();
     this.#presence = Timer.repeat(this.#beat, Math.max(1, Math.floor(this.#o.aliveTtl / 3)));
     let ready: () => void = () => {};
@@ -149,6 +151,32 @@ export class SensorApp {
     const t = Timer.set(() => ready(), waitMs);
     await initialized;
     Timer.clear(t);
+    // the value in the bucket was refused before this boot too: the last good one still stands
+    const c = this.#config;
+    if (!c.applied && before > 0 && before < c.revision) {
+      const e = await configKv.get(this.id, { revision: before });
+      if (e !== null && e.operation === "PUT") {
+        const checked = this.check(e.value, () => e.string());
+        if (checked.settings !== null) {
+          this.#settings = checked.settings;
+          this.#config = { source: "kv", revision: c.revision, running: before, applied: false, reason: c.reason };
+          this.log("info", `settings revision ${before} (the last good one) applied`);
+          this.writeStatus();
+        }
+      }
+    }
+  }
+
+  /** The settings revision the status key says ran last (0: none, or unreadable). */
+  async #runningBefore(statusKv: Bucket): Promise<number> {
+    try {
+      const e = await statusKv.get(this.id);
+      if (e === null || e.length === 0 || e.length > 2048) return 0;
+      const running = e.json<{ config?: { running?: unknown } }>().config?.running;
+      return typeof running === "number" && Number.isSafeInteger(running) && running > 0 ? running : 0;
+    } catch {
+      return 0;
+    }
   }
 
   /** Starts the readings. */
