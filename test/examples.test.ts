@@ -5,6 +5,9 @@
 // TLS server), ends by itself with status 0, and prints the line that says it did its work. The
 // bridge's device and backend run together, in both start orders.
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createUser } from "@nats-io/nkeys";
@@ -77,6 +80,19 @@ describe("the examples run as written against a real server", () => {
 
   test("chunks.js: a 100 KB frame sent with publishStream and received in chunks", async () => {
     expectRan(await run("chunks.js", [`nats=${js.url}`]), /^chunks: 100000 bytes written to flash$/m);
+  });
+
+  test("outbox-file.js: readings through the outbox kept in a file, twice with the same device folder", async () => {
+    const device = mkdtempSync(join(tmpdir(), "nats-xs-example-device-"));
+    try {
+      for (let boot = 0; boot < 2; boot++) {
+        const r = await run("outbox-file.js", [`nats=${js.url}`], { NATS_XS_DEVICE_DIR: device });
+        expectRan(r, /^outbox-file: 5 readings stored, the file is 4 bytes again$/m);
+        expect(r.out).toMatch(/^restored 0 readings from before the reboot$/m);
+      }
+    } finally {
+      rmSync(device, { recursive: true, force: true });
+    }
   });
 
   test("jetstream.js: stream, durable consumer, fetch/next/consume, replay, direct get", async () => {

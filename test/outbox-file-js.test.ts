@@ -81,7 +81,7 @@ describe("jetstream() with outboxStore: fileStore()", () => {
     // the device stored "lost-1" in its file and sent it; the stream stored it; the power went
     // before the ack came back
     const s = fileStore("lost");
-    s.open(() => {});
+    s.open();
     s.add(subject, "lost-1", "reading");
     s.close();
     const peer = await fx.js({ servers: server.url });
@@ -119,7 +119,7 @@ describe("jetstream() with outboxStore: fileStore()", () => {
   test("a damaged file: the replay stops at the damage, counted in outboxStatus().corrupt, and the outbox works on", async () => {
     const [, subject] = await stream();
     const s = fileStore("damaged");
-    s.open(() => {});
+    s.open();
     s.add(subject, "d-1", "one");
     s.add(subject, "d-2", "two");
     s.close();

@@ -38,8 +38,7 @@ const text = (b: Uint8Array) => new TextDecoder().decode(b);
 /** Opens a store on `path` and returns it with the keys it restored. */
 function open(path: string, options?: { maxBytes?: number; compactAt?: number }) {
   const s = fileStore(path, options);
-  const keys: number[] = [];
-  s.open((k) => keys.push(k));
+  const keys = [...s.open()];
   return { s, keys, payloads: () => keys.map((k) => text(s.read(k).data)) };
 }
 
@@ -109,6 +108,25 @@ describe("embedded:storage/files in host-sim (SDK 8.2.3 semantics)", () => {
   });
 });
 
+describe("the journal's index of entries", () => {
+  test("finds, removes and packs: keys in order, 12 bytes an entry", async () => {
+    const { Entries } = await import("../firmware/outbox-file/entries.ts");
+    const e = new Entries();
+    for (let k = 1; k <= 100; k++) e.push(k * 3, k * 65536 + 20);
+    for (let k = 1; k <= 100; k += 2) expect(e.delete(k * 3)).toBe(k * 65536 + 20);
+    expect(e.delete(3)).toBe(0);
+    expect(e.get(4)).toBe(0);
+    expect(e.size).toBe(50);
+    for (let k = 101; k <= 200; k++) e.push(k * 3, k * 65536 + 20);
+    expect(e.used).toBeLessThan(200); // the holes were packed out
+    expect(e.get(6)).toBe(2 * 65536 + 20);
+    expect(e.get(600)).toBe(200 * 65536 + 20);
+    expect([...e.keys()].slice(0, 3)).toEqual([6, 12, 18]);
+    expect(e.keys().length).toBe(150);
+    expect(e.lastKey).toBe(600);
+  });
+});
+
 describe("the outbox journal", () => {
   test("its CRC-32 is IEEE 802.3's (zlib's)", () => {
     const b = new TextEncoder().encode("123456789 the outbox journal");
@@ -170,6 +188,21 @@ describe("the outbox journal", () => {
       r.s.close();
       expect(open(p).payloads()).toEqual(["first", "third"]);
     }
+  });
+
+  test("a tail of zeros (space given to a write that never landed) is a torn write too", () => {
+    const p = fresh();
+    const { s } = open(p);
+    s.add("a", "1", "first");
+    s.close();
+    const whole = readFileSync(join(ROOT, p));
+    writeFileSync(join(ROOT, p), Buffer.concat([whole, Buffer.alloc(700)]));
+    const r = open(p);
+    expect(r.payloads()).toEqual(["first"]);
+    expect(r.s.status()).toMatchObject({ corrupt: 0, discarded: 700 });
+    r.s.close();
+    writeFileSync(join(ROOT, p), Buffer.concat([whole, Buffer.alloc(700), Buffer.from([1])]));
+    expect(open(p).s.status()).toMatchObject({ corrupt: 1, discarded: 701 });
   });
 
   test("a damaged record stops the replay there: counted, reported, the rest discarded, never a crash", () => {

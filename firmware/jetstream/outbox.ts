@@ -12,7 +12,8 @@
  * With a store (the `outboxStore` option), an entry is written to it before publish() returns and
  * lives there, not in RAM: the entry keeps only its key, and each attempt reads it back. Entries
  * the store holds from before (a reboot) are restored when the outbox is made and sent as soon as
- * the connection is up, with their Nats-Msg-Id. An entry leaves the store when it is settled (acked
+ * the connection is up, with their Nats-Msg-Id; only `maxInFlight` of them at a time become
+ * entries in RAM, the rest wait as keys (4 bytes each). An entry leaves the store when it is settled (acked
  * or failed for good), never when the connection closes: then it waits for the next boot.
  */
 import Timer from "timer";
@@ -65,9 +66,9 @@ const MAX_ACK_BYTES = 1024;
  *  entry and id cost on the chip (about 36 slots of 16 bytes and 150 chunk bytes, measured on XS),
  *  so that outboxBytes bounds the RAM the outbox takes, not only the payloads. */
 export const ENTRY_OVERHEAD = 640;
-/** Counted per entry restored from a store: it has no promise, and its bytes stay in the store
- *  (measured on XS: see the README's persistent outbox section). */
-export const RESTORED_OVERHEAD = 192;
+/** Counted per entry restored from a store while it is being sent: it has no promise, and its
+ *  bytes stay in the store (measured on XS: see the README's persistent outbox section). */
+export const RESTORED_OVERHEAD = 384;
 /** How often waiting entries are looked at (expired attempts, a new connection). */
 const TICK_MS = 100;
 
@@ -125,6 +126,11 @@ export class Outbox {
   readonly #noStreamWait: number;
   readonly #store: OutboxStore | null;
   #restored = 0;
+  /** Keys of entries the store held from before, in publish order, not yet taken in (null: none
+   *  left), and how many were taken. */
+  #restoring: ArrayLike<number> | null = null;
+  #restoreAt = 0;
+  readonly #timeout: number;
   /** Waiting entries by reply token, in the order they were published. */
   readonly #entries = new Map<string, Entry>();
   #bytes = 0;
@@ -141,13 +147,12 @@ export class Outbox {
   constructor(nc: NatsConnection, limit: number, window: number, noStreamWait: number, timeout: number, store: OutboxStore | null) {
     this.#nc = nc;
     this.#store = store;
+    this.#timeout = timeout;
     if (store !== null) {
-      // what the store holds from before goes out first, as soon as the connection is up
-      store.open((key) => {
-        this.#entries.set((++this.#seq).toString(36), new Entry("", undefined, "", RESTORED_OVERHEAD, timeout, null, null, key));
-        this.#bytes += RESTORED_OVERHEAD;
-      });
-      this.#restored = this.#entries.size;
+      // what the store holds from before goes out as soon as the connection is up
+      const keys = store.open();
+      this.#restored = keys.length;
+      if (keys.length > 0) this.#restoring = keys;
       if (this.#restored > 0 && !nc.isClosed()) {
         this.#subscribe();
         this.#startTimer();
@@ -161,7 +166,7 @@ export class Outbox {
   status(): OutboxStatus {
     const c = this.#counts;
     return {
-      waiting: this.#entries.size,
+      waiting: this.#entries.size + this.#restoreLeft(),
       inFlight: this.#inFlight,
       bytes: this.#bytes,
       maxBytes: this.#limit,
@@ -178,7 +183,7 @@ export class Outbox {
 
   /** Resolves when nothing waits in the outbox. */
   idle(): Promise<void> {
-    if (this.#entries.size === 0) return Promise.resolve();
+    if (this.#entries.size === 0 && this.#restoring === null) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
@@ -225,10 +230,28 @@ export class Outbox {
   /** Fails everything waiting (the JetStream context or the connection was closed); what a store
    *  holds stays there for the next boot. */
   close(err: Error): void {
+    const empty = this.#entries.size === 0;
+    this.#restoring = null; // those not taken in yet stay in the store
     for (const [token, e] of this.#entries) this.#settle(token, e, err, null, true);
+    if (empty) this.#checkIdle(); // releases idle() waiters left by restored entries
     if (this.#sub !== null && !this.#nc.isClosed()) this.#sub.unsubscribe();
     this.#sub = null;
     this.#store?.close();
+  }
+
+  #restoreLeft(): number {
+    return this.#restoring === null ? 0 : this.#restoring.length - this.#restoreAt;
+  }
+
+  /** Takes entries restored from the store in, while fewer than the window wait in RAM. */
+  #takeRestored(): void {
+    const keys = this.#restoring;
+    if (keys === null) return;
+    while (this.#entries.size < this.#window && this.#restoreAt < keys.length) {
+      this.#entries.set((++this.#seq).toString(36), new Entry("", undefined, "", RESTORED_OVERHEAD, this.#timeout, null, null, keys[this.#restoreAt++]));
+      this.#bytes += RESTORED_OVERHEAD;
+    }
+    if (this.#restoreAt === keys.length) this.#restoring = null;
   }
 
   #subscribe(): void {
@@ -269,6 +292,7 @@ export class Outbox {
   #pump(): void {
     const nc = this.#nc;
     if (nc.getServer() === "" || this.#sub === null) return;
+    this.#takeRestored();
     const now = Date.now();
     for (const [token, e] of this.#entries) {
       if (this.#inFlight >= this.#window) return;
@@ -398,12 +422,16 @@ export class Outbox {
       this.#counts.failed++;
       e.reject?.(err as Error);
     }
-    if (this.#entries.size === 0) {
-      if (this.#timer !== null) Timer.clear(this.#timer);
-      this.#timer = null;
-      const idle = this.#idle;
-      this.#idle = [];
-      for (const resolve of idle) resolve();
-    }
+    this.#checkIdle();
+  }
+
+  /** Nothing waits any more: stop the timer and resolve idle(). */
+  #checkIdle(): void {
+    if (this.#entries.size > 0 || this.#restoring !== null) return;
+    if (this.#timer !== null) Timer.clear(this.#timer);
+    this.#timer = null;
+    const idle = this.#idle;
+    this.#idle = [];
+    for (const resolve of idle) resolve();
   }
 }

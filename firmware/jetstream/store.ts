@@ -38,9 +38,9 @@ export interface OutboxStoreStatus {
  * synchronous: when `add` returns, the entry survives a power loss.
  */
 export interface OutboxStore {
-  /** Opens the store (once per jetstream() context) and calls `restore` for each entry held from
-   *  before, in publish order, with its key. */
-  open(restore: (key: number) => void): void;
+  /** Opens the store (once per jetstream() context); returns the keys of the entries it holds
+   *  from before, in publish order. */
+  open(): ArrayLike<number>;
   /** Writes an entry durably; its key, or -1 when the store has no room for it. The headers are
    *  a MsgHdrs, or only the Nats-Msg-Id. */
   add(subject: string, headers: MsgHdrs | string, data: Uint8Array | string | undefined): number;

@@ -21,6 +21,7 @@ import TextEncoder from "text/encoder";
 import { InvalidArgumentError } from "nats-xs";
 import type { MsgHdrs } from "nats-xs";
 import type { OutboxRecord, OutboxStore, OutboxStoreStatus } from "nats-xs/jetstream";
+import { Entries } from "./entries.js";
 import { CHECKSUM, HEAD, Kind, MAGIC, MAX_RECORD, SETTLED_BODY, addedRecord, check, get32, parseAdded, settledRecord } from "./journal.js";
 
 /** Options of fileStore(). */
@@ -48,7 +49,7 @@ export class FileStore implements OutboxStore {
   /** Bytes of settled records and of the entries they settled. */
   #garbage = 0;
   /** Entries held: key -> offset * SPAN + bytes of its record, in publish order. */
-  #live = new Map<number, number>();
+  readonly #live = new Entries();
   #nextKey = 1;
   #encoder: TextEncoder | null = null;
   #decoder: TextDecoder | null = null;
@@ -85,9 +86,9 @@ export class FileStore implements OutboxStore {
     return s;
   }
 
-  open(restore: (key: number) => void): void {
+  open(): Uint32Array {
     this.close();
-    this.#live = new Map();
+    this.#live.clear();
     this.#garbage = 0;
     this.#nextKey = 1;
     this.#restored = this.#corrupt = this.#discarded = 0;
@@ -105,25 +106,26 @@ export class FileStore implements OutboxStore {
       f.flush();
     }
     this.#restored = this.#live.size;
-    for (const key of this.#live.keys()) restore(key);
+    return this.#live.keys();
   }
 
   add(subject: string, headers: MsgHdrs | string, data: Uint8Array | string | undefined): number {
     this.#opened();
     const key = this.#nextKey;
+    if (key > 0xfffffff0) return -1; // keys run out only if the file never empties in 4 billion publishes
     const record = addedRecord(key, subject, headers, data, (this.#encoder ??= new TextEncoder()));
     if (record === null) return -1;
     if (this.#end + record.length > this.#maxBytes && this.#garbage > 0) this.#compact();
     if (this.#end + record.length > this.#maxBytes) return -1;
     this.#append(this.#opened(), record);
-    this.#live.set(key, (this.#end - record.length) * SPAN + record.length);
-    this.#nextKey = key >= 0xfffffffe ? 1 : key + 1;
+    this.#live.push(key, (this.#end - record.length) * SPAN + record.length);
+    this.#nextKey = key + 1;
     return key;
   }
 
   read(key: number): OutboxRecord {
     const where = this.#live.get(key);
-    if (where === undefined) throw new Error(`the outbox file holds no entry ${key}`);
+    if (where === 0) throw new Error(`the outbox file holds no entry ${key}`);
     const bytes = where % SPAN;
     const body = new Uint8Array(this.#opened().read(bytes - HEAD, (where - bytes) / SPAN + HEAD));
     if (body.length !== bytes - HEAD || body[0] !== Kind.Added || get32(body, 1) !== key) throw new Error(`the outbox file changed under entry ${key}`);
@@ -131,10 +133,9 @@ export class FileStore implements OutboxStore {
   }
 
   remove(key: number): void {
-    const where = this.#live.get(key);
-    if (where === undefined) return;
     const f = this.#opened();
-    this.#live.delete(key);
+    const where = this.#live.delete(key);
+    if (where === 0) return;
     if (this.#live.size === 0) {
       this.#reset(f); // nothing waits: start the file over instead of appending
       return;
@@ -182,6 +183,7 @@ export class FileStore implements OutboxStore {
     f.flush();
     this.#end = 4;
     this.#garbage = 0;
+    this.#live.clear();
     this.#nextKey = 1;
   }
 
@@ -197,6 +199,8 @@ export class FileStore implements OutboxStore {
       if (at + HEAD > limit) return at + HEAD > size ? this.#torn(at, size) : this.#damaged(at, size, "the file is longer than maxBytes");
       f.read(head, at);
       const length = get32(head, 0);
+      // a tail of zeros: space the file system gave the last write, which never landed
+      if (length === 0 && get32(head, 4) === 0 && this.#zeros(f, at, size)) return this.#torn(at, size);
       if (length < SETTLED_BODY || HEAD + length > MAX_RECORD) return this.#damaged(at, size, `record length ${length} out of bounds`);
       if (at + HEAD + length > size) return this.#torn(at, size);
       if (at + HEAD + length > limit) return this.#damaged(at, size, "the file is longer than maxBytes");
@@ -207,19 +211,26 @@ export class FileStore implements OutboxStore {
       if (why !== "") return why === CHECKSUM && at + HEAD + length === size ? this.#torn(at, size) : this.#damaged(at, size, why);
       const key = get32(body, 1);
       if (body[0] === Kind.Added) {
-        this.#live.set(key, at * SPAN + HEAD + length);
-        if (key >= this.#nextKey) this.#nextKey = key + 1;
+        // keys are given out in increasing order, and files keep it
+        if (key <= this.#live.lastKey || key > 0xfffffff0) return this.#damaged(at, size, `key ${key} out of order`);
+        this.#live.push(key, at * SPAN + HEAD + length);
+        this.#nextKey = key + 1;
       } else {
-        const where = this.#live.get(key);
-        if (where !== undefined) {
-          this.#live.delete(key);
-          this.#garbage += where % SPAN;
-        }
-        this.#garbage += HEAD + length;
+        this.#garbage += (this.#live.delete(key) % SPAN) + HEAD + length;
       }
       at += HEAD + length;
     }
     return at;
+  }
+
+  /** Whether the file holds only zeros from `at` to `size` (read 256 bytes at a time). */
+  #zeros(f: File, at: number, size: number): boolean {
+    const chunk = new Uint8Array(256);
+    for (let p = at; p < size; p += 256) {
+      const n = f.read(chunk, p);
+      for (let i = 0; i < n; i++) if (chunk[i] !== 0) return false;
+    }
+    return true;
   }
 
   /** The last record was cut short by a power loss: what it holds was never accepted. */
@@ -240,15 +251,16 @@ export class FileStore implements OutboxStore {
   #compact(): void {
     const old = this.#opened();
     const temporary = this.#temporary();
-    const moved = new Map<number, number>();
+    const live = this.#live;
     const n = files.openFile({ path: temporary, mode: "w+" });
     let end = 4;
     try {
       n.write(Uint8Array.from(MAGIC), 0);
-      for (const [key, where] of this.#live) {
+      for (let i = 0; i < live.used; i++) {
+        const where = live.whereAt(i);
+        if (where === 0) continue;
         const bytes = where % SPAN;
         n.write(old.read(bytes, (where - bytes) / SPAN), end);
-        moved.set(key, end * SPAN + bytes);
         end += bytes;
       }
       n.flush();
@@ -266,7 +278,15 @@ export class FileStore implements OutboxStore {
       // the new file after the move, or the old one, untouched, if the move failed
       this.#file = files.openFile({ path: this.path, mode: "r+" });
     }
-    this.#live = moved;
+    // the records moved up in the same order: their new offsets
+    end = 4;
+    for (let i = 0; i < live.used; i++) {
+      const where = live.whereAt(i);
+      if (where === 0) continue;
+      const bytes = where % SPAN;
+      live.setWhereAt(i, end * SPAN + bytes);
+      end += bytes;
+    }
     this.#end = end;
     this.#garbage = 0;
     this.#compactions++;

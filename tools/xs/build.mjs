@@ -51,6 +51,7 @@ const EMBEDDED = [
   // the simulated sensor and board of the sensor app: the host simulator's files, device-neutral
   ["embedded:provider/builtin", "../../../host-sim/provider.js"],
   ["embedded:sensor/Humidity-Temperature/SHT3x", "../../../host-sim/sensor.js"],
+  ["embedded:storage/files", "files.js"],
 ];
 
 // XS engine sources that our host does not link: the snapshot writer and the xsmc helpers.

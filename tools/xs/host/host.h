@@ -67,6 +67,7 @@ extern int64_t timerNextDelay(void);
 
 extern void textBuild(xsMachine* the, xsSlot* host, xsSlot* scratch);
 extern void cryptBuild(xsMachine* the, xsSlot* host, xsSlot* scratch);
+extern void filesBuild(xsMachine* the, xsSlot* host, xsSlot* scratch);
 
 extern void tlsBuild(xsMachine* the, xsSlot* host, xsSlot* scratch);
 
