@@ -10,21 +10,22 @@
 //             @agoric/xsnap's sources (tools/xs) does the compiling: `xs-host --bytecode`.
 //
 // `npm run size -- --json` prints the figures as JSON instead of a table.
+// `npm run size -- --files` also prints where the core's bytes go: each source file's part of
+// dist/nats-xs.js (rollup's rendered code of that file, minified alone; the parts add up to a
+// little more than the bundle, whose names are mangled together).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { esbundle, sizes } from "../bench/lib/bundle.mjs";
-import { BINARY, isBuildCurrent } from "./xs/build.mjs";
+import { ensureBuilt } from "./xs/build.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const json = process.argv.includes("--json");
+const files = process.argv.includes("--files");
 
-if (!isBuildCurrent()) {
-  const r = spawnSync(process.execPath, [join(ROOT, "tools", "xs", "build.mjs")], { stdio: ["ignore", "ignore", "inherit"] });
-  if (r.status !== 0) throw new Error("building the XS engine failed (npm run xs:build)");
-}
+const BINARY = ensureBuilt({ quiet: true });
 
 /** XS bytecode bytes (code + symbols) of each file, compiled as a module by the XS host. */
 function bytecode(files) {
@@ -67,4 +68,22 @@ try {
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
+}
+
+if (files) {
+  const { rollup } = await import("rollup");
+  const { minify } = await import("terser");
+  const config = (await import("../rollup.config.mjs")).default;
+  const bundle = await rollup({ ...config, input: { "nats-xs": config.input["nats-xs"] } });
+  const { output } = await bundle.generate({ format: "es" });
+  const rows = [];
+  for (const [id, m] of Object.entries(output[0].modules)) {
+    if (m.code === null || m.code === "") continue;
+    const r = await minify(m.code, { module: true, compress: false, mangle: true, format: { comments: false } });
+    rows.push([id.substring(ROOT.length + 1), r.code.length]);
+  }
+  rows.sort((a, b) => b[1] - a[1]);
+  console.log("\nnats-xs core by source file (minified alone)");
+  for (const [f, n] of rows) console.log(`${String(n).padStart(7)}  ${f}`);
+  console.log(`${String(rows.reduce((t, r) => t + r[1], 0)).padStart(7)}  sum`);
 }

@@ -92,9 +92,10 @@ const REQUEST_OPTIONS = Object.freeze(["timeout", "headers"]);
 const SUBSCRIBE_OPTIONS = Object.freeze(["queue", "max", "callback", "chunks", "maxPending", "maxPendingBytes", "zeroCopy"]);
 const NO_TRACING = "message tracing needs nats-server 2.11 and is not in nats-xs; leave it out";
 const PUBLISH_REFUSED = Object.freeze({ traceDestination: NO_TRACING, traceOnly: NO_TRACING });
+const MUXED = "requests share one muxed inbox subscription; to receive replies on a subject of your own, subscribe to it and publish with { reply }";
 const REQUEST_REFUSED = Object.freeze({
-  noMux: "requests share one muxed inbox subscription; to receive replies on a subject of your own, subscribe to it and publish with { reply }",
-  reply: "requests share one muxed inbox subscription; to receive replies on a subject of your own, subscribe to it and publish with { reply }",
+  noMux: MUXED,
+  reply: MUXED,
   traceDestination: NO_TRACING,
   traceOnly: NO_TRACING,
 });

@@ -377,8 +377,12 @@ txID fxFindModule(txMachine* the, txSlot* realm, txID moduleID, txSlot* slot)
 	return XS_NO_ID;
 }
 
+/* Syntax errors reported so far (--bytecode fails a file that has any). */
+static int gxParserErrors = 0;
+
 static void reportParserError(void* console, txString path, txInteger line, txString format, c_va_list arguments)
 {
+	gxParserErrors++;
 	if (path)
 		fprintf(stderr, "%s:%d: error: ", path, (int)line);
 	else
@@ -796,6 +800,7 @@ static int compileSizes(xsMachine* root, int count, char** files)
 		char* buffer = readFile(files[i], &size);
 		txStringCStream stream;
 		txScript* script;
+		int errors = gxParserErrors;
 		if (!buffer) {
 			fprintf(stderr, "xs: cannot read %s\n", files[i]);
 			status = kExitUsage;
@@ -806,7 +811,9 @@ static int compileSizes(xsMachine* root, int count, char** files)
 		stream.offset = 0;
 		script = parseSource((txMachine*)root, &stream, fxStringCGetter, 0, files[i]);
 		free(buffer);
-		if (!script) {
+		if (!script || (gxParserErrors != errors)) {
+			if (script)
+				fxDeleteScript(script);
 			status = kExitException;
 			continue;
 		}
