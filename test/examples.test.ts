@@ -108,6 +108,10 @@ describe("the examples run as written against a real server", () => {
     expectRan(await run("obj.js", [`nats=${js.url}`]), /^obj: put 300000 bytes in 3 chunks, got 300000 back; cfg\.json is 2 bytes$/m);
   });
 
+  test("services.js: a micro service discovered with $SRV.INFO, a config refused with the error headers and counted", async () => {
+    expectRan(await run("services.js", [`nats=${js.url}`]), /^services: 3 endpoints; config refused 400 "interval must be a number"; 1 error counted$/m);
+  });
+
   test("bridge-objlink.js: a link payload through the Object Store, read back over NATS", async () => {
     expectRan(await run("bridge-objlink.js", [`nats=${js.url}`]), /^bridge-objlink: cam\.jpg of 40000 bytes from links$/m);
   });

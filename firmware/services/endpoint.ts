@@ -7,16 +7,16 @@ import { InvalidArgumentError, MessageTooLargeError } from "nats-xs";
 import type { Msg, Subscription } from "nats-xs";
 import { ServiceError } from "./errors.js";
 import { ServiceMsg } from "./msg.js";
-import type { ErrorSink } from "./msg.js";
 
 /** Longest `last_error` kept, and longest description sent for an error a handler threw. */
 export const LAST_ERROR_MAX = 128;
 
 const MAX = Number.MAX_SAFE_INTEGER;
 
-/** A request handler (nats.js `ServiceHandler`). It is called with a request; the errors a
- *  subscription can meet are handled by the endpoint (see Endpoint.handle). */
-export type ServiceHandler = (err: Error | null, msg: ServiceMsg) => void | Promise<void>;
+/** A request handler (nats.js `ServiceHandler`). It is called with a request (`err` null: the
+ *  errors a subscription can meet are handled by the endpoint, see Endpoint.handle); an async
+ *  handler's rejection is answered and counted as a throw is. */
+export type ServiceHandler = (err: Error | null, msg: ServiceMsg) => void;
 
 /** An endpoint as INFO lists it. */
 export interface EndpointInfo {
@@ -55,7 +55,7 @@ export function clip(text: string): string {
  * (requests queue in its subscription, bounded as the core bounds an iterator: 64 messages, 16 KB),
  * and ending the loop stops the service, as in nats.js.
  */
-export class Endpoint implements ErrorSink, AsyncIterable<ServiceMsg> {
+export class Endpoint implements AsyncIterable<ServiceMsg> {
   readonly name: string;
   readonly subject: string;
   /** "" when the endpoint is not in a queue group. */
@@ -98,9 +98,9 @@ export class Endpoint implements ErrorSink, AsyncIterable<ServiceMsg> {
     const start = Date.now();
     const sm = new ServiceMsg(msg as Msg, this);
     try {
-      const r = (this.#handler as ServiceHandler)(null, sm);
+      const r = (this.#handler as ServiceHandler)(null, sm) as unknown;
       // an async handler's rejection is answered and counted as a throw is
-      if (r !== undefined && r !== null && typeof r.then === "function") r.then(undefined, (e: unknown) => this.#failed(sm, e));
+      if (r instanceof Promise) r.then(undefined, (e: unknown) => this.#failed(sm, e));
     } catch (e) {
       this.#failed(sm, e);
     }
