@@ -48,6 +48,8 @@ const EMBEDDED = [
   ["xs:memory", "memory.js"],
   ["xs:host", "host.js"],
   ["crypt", "crypt.js"],
+  ["ota", "ota.js"],
+  ["ota/boot", "ota-boot.js"],
 ];
 
 // XS engine sources that our host does not link: the snapshot writer and the xsmc helpers.
