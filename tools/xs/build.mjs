@@ -52,6 +52,8 @@ const EMBEDDED = [
   ["embedded:provider/builtin", "../../../host-sim/provider.js"],
   ["embedded:sensor/Humidity-Temperature/SHT3x", "../../../host-sim/sensor.js"],
   ["embedded:storage/files", "files.js"],
+  ["ota", "ota.js"],
+  ["ota/boot", "ota-boot.js"],
 ];
 
 // XS engine sources that our host does not link: the snapshot writer and the xsmc helpers.

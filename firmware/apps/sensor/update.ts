@@ -119,7 +119,11 @@ class ImageSink {
     const bytes = this.bytes + view.length;
     // the store checks this too; the partition is not trusted to the store
     if (bytes > this.#size) throw new UpdateError(`the image has more bytes than its meta says (${this.#size})`);
-    this.#ota.write(view);
+    try {
+      this.#ota.write(view);
+    } catch (e) {
+      throw new UpdateError(`the update partition refused a write after ${this.bytes} bytes: ${(e as Error).message}`, e);
+    }
     this.bytes = bytes;
     const p = this.#progress;
     if (p !== undefined && (bytes >= this.#next || bytes === this.#size)) {
@@ -134,7 +138,7 @@ class ImageSink {
  * correct; resolves with what was written (reboot() to run it). Rejects, with the running image
  * left in place and the partition write cancelled, with ImageTooLargeError, ImageDigestError,
  * UpdateInterruptedError, or UpdateError (no such object, the running image not yet marked good,
- * the partition refusing the image).
+ * another update being written, the partition refusing the image). One update at a time.
  */
 export async function updateFromObjectStore(os: ObjectStore, name: string, onProgress?: UpdateProgress, opts: UpdateOptions = {}): Promise<UpdateResult> {
   if (onProgress !== undefined && typeof onProgress !== "function") throw new UpdateError("onProgress must be a function");
