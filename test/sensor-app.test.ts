@@ -226,7 +226,8 @@ describe("the sensor app on host-sim", () => {
 
   it("is found by @nats-io/services and answers its commands: ping, config read and changed, a bad config refused", async () => {
     const d = device("cmd", "interval=300");
-    await untilStatus("cmd", () => true, "a status", d);
+    // the image state is in the status once the boot is done (commands served)
+    await untilStatus("cmd", (s) => s.image !== null, "the boot done", d);
     const client = new Svcm(nc).client();
     const infos = [];
     for await (const i of await client.info("sensor")) infos.push(i);

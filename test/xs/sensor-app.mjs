@@ -6,15 +6,18 @@
 //   configured <json>          the change applied (status.config)
 //   progress <n>            <- n readings taken (every 100); the backend stops and restarts the server
 //   readings <json>            all readings taken and the outbox drained (status.readings)
-//   commanded               <- ... after the backend's command (ping) was answered
+//   commanded               <- after the backend's command (ping) was answered; the backend puts
+//                              firmware 1.1.0 into the Object Store and sends the update command
+//   updating                   the image streams in; then the device reboots into it (exit 100, the
+//                              runner boots the new image, which marks itself good once connected)
 //   memory <json>              heap after a forced collection at each stage above, with the peaks
-//   done
 import config from "mc/config";
 import Timer from "timer";
 import { memory } from "xs:memory";
-import { exit } from "xs:host";
 import { say, fail, until, watchdog } from "./report.mjs";
-import { app } from "../../dist/apps/sensor.js";
+import { booted } from "../../dist/apps/sensor.js";
+
+const app = await booted;
 
 const COUNT = config.count ?? 1000;
 const dog = watchdog(config.timeout ?? 100000);
@@ -40,10 +43,14 @@ async function main() {
   await until(() => app.status().commands >= 1, 20000, "a command", 20);
   say("commanded");
   stage("commanded");
-  app.stop();
-  Timer.clear(dog);
-  say("done");
-  exit(0);
+  await until(() => app.status().update?.state === "downloading", 30000, "the update", 5);
+  say("updating");
+  stage("updating");
+  // the app reboots once the image is verified; a failed update is a failure here
+  await until(() => app.status().update?.state === "failed", 60000, "", 50).then(
+    () => fail(`update failed: ${app.status().update.error}`),
+    () => fail("no reboot within 60 s of the update"),
+  );
 }
 
 main().catch((e) => fail(`${e.message}`));

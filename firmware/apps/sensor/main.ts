@@ -49,52 +49,53 @@ const defaults = defaultSettings(config);
 if (defaults.settings === null) throw new Error(`sensor: mc/config settings refused: ${defaults.reason}`);
 
 const sensor = new Humidity({ sensor: device.I2C.default });
-trace(`sensor ${id}: firmware ${APP_VERSION}, ${device.simulated === true ? "simulated" : "SHT3x"} sensor, connecting to ${server}\n`);
-const nc = await connect({ servers: server, name: id, reconnectTimeWait: 1000, maxReconnectAttempts: -1, waitOnFirstConnect: true });
-trace(`sensor ${id}: connected to ${nc.getServer()}\n`);
+const outboxBytes = whole(config.outbox_bytes, 8192, "outbox_bytes");
+const outboxFileBytes = whole(config.outbox_file_bytes, 32768, "outbox_file_bytes");
+const count = whole(config.count, 0, "count");
+const aliveTtl = whole(config.alive_ttl, 30000, "alive_ttl");
+const settings = defaults.settings;
 
-// readings wait in a journal in the device's storage until the stream has them: one accepted before
-// a power loss is sent after the reboot, once (its Nats-Msg-Id is kept)
-const js = jetstream(nc, {
-  outboxBytes: whole(config.outbox_bytes, 8192, "outbox_bytes"),
-  outboxStore: fileStore("outbox", { maxBytes: whole(config.outbox_file_bytes, 32768, "outbox_file_bytes") }),
-});
-/** The running app (a test harness reads its status). */
-export const app = new SensorApp({
-  id,
-  version: APP_VERSION,
-  subject: `sensors.${id}.reading`,
-  nc,
-  js,
-  sensor,
-  defaults: defaults.settings,
-  count: whole(config.count, 0, "count"),
-  aliveTtl: whole(config.alive_ttl, 30000, "alive_ttl"),
-});
+// The boot runs in a function of its own, not in the module body: after its first await it resumes
+// from a promise job with only its own frame on the stack, where the module body of a bundle
+// (every top-level binding of it) would sit under every call (on XS, 114 of the 512 stack slots).
+async function boot(): Promise<SensorApp> {
+  trace(`sensor ${id}: firmware ${APP_VERSION}, ${device.simulated === true ? "simulated" : "SHT3x"} sensor, connecting to ${server}\n`);
+  const nc = await connect({ servers: server, name: id, reconnectTimeWait: 1000, maxReconnectAttempts: -1, waitOnFirstConnect: true });
+  trace(`sensor ${id}: connected to ${nc.getServer()}\n`);
 
-// status lines, at the log level the settings say
-(async () => {
-  for await (const s of status(nc)) app.log(s.type === "error" ? "error" : "info", `${s.type}${s.error ? ": " + s.error.message : ""}`);
-})();
+  // readings wait in a journal in the device's storage until the stream has them: one accepted
+  // before a power loss is sent after the reboot, once (its Nats-Msg-Id is kept)
+  const js = jetstream(nc, { outboxBytes, outboxStore: fileStore("outbox", { maxBytes: outboxFileBytes }) });
+  const app = new SensorApp({ id, version: APP_VERSION, subject: `sensors.${id}.reading`, nc, js, sensor, defaults: settings, count, aliveTtl });
 
-// the buckets go through a JetStream context of their own: their writes are not readings, and
-// must not wait behind them in the readings' outbox
-const kvm = new Kvm(nc);
-try {
-  const aliveTtl = whole(config.alive_ttl, 30000, "alive_ttl");
-  const configKv = await kvm.create(text(config.config_bucket, "devices-config"), { history: 5 });
-  const statusKv = await kvm.create(text(config.status_bucket, "devices-status"), { history: 1 });
-  const aliveKv = await kvm.create(text(config.alive_bucket, "devices-alive"), { history: 1, ttl: aliveTtl });
-  await app.useBuckets(configKv, statusKv, aliveKv, 5000);
-} catch (e) {
-  // no JetStream (or no rights to the buckets): run on mc/config, say why
-  app.error(`settings from mc/config only: the KV buckets are out of reach: ${(e as Error).message}`);
+  // status lines, at the log level the settings say
+  (async () => {
+    for await (const s of status(nc)) app.log(s.type === "error" ? "error" : "info", `${s.type}${s.error ? ": " + s.error.message : ""}`);
+  })();
+
+  // the buckets go through a JetStream context of their own: their writes are not readings, and
+  // must not wait behind them in the readings' outbox
+  const kvm = new Kvm(nc);
+  try {
+    const configKv = await kvm.create(text(config.config_bucket, "devices-config"), { history: 5 });
+    const statusKv = await kvm.create(text(config.status_bucket, "devices-status"), { history: 1 });
+    const aliveKv = await kvm.create(text(config.alive_bucket, "devices-alive"), { history: 1, ttl: aliveTtl });
+    await app.useBuckets(configKv, statusKv, aliveKv, 5000);
+  } catch (e) {
+    // no JetStream (or no rights to the buckets): run on mc/config, say why
+    app.error(`settings from mc/config only: the KV buckets are out of reach: ${(e as Error).message}`);
+  }
+  const svc = await serveCommands(app, nc);
+  serveUpdates(app, nc, svc);
+  await nc.flush();
+  // connected, settings read, commands served: this image works. A new image that never gets
+  // here is rolled back at the next boot (the bootloader's pending-verify state).
+  markImageGood();
+  app.running(bootInfo());
+  app.start();
+  return app;
 }
-const svc = await serveCommands(app, nc);
-serveUpdates(app, nc, svc);
-await nc.flush();
-// connected, settings read, commands served: this image works. A new image that never gets here
-// is rolled back at the next boot (the bootloader's pending-verify state).
-markImageGood();
-app.running(bootInfo());
-app.start();
+
+/** Resolves with the running app once it has booted (a test harness reads its status); a boot
+ *  that fails rejects it, unhandled: the device stops, as an uncaught exception stops a board. */
+export const booted: Promise<SensorApp> = boot();

@@ -9,6 +9,7 @@
  *           verified the device reboots into it, and the new image marks itself good only after it
  *           has connected (main.ts), else the bootloader brings this one back
  */
+import Timer from "timer";
 import { checkJson } from "nats-xs";
 import type { NatsConnection } from "nats-xs";
 import { Objm } from "nats-xs/obj";
@@ -41,7 +42,6 @@ function updateRequest(msg: ServiceMsg): { bucket: string; name: string; digest:
 }
 
 async function update(app: SensorApp, nc: NatsConnection, bucket: string, name: string, digest: string | undefined): Promise<void> {
-  app.updating("starting", 0, 0, null);
   try {
     const os = await new Objm(nc).open(bucket);
     const r = await updateFromObjectStore(os, name, (bytes, size) => app.updating("downloading", bytes, size, null), digest === undefined ? {} : { digest });
@@ -83,6 +83,9 @@ export function serveUpdates(app: SensorApp, nc: NatsConnection, svc: Service): 
       return;
     }
     msg.respond(JSON.stringify({ accepted: true, name: r.name }));
-    void update(app, nc, r.bucket, r.name, r.digest);
+    // started from a timer, not from under the socket's read callback and the parser: the
+    // transfer's call chain then has the stack to itself (512 slots on XS)
+    app.updating("starting", 0, 0, null);
+    Timer.set(() => void update(app, nc, r.bucket, r.name, r.digest));
   });
 }
