@@ -71,9 +71,11 @@ describe("jetstream() with outboxStore: fileStore()", () => {
     const ids = await streamIds(name);
     expect(ids.filter((id) => id !== "").sort()).toEqual(["away-1", "away-2", "away-3"]);
     // nothing is restored a third time
-    const js3 = jetstream(nc2, { outboxStore: fileStore("away") });
-    expect(js3.outboxStatus().restored).toBe(0);
+    await nc2.close();
     expect(readFileSync(join(ROOT, "away")).length).toBe(4);
+    const again = fileStore("away");
+    expect(again.open().length).toBe(0);
+    again.close();
   });
 
   test("an entry whose ack was lost is sent again after the reboot and counted as a duplicate, not stored twice", async () => {
@@ -134,6 +136,21 @@ describe("jetstream() with outboxStore: fileStore()", () => {
     await within(js.outboxIdle(), "the restored entry", 10_000);
     await js.publish(subject, "three");
     await until(() => js.outboxStatus().acked === 2, "both acked");
+  });
+
+  test("a restored entry the stream refuses for good (no stream captures it) leaves the file, counted as failed", async () => {
+    const s = fileStore("nostream");
+    s.open();
+    s.add(`nostream.${process.pid}`, "ns-1", "lost cause");
+    s.close();
+    const { nc } = await fx.xs({ servers: server.url });
+    const store = fileStore("nostream");
+    const js = jetstream(nc, { outboxStore: store, noStreamWait: 300, timeout: 500 });
+    expect(js.outboxStatus().restored).toBe(1);
+    await within(js.outboxIdle(), "the entry to fail", 10_000);
+    expect(js.outboxStatus()).toMatchObject({ failed: 1, acked: 0, waiting: 0 });
+    expect(store.status().entries).toBe(0);
+    expect(readFileSync(join(ROOT, "nostream")).length).toBe(4);
   });
 
   test("outboxStore must be a store", () => {

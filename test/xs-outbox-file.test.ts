@@ -19,7 +19,7 @@ const PRELOAD = ["nats-xs", "nats-xs/jetstream", "nats-xs/outbox-file"];
 describe("the file-backed outbox on XS", () => {
   it("keeps readings accepted while the server is away across a restart of the XS process, and sends each once", async () => {
     const device = mkdtempSync(join(tmpdir(), "nats-xs-xs-outbox-"));
-    process.env.NATS_XS_DEVICE_DIR = device;
+    process.env.NATS_XS_DEVICE_DIR = join(device, "fleet", "dev7"); // made with its parents
     const server = await startServer({ jetstream: true });
     const subject = "readings.dev7"; // fixed: the bytes per entry depend on it
     const stream = "XSOBF";
@@ -36,7 +36,7 @@ describe("the file-backed outbox on XS", () => {
       expect(fill.code, explain(fill)).toBe(0);
       expect(fill.lines).toContain("files ok");
       expect(fill.lines).toContain(`accepted ${N}`);
-      const fileBytes = statSync(join(device, "files", "outbox")).size;
+      const fileBytes = statSync(join(device, "fleet", "dev7", "files", "outbox")).size;
       await server.restart();
       const drain = await runXs(join(ROOT, "test", "xs", "outbox-file.mjs"), PRELOAD, ["phase=drain", `server=${server.url}`, `subject=${subject}`]);
       expect(drain.code, explain(drain)).toBe(0);

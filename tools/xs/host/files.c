@@ -47,10 +47,21 @@ static int rootFD(xsMachine* the)
 		return gxRootFD;
 	dir = getenv("NATS_XS_DEVICE_DIR");
 	if (dir && *dir) {
+		char* p;
 		if ((snprintf(root, sizeof(root), "%s", dir) >= (int)sizeof(root)))
 			xsUnknownError("NATS_XS_DEVICE_DIR too long");
-		if ((mkdir(root, 0777) < 0) && (errno != EEXIST))
-			xsUnknownError("%s: %s", root, strerror(errno));
+		/* made with its parents, as host-sim makes it */
+		for (p = root + 1; ; p++) {
+			if ((*p == '/') || !*p) {
+				char c = *p;
+				*p = 0;
+				if ((mkdir(root, 0777) < 0) && (errno != EEXIST))
+					xsUnknownError("%s: %s", root, strerror(errno));
+				*p = c;
+				if (!c)
+					break;
+			}
+		}
 	}
 	else {
 		snprintf(gxTemporary, sizeof(gxTemporary), "/tmp/nats-xs-device-XXXXXX");
