@@ -175,6 +175,10 @@ describe("over-the-air update in host-sim (nats-xs-sim --device-dir)", () => {
     const reply = await d.update({ name: "sensor-corrupt" });
     expect(reply, JSON.stringify(reply)).toMatchObject({ ok: false, error: "ImageDigestError", bytes: -1 });
     expect(reply.message).toMatch(/corrupt/);
+    // the digest the command expects is not the object's: refused before a byte moves
+    const expected = await d.update({ name: "sensor-2.0.1", digest: `SHA-256=${other}=` });
+    expect(expected, JSON.stringify(expected)).toMatchObject({ ok: false, error: "ImageDigestError", bytes: -1 });
+    expect(expected.message).toContain("not the expected");
     // nothing activated: the partition holds no image and otadata was never written
     await expectFactoryStays(d);
   }, 60_000);
