@@ -6,12 +6,12 @@ const MODULES = Object.freeze({
   "embedded:io/socket/udp": "./udp.js",
   "embedded:network/dns/resolver/udp": "./resolver.js",
   timer: "./timer.js",
-  ota: "./ota.js",
-  "ota/boot": "./ota-boot.js",
   "text/encoder": "./text-encoder.js",
   "text/decoder": "./text-decoder.js",
   "mc/config": "./config.js",
   crypt: "./crypt.js",
+  ota: "./ota.js",
+  "ota/boot": "./ota-boot.js",
 });
 
 // An image that a device runner boots from an OTA slot (host-sim/otadata.js) lives outside this

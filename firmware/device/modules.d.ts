@@ -120,6 +120,31 @@ declare module "crypt" {
   export default crypt;
 }
 
+declare module "embedded:io/socket/tcp/tls" {
+  /** Moddable's TLS socket (`examples/io/tcp/tlssocket`, TLS 1.2): it makes its own TCP socket
+   *  with `new TCP.io({...options, onReadable, onWritable, onError})`, so an `io` that adopts an
+   *  open socket (see nats-xs/tls) starts TLS on a connection already in use. */
+  export interface TLSSocketOptions {
+    TCP: { io: new (options: any) => object };
+    /** Server name for SNI and the certificate check (absent for an IP literal). */
+    host?: string;
+    /** Passed to the TLS session: `ca`, `clientCertificates`, `clientKey`, `serverName`... */
+    secure?: Record<string, unknown>;
+    onReadable?: (count: number) => void;
+    onWritable?: (count: number) => void;
+    /** Moddable gives no detail; host-sim and the XS host pass the reason as a string. */
+    onError?: (detail?: string) => void;
+    [option: string]: unknown;
+  }
+  export default class TLSSocket {
+    constructor(options: TLSSocketOptions);
+    /** `count` bytes of the current record (all of it without a count), as an ArrayBuffer. */
+    read(count?: number): ArrayBuffer | undefined;
+    write(data: ArrayBuffer | Uint8Array): number;
+    close(): void;
+  }
+}
+
 declare module "ota" {
   /** Moddable's ESP32 OTA module (build/devices/esp32/modules/ota) over esp_ota_ops: the image is
    *  written into the update partition (the OTA slot after the running one). host-sim and the XS
@@ -162,29 +187,4 @@ declare module "ota/boot" {
   /** Reboots now (esp_restart). host-sim and the XS host end the process with status 100, which
    *  their device runners take as a reboot. */
   export function restart(): never;
-}
-
-declare module "embedded:io/socket/tcp/tls" {
-  /** Moddable's TLS socket (`examples/io/tcp/tlssocket`, TLS 1.2): it makes its own TCP socket
-   *  with `new TCP.io({...options, onReadable, onWritable, onError})`, so an `io` that adopts an
-   *  open socket (see nats-xs/tls) starts TLS on a connection already in use. */
-  export interface TLSSocketOptions {
-    TCP: { io: new (options: any) => object };
-    /** Server name for SNI and the certificate check (absent for an IP literal). */
-    host?: string;
-    /** Passed to the TLS session: `ca`, `clientCertificates`, `clientKey`, `serverName`... */
-    secure?: Record<string, unknown>;
-    onReadable?: (count: number) => void;
-    onWritable?: (count: number) => void;
-    /** Moddable gives no detail; host-sim and the XS host pass the reason as a string. */
-    onError?: (detail?: string) => void;
-    [option: string]: unknown;
-  }
-  export default class TLSSocket {
-    constructor(options: TLSSocketOptions);
-    /** `count` bytes of the current record (all of it without a count), as an ArrayBuffer. */
-    read(count?: number): ArrayBuffer | undefined;
-    write(data: ArrayBuffer | Uint8Array): number;
-    close(): void;
-  }
 }

@@ -38,8 +38,6 @@ const LOCK = join(BUILD, ".lock");
 const EMBEDDED = [
   ["xs:freeze", "freeze.js"],
   ["timer", "timer.js"],
-  ["ota", "ota.js"],
-  ["ota/boot", "ota-boot.js"],
   ["embedded:io/socket/tcp", "tcp.js"],
   ["embedded:io/socket/tcp/tls", "tls.js"],
   ["embedded:io/socket/udp", "udp.js"],
@@ -50,6 +48,8 @@ const EMBEDDED = [
   ["xs:memory", "memory.js"],
   ["xs:host", "host.js"],
   ["crypt", "crypt.js"],
+  ["ota", "ota.js"],
+  ["ota/boot", "ota-boot.js"],
 ];
 
 // XS engine sources that our host does not link: the snapshot writer and the xsmc helpers.

@@ -616,11 +616,11 @@ static void prepare(xsMachine* machine)
 			xsVar(0) = xsNewObject();
 			tcpBuild(the, &xsVar(0), &xsVar(2));
 			udpBuild(the, &xsVar(0), &xsVar(2));
-			otaBuild(the, &xsVar(0), &xsVar(2));
 			timerBuild(the, &xsVar(0), &xsVar(2));
 			textBuild(the, &xsVar(0), &xsVar(2));
 			cryptBuild(the, &xsVar(0), &xsVar(2));
 			tlsBuild(the, &xsVar(0), &xsVar(2));
+			otaBuild(the, &xsVar(0), &xsVar(2));
 			hostDefineFunction(the, &xsVar(0), "memory", xs_memory, 0, xsDontEnum);
 			hostDefineFunction(the, &xsVar(0), "budget", xs_budget, 0, xsDontEnum);
 			hostDefineFunction(the, &xsVar(0), "gc", xs_gc, 0, xsDontEnum);
