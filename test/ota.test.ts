@@ -158,7 +158,7 @@ describe("over-the-air update in host-sim (nats-xs-sim --device-dir)", () => {
     expect(third.boot).toEqual({ partition: "ota_0", state: "valid", pendingVerify: false, lastInvalid: "" });
   }, 90_000);
 
-  it("a corrupted image (digest mismatch) is refused and the running image stays", async () => {
+  it("a corrupted image (digest mismatch, a meta size that is not its chunks', not the digest the command expects) is refused and the running image stays", async () => {
     const d = device("ota-corrupt");
     await d.start(factory);
     await d.boot(1);
@@ -175,6 +175,12 @@ describe("over-the-air update in host-sim (nats-xs-sim --device-dir)", () => {
     const reply = await d.update({ name: "sensor-corrupt" });
     expect(reply, JSON.stringify(reply)).toMatchObject({ ok: false, error: "ImageDigestError", bytes: -1 });
     expect(reply.message).toMatch(/corrupt/);
+    // a meta whose size is not its chunks': the bytes past it are refused, nothing is activated
+    const short = { ...sm!.json<Record<string, unknown>>(), name: "sensor-short", size: image.length - 100 };
+    await jetstream(peer).publish(metaSubject("sensor-short"), JSON.stringify(short), { headers: h });
+    const cut = await d.update({ name: "sensor-short" });
+    expect(cut, JSON.stringify(cut)).toMatchObject({ ok: false, error: "UpdateInterruptedError" });
+    expect(cut.message).toContain("more bytes than its meta says");
     // the digest the command expects is not the object's: refused before a byte moves
     const expected = await d.update({ name: "sensor-2.0.1", digest: `SHA-256=${other}=` });
     expect(expected, JSON.stringify(expected)).toMatchObject({ ok: false, error: "ImageDigestError", bytes: -1 });
