@@ -22,7 +22,6 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { crc32 } from "node:zlib";
 
 /** esp_ota_img_states_t. */
 export const State = Object.freeze({
@@ -78,10 +77,15 @@ export function slotFile(folder, slot) {
   return join(folder, `${LABELS[slot]}.mjs`);
 }
 
+/** CRC-32 (IEEE, as zlib's) of the 4 little-endian bytes of a sequence number; written here
+ *  because node:zlib has crc32 only from Node 20.15. */
 function seqCrc(seq) {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(seq >>> 0, 0);
-  return crc32(b) >>> 0;
+  let crc = 0xffffffff;
+  for (let i = 0; i < 4; i++) {
+    crc ^= (seq >>> (8 * i)) & 0xff;
+    for (let bit = 0; bit < 8; bit++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+  }
+  return ~crc >>> 0;
 }
 
 /** The two otadata entries: { seq, state, valid } (valid: not erased and its CRC matches). */

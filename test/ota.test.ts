@@ -110,6 +110,16 @@ afterAll(async () => {
   await server?.stop();
 });
 
+/** The factory image still runs, never rebooted, and the partition holds nothing activated. */
+async function expectFactoryStays(d: Device): Promise<void> {
+  const s = await d.status();
+  expect(s.version).toBe("1.0.0");
+  expect(s.boot.partition).toBe("factory");
+  expect(d.boots.length).toBe(1);
+  expect(d.stderr).not.toMatch(/reboot/);
+  expect(d.otaFiles()).toEqual([]);
+}
+
 function device(id: string): Device {
   const d = new Device(peer, server, id);
   devices.push(d);
@@ -148,7 +158,7 @@ describe("over-the-air update in host-sim (nats-xs-sim --device-dir)", () => {
     expect(third.boot).toEqual({ partition: "ota_0", state: "valid", pendingVerify: false, lastInvalid: "" });
   }, 90_000);
 
-  it("a corrupted image (digest mismatch) is refused and the running image stays", async () => {
+  it("a corrupted image (digest mismatch, a meta size that is not its chunks', not the digest the command expects) is refused and the running image stays", async () => {
     const d = device("ota-corrupt");
     await d.start(factory);
     await d.boot(1);
@@ -165,13 +175,18 @@ describe("over-the-air update in host-sim (nats-xs-sim --device-dir)", () => {
     const reply = await d.update({ name: "sensor-corrupt" });
     expect(reply, JSON.stringify(reply)).toMatchObject({ ok: false, error: "ImageDigestError", bytes: -1 });
     expect(reply.message).toMatch(/corrupt/);
+    // a meta whose size is not its chunks': the bytes past it are refused, nothing is activated
+    const short = { ...sm!.json<Record<string, unknown>>(), name: "sensor-short", size: image.length - 100 };
+    await jetstream(peer).publish(metaSubject("sensor-short"), JSON.stringify(short), { headers: h });
+    const cut = await d.update({ name: "sensor-short" });
+    expect(cut, JSON.stringify(cut)).toMatchObject({ ok: false, error: "UpdateInterruptedError" });
+    expect(cut.message).toContain("more bytes than its meta says");
+    // the digest the command expects is not the object's: refused before a byte moves
+    const expected = await d.update({ name: "sensor-2.0.1", digest: `SHA-256=${other}=` });
+    expect(expected, JSON.stringify(expected)).toMatchObject({ ok: false, error: "ImageDigestError", bytes: -1 });
+    expect(expected.message).toContain("not the expected");
     // nothing activated: the partition holds no image and otadata was never written
-    expect(d.otaFiles()).toEqual([]);
-    const s = await d.status();
-    expect(s.version).toBe("1.0.0");
-    expect(s.boot.partition).toBe("factory");
-    expect(d.stderr).not.toMatch(/reboot/);
-    expect(d.boots.length).toBe(1);
+    await expectFactoryStays(d);
   }, 60_000);
 
   it("an update interrupted by the server's death leaves the running image; once the server is back it can be done again", async () => {
@@ -209,14 +224,11 @@ describe("over-the-air update in host-sim (nats-xs-sim --device-dir)", () => {
       "the device's status after the restart",
       20_000,
     );
-    expect(s.version).toBe("1.0.0");
-    expect(s.boot.partition).toBe("factory");
     expect(s.last).toMatchObject({ ok: false, error: "UpdateInterruptedError" });
     console.log(`interrupted after ${s.last!.bytes} of ${image.length} bytes`);
     expect(s.last!.bytes).toBeGreaterThan(0);
     expect(s.last!.bytes).toBeLessThan(image.length);
-    expect(d.otaFiles()).toEqual([]);
-    expect(d.stderr).not.toMatch(/reboot/);
+    await expectFactoryStays(d);
     // the object survived in the stream: the same update now goes through
     const reply = await d.update({ name: "sensor-big" });
     expect(reply.ok, JSON.stringify(reply)).toBe(true);
@@ -234,9 +246,7 @@ describe("over-the-air update in host-sim (nats-xs-sim --device-dir)", () => {
     const reply = await d.update({ name: "sensor-large" });
     expect(reply).toMatchObject({ ok: false, error: "ImageTooLargeError" });
     expect(reply.message).toContain(`${image.length} bytes, more than the 65536-byte update partition`);
-    expect(d.otaFiles()).toEqual([]);
-    expect((await d.status()).version).toBe("1.0.0");
-    expect(d.boots.length).toBe(1);
+    await expectFactoryStays(d);
   }, 60_000);
 
   it("a new image that crashes at boot, never marking itself good, is rolled back to the previous one", async () => {

@@ -2,7 +2,7 @@
 // nats-xs, nats-xs/jetstream and nats-xs/obj preloaded) streams a 200 KB image that @nats-io/obj
 // put into a bucket into the simulated partition (tools/xs/host/ota.c), reboots, and the XS runner
 // (tools/xs/run.mjs --device-dir) boots the new image, which finds itself pending verification and
-// marks itself valid.
+// marks itself valid; an image that fails before marking itself valid is rolled back.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -85,6 +85,28 @@ describe("over-the-air update on XS under the ESP32 budget", () => {
       expect(u.chunkBytesPeak).toBeLessThanOrEqual(78848);
       expect(r.stderr).toMatch(/xs: boot factory [^\n]*\nxs: reboot\nxs: boot ota_0 pending-verify /);
       expect(r.stdout).toContain("image ota_0 pending-verify\nimage marked valid\n");
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 150_000);
+
+  it("an image that fails at boot before marking itself valid is rolled back to the factory image", async () => {
+    const server = await startServer({ jetstream: true });
+    const dir = mkdtempSync(join(tmpdir(), "nats-xs-xs-ota-"));
+    try {
+      const factory = join(dir, "factory.mjs");
+      writeFileSync(factory, await bundle("xs-device.mjs"));
+      const peer = await connect({ servers: server.url });
+      const os = await new Objm(peer).create("XSOTA");
+      await os.putBlob({ name: "bad" }, new TextEncoder().encode('import { state } from "ota/boot";\ntrace(`bad ${state()}\\n`);\nthrow new Error("bad image");\n'));
+      await peer.close();
+      const r = await runDevice(join(dir, "device"), factory, [`server=${server.url}`, "bucket=XSOTA", "image=bad"]);
+      expect(r.code, `stdout: ${r.stdout.slice(-2000)}\nstderr: ${r.stderr.slice(-2000)}`).toBe(0);
+      expect(r.stdout).toContain("bad pending-verify\n");
+      expect(r.stderr).toMatch(/xs: boot ota_0 pending-verify [^\n]*\n[\s\S]*xs: ota_0 ended \(status 1\) before it was marked valid: reboot\nxs: rolled back ota_0: [^\n]*\nxs: boot factory /);
+      const lines = r.stdout.split("\n").filter((l) => l.startsWith("factory "));
+      expect(lines.map((l) => JSON.parse(l.slice(8)).lastInvalid)).toEqual(["", "ota_0"]);
     } finally {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -51,7 +51,8 @@ export class ImageTooLargeError extends UpdateError {
 }
 
 /** The transfer stopped before the image was whole: the connection was lost, the chunks stopped
- *  coming (three missed heartbeats), or the store sent something that is not the object. */
+ *  coming (three missed heartbeats), or the store sent something that is not the object (chunks
+ *  that do not add up to the meta's size, a lost chunk); `cause` is the store's error. */
 export class UpdateInterruptedError extends UpdateError {
   /** Bytes written into the partition before it stopped. */
   readonly bytes: number;
