@@ -165,8 +165,14 @@ export class Service {
   start(): Service {
     const callback = (err: Error | null, msg: Msg | null) => this.#onControl(err, msg);
     // the payload of a discovery request is never read: no copy of it is made
-    for (const subject of ["$SRV.*", `$SRV.*.${this.#name}`, `$SRV.*.${this.#name}.${this.#id}`])
-      this.#control.push(this.#nc.subscribe(subject, { callback, zeroCopy: true }));
+    try {
+      for (const subject of ["$SRV.*", `$SRV.*.${this.#name}`, `$SRV.*.${this.#name}.${this.#id}`])
+        this.#control.push(this.#nc.subscribe(subject, { callback, zeroCopy: true }));
+    } catch (e) {
+      // no half-made service left listening (a full outbound buffer, a closed connection)
+      for (const s of this.#control) s.unsubscribe();
+      throw e;
+    }
     this.#nc.closed().then((err) => this.stop(err), ignore);
     return this;
   }
