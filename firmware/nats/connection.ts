@@ -92,7 +92,7 @@ const REQUEST_OPTIONS = Object.freeze(["timeout", "headers"]);
 const SUBSCRIBE_OPTIONS = Object.freeze(["queue", "max", "callback", "chunks", "maxPending", "maxPendingBytes", "zeroCopy"]);
 const NO_TRACING = "message tracing needs nats-server 2.11 and is not in nats-xs; leave it out";
 const PUBLISH_REFUSED = Object.freeze({ traceDestination: NO_TRACING, traceOnly: NO_TRACING });
-const MUXED = "requests share one muxed inbox subscription; to receive replies on a subject of your own, subscribe to it and publish with { reply }";
+const MUXED = "requests share one muxed inbox; for replies on a subject of your own, subscribe to it and publish with { reply }";
 const REQUEST_REFUSED = Object.freeze({
   noMux: MUXED,
   reply: MUXED,
@@ -100,8 +100,8 @@ const REQUEST_REFUSED = Object.freeze({
   traceOnly: NO_TRACING,
 });
 const SUBSCRIBE_REFUSED = Object.freeze({
-  timeout: "a subscription has no timer of its own; use Timer.set() and sub.unsubscribe(), or request() for a single reply",
-  slow: "an iterator's queue is bounded by maxPending and maxPendingBytes; overflow is reported as a slowConsumer status",
+  timeout: "use Timer.set() and sub.unsubscribe(), or request() for one reply",
+  slow: "iterator queues are bounded by maxPending and maxPendingBytes (overflow: a slowConsumer status)",
 });
 
 /** What the server told us in INFO (the fields nats-xs uses; the rest are kept too). */

@@ -204,10 +204,10 @@ const KNOWN = Object.freeze([
 
 /** nats.js ConnectionOptions that nats-xs refuses, with what to do instead. */
 const REFUSED: Refusals = Object.freeze({
-  pedantic: "it makes the server check more and answer with -ERR; nats-xs checks subjects itself before sending, so leave it out",
-  verbose: "it makes the server answer every operation with +OK, which a device pays for in bytes and wakeups; leave it out (flush() confirms what was sent)",
-  reconnectDelayHandler: "the wait between attempts is reconnectTimeWait plus a random reconnectJitter; set those",
-  reconnectToServer: "the next server is the first of the pool whose reconnectTimeWait is over; order the pool with servers and noRandomize",
+  pedantic: "nats-xs checks subjects before sending; leave it out",
+  verbose: "an +OK per operation costs a device bytes and wakeups; leave it out (flush() confirms what was sent)",
+  reconnectDelayHandler: "set reconnectTimeWait and reconnectJitter instead",
+  reconnectToServer: "order the pool with servers and noRandomize instead",
 });
 
 function onlyTrue(value: unknown, name: string, why: string): void {
@@ -218,9 +218,9 @@ function onlyTrue(value: unknown, name: string, why: string): void {
 export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
   if (o === null || typeof o !== "object") throw new InvalidArgumentError("connect() takes an options object");
   checkNames(o, KNOWN, "connect()", REFUSED);
-  onlyTrue(o.ignoreAuthErrorAbort, "ignoreAuthErrorAbort", "it never stops reconnecting early on authentication errors; maxReconnectAttempts decides");
-  onlyTrue(o.noAsyncTraces, "noAsyncTraces", "it does not add the caller's stack to async errors");
-  onlyTrue(o.resolve, "resolve", "host names that are not IPv4 literals are always resolved (dnsServers); give an IPv4 address to avoid DNS");
+  onlyTrue(o.ignoreAuthErrorAbort, "ignoreAuthErrorAbort", "maxReconnectAttempts alone stops reconnecting");
+  onlyTrue(o.noAsyncTraces, "noAsyncTraces", "async errors never carry the caller's stack");
+  onlyTrue(o.resolve, "resolve", "host names are always resolved (dnsServers); give an IPv4 address to avoid DNS");
   let servers: unknown[];
   if (o.port !== undefined) {
     if (o.servers !== undefined) throw new InvalidArgumentError("connect(): options port and servers exclude each other; use servers");

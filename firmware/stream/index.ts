@@ -46,19 +46,22 @@ export class MessageWriter {
   /** Why the message was aborted (disconnect or close); writes then throw it. */
   error: Error | null = null;
   readonly #nc: NatsConnection;
-  /** The message may keep this many copied bytes queued before write() asks to wait. */
-  readonly #lowWater: number;
   /** Copied bytes in the connection's outbound queue, as last reported. */
   #held = 0;
-  /** Callers of ready() waiting for the queue to drain below the low-water mark. */
-  #ready: (() => void)[] = [];
-  /** Callers of streamIdle() waiting for this message to end. */
-  #idle: (() => void)[] = [];
+  /** Callers of ready() waiting for the queue to drain below the low-water mark (made on need). */
+  #ready: (() => void)[] | null = null;
+  /** Callers of streamIdle() waiting for this message to end (made on need). */
+  #idle: (() => void)[] | null = null;
 
   constructor(nc: NatsConnection, size: number) {
     this.#nc = nc;
     this.size = size;
-    this.#lowWater = Math.min(nc.options.maxPendingBytes, Math.max(nc.options.outboundBufferBytes, 4096));
+  }
+
+  /** The message may keep this many copied bytes queued before write() asks to wait. */
+  get #lowWater(): number {
+    const o = this.#nc.options;
+    return Math.min(o.maxPendingBytes, Math.max(o.outboundBufferBytes, 4096));
   }
 
   /** Copies `bytes` into the outbound queue; false means: `await ready()` before writing more. */
@@ -75,7 +78,7 @@ export class MessageWriter {
   ready(): Promise<void> {
     if (this.error !== null) return Promise.reject(this.error);
     if (this.#held < this.#lowWater || this.#nc.streaming !== this) return Promise.resolve();
-    return new Promise((resolve) => this.#ready.push(resolve));
+    return new Promise((resolve) => (this.#ready ??= []).push(resolve));
   }
 
   /** Withdraws the message: it is not delivered. If part of it was already sent, the connection
@@ -104,25 +107,25 @@ export class MessageWriter {
   /** @internal */
   drained(held: number): void {
     this.#held = held;
-    if (held < this.#lowWater && this.#ready.length > 0) this.#wake();
+    if (this.#ready !== null && held < this.#lowWater) this.#wake();
   }
 
   /** @internal Resolves when this message is no longer open. */
   idle(): Promise<void> {
-    return new Promise((resolve) => this.#idle.push(resolve));
+    return new Promise((resolve) => (this.#idle ??= []).push(resolve));
   }
 
   /** The message is no longer open: its waiters go on. */
   #settle(): void {
     this.#wake();
     const idle = this.#idle;
-    this.#idle = [];
-    for (const resolve of idle) resolve();
+    this.#idle = null;
+    if (idle !== null) for (const resolve of idle) resolve();
   }
 
   #wake(): void {
     const ready = this.#ready;
-    this.#ready = [];
-    for (const resolve of ready) resolve();
+    this.#ready = null;
+    if (ready !== null) for (const resolve of ready) resolve();
   }
 }
