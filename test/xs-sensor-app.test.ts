@@ -7,9 +7,9 @@
 // each stage and the XS bytecode bytes of everything preloaded.
 //   SCENARIO_READINGS=5000 npx vitest run test/xs-sensor-app.test.ts    (npm run scenario:xs)
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
@@ -53,7 +53,18 @@ function bytecode(files: string[]): number[] {
   });
 }
 
+/** The nats-xs modules a manifest preloads (its includes followed, the SDK's left out). */
+function manifestPreloads(file: string): string[] {
+  const m = JSON.parse(readFileSync(file, "utf8")) as { include?: string[]; preload?: string[] };
+  const own = (m.include ?? []).filter((i) => !i.startsWith("$(")).flatMap((i) => manifestPreloads(join(dirname(file), i)));
+  return [...own, ...(m.preload ?? []).filter((p) => p.startsWith("nats-xs"))];
+}
+
 describe("the sensor app on XS under the ESP32 budget", () => {
+  it("preloads what manifests/sensor preloads on a board", () => {
+    expect(new Set(manifestPreloads(join(ROOT, "manifests", "sensor", "manifest.json")))).toEqual(new Set(PRELOAD.map(([p]) => p)));
+  });
+
   it(`boots, takes a settings change, stores ${READINGS} readings across an outage exactly once, answers a command, updates over the air`, async () => {
     const server = await startServer({ jetstream: true });
     const dir = mkdtempSync(join(tmpdir(), "nats-xs-xs-sensor-"));
