@@ -19,7 +19,7 @@ import { Objm } from "@nats-io/obj";
 import { sensorImage } from "../tools/sensor-image.mjs";
 import type { KV } from "@nats-io/kv";
 import { startServer } from "../tools/nats-server.mjs";
-import { ROOT } from "./xs-harness.ts";
+import { ROOT, eachLine } from "./xs-harness.ts";
 import { sleep, until, type ServerHandle } from "./helpers.ts";
 
 interface Status {
@@ -50,15 +50,7 @@ class Device {
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
-    let partial = "";
-    this.child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-      partial += chunk;
-      let end: number;
-      while ((end = partial.indexOf("\n")) >= 0) {
-        this.lines.push(partial.slice(0, end));
-        partial = partial.slice(end + 1);
-      }
-    });
+    eachLine(this.child.stdout!, (line) => this.lines.push(line));
     this.child.stderr!.setEncoding("utf8").on("data", (chunk: string) => this.lines.push(`stderr: ${chunk}`));
     this.exited = new Promise((resolve) => this.child.on("exit", (code) => resolve(code)));
   }

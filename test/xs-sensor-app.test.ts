@@ -17,7 +17,7 @@ import { Objm } from "@nats-io/obj";
 import { beforeAll, describe, expect, it } from "vitest";
 import { startServer } from "../tools/nats-server.mjs";
 import { sensorImage } from "../tools/sensor-image.mjs";
-import { ROOT, prepareXs } from "./xs-harness.ts";
+import { ROOT, eachLine, prepareXs } from "./xs-harness.ts";
 
 beforeAll(prepareXs, 300_000);
 
@@ -129,16 +129,9 @@ describe("the sensor app on XS under the ESP32 budget", () => {
         }
       };
       let stderr = "";
-      let partial = "";
-      child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-        partial += chunk;
-        let end: number;
-        while ((end = partial.indexOf("\n")) >= 0) {
-          const line = partial.slice(0, end);
-          partial = partial.slice(end + 1);
-          lines.push(line);
-          onLine(line);
-        }
+      eachLine(child.stdout!, (line) => {
+        lines.push(line);
+        onLine(line);
       });
       child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
       const killer = setTimeout(() => stopRunner("SIGKILL"), 170_000);

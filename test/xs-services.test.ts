@@ -58,7 +58,7 @@ describe("services on XS under the ESP32 budget", () => {
         })();
         work.catch(() => {});
       };
-      const r = await runXs(join(ROOT, "test", "xs", "services.mjs"), ["nats-xs", "nats-xs/services"], [`server=${server.url}`, `endpoints=${EXTRA}`, "timeout=55000"], onLine, 58_000);
+      const r = await runXs(join(ROOT, "test", "xs", "services.mjs"), ["nats-xs", "nats-xs/status", "nats-xs/services"], [`server=${server.url}`, `endpoints=${EXTRA}`, "timeout=55000"], onLine, 58_000);
       await work;
       await peer.close();
       expect(r.code, explain(r)).toBe(0);

@@ -20,6 +20,7 @@ import Timer from "timer";
 import { memory } from "xs:memory";
 import { fail, say, until, watchdog } from "./report.mjs";
 import { connect } from "nats-xs";
+import { status } from "nats-xs/status";
 import { ServiceError, Svcm } from "nats-xs/services";
 
 const EXTRA = config.endpoints ?? 10;
@@ -33,7 +34,7 @@ async function main() {
   const nc = await connect({ servers: config.server, name: "xs-svc" });
   // an error the connection reports (a reply that could not be sent, say) fails the run
   (async () => {
-    for await (const s of nc.status()) if (s.type === "error") fail(`status error ${s.error.name}: ${s.error.message}`);
+    for await (const s of status(nc)) if (s.type === "error") fail(`status error ${s.error.name}: ${s.error.message}`);
   })();
   stage("connected");
   const svc = await new Svcm(nc).add({ name: "xsdevice", version: "1.0.0", description: "a device on XS", metadata: { board: "esp32" } });
