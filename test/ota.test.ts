@@ -67,7 +67,12 @@ class Device {
   }
 
   update(request: object, ms = 30_000): Promise<{ ok: boolean; error?: string; message?: string; bytes?: number; result?: { partition: string; size: number } }> {
-    return this.peer.request(`ota.${this.id}.update`, JSON.stringify(request), { timeout: ms }).then((m) => m.json());
+    return this.peer.request(`ota.${this.id}.update`, JSON.stringify(request), { timeout: ms }).then(
+      (m) => m.json(),
+      (e: Error) => {
+        throw new Error(`${e.message}: no answer to ${JSON.stringify(request)} (device stdout: ${this.stdout.slice(-1500)}\nstderr: ${this.stderr.slice(-1500)})`);
+      },
+    );
   }
 
   async status(): Promise<{ version: string; boot: Boot["boot"]; last: { ok: boolean; error?: string; bytes?: number } | null }> {
