@@ -7,7 +7,7 @@ import { nodeResolve } from "@rollup/plugin-node-resolve";
 import commonjs from "@rollup/plugin-commonjs";
 import { deviceGlobalViolations } from "./host-sim/globals.js";
 
-const DEVICE = /^(embedded:|timer$|text\/|mc\/|crypt$)/;
+const DEVICE = /^(embedded:|timer$|text\/|mc\/|crypt$|ota$|ota\/)/;
 const SELF = /^nats-xs(\/|$)/;
 
 export default {
@@ -22,10 +22,11 @@ export default {
     "nats-xs-kv": "firmware/kv/index.ts",
     "nats-xs-obj": "firmware/obj/index.ts",
     "nats-xs-services": "firmware/services/index.ts",
-    "nats-xs-outbox-file": "firmware/outbox-file/index.ts",
     "nats-xs-status": "firmware/status/index.ts",
     "nats-xs-stream": "firmware/stream/index.ts",
+    "nats-xs-outbox-file": "firmware/outbox-file/index.ts",
     "apps/sensor": "firmware/apps/sensor/main.ts",
+    "apps/sensor-app": "firmware/apps/sensor/lib.ts",
   },
   external: (id) => DEVICE.test(id) || SELF.test(id),
   output: {

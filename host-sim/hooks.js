@@ -10,13 +10,29 @@ const MODULES = Object.freeze({
   "text/decoder": "./text-decoder.js",
   "mc/config": "./config.js",
   crypt: "./crypt.js",
+  "embedded:sensor/Humidity-Temperature/SHT3x": "./sensor.js",
+  "embedded:provider/builtin": "./provider.js",
   "embedded:storage/files": "./files.js",
+  ota: "./ota.js",
+  "ota/boot": "./ota-boot.js",
 });
+
+// An image that a device runner boots from an OTA slot (host-sim/otadata.js) lives outside this
+// package: its "nats-xs" imports resolve to this package, the library a board has in flash.
+const SELF = /^nats-xs(\/|$)/;
+const PACKAGE = new URL("../package.json", import.meta.url).href;
 
 export async function resolve(specifier, context, nextResolve) {
   const file = MODULES[specifier];
   if (file !== undefined) {
     return { url: new URL(file, import.meta.url).href, shortCircuit: true, format: "module" };
+  }
+  if (SELF.test(specifier)) {
+    try {
+      return await nextResolve(specifier, context);
+    } catch {
+      return nextResolve(specifier, { ...context, parentURL: PACKAGE });
+    }
   }
   return nextResolve(specifier, context);
 }

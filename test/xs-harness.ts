@@ -28,6 +28,21 @@ export async function prepareXs(): Promise<void> {
   hostArguments = (args) => runner.hostArguments(args, ROOT);
 }
 
+/** Calls `onLine` with each whole line of a child's output stream as it arrives (utf8). */
+export function eachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let partial = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk: string) => {
+    partial += chunk;
+    let end: number;
+    while ((end = partial.indexOf("\n")) >= 0) {
+      const line = partial.slice(0, end);
+      partial = partial.slice(end + 1);
+      onLine(line);
+    }
+  });
+}
+
 /**
  * Runs `module` (a path) with `preload` modules preloaded and the default (ESP32) budget; `onLine`
  * sees each stdout line as it arrives; the child is killed after `timeoutMs`.
@@ -38,18 +53,11 @@ export function runXs(module: string, preload: string[], args: string[], onLine?
     const child = spawn(binary, hostArguments([module, ...flags, ...args]), { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    let partial = "";
     const lines: string[] = [];
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-      partial += chunk;
-      let end: number;
-      while ((end = partial.indexOf("\n")) >= 0) {
-        const line = partial.slice(0, end);
-        partial = partial.slice(end + 1);
-        lines.push(line);
-        onLine?.(line);
-      }
+    child.stdout.on("data", (chunk: string) => (stdout += chunk));
+    eachLine(child.stdout, (line) => {
+      lines.push(line);
+      onLine?.(line);
     });
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);

@@ -117,29 +117,3 @@ describe("end to end on XS under the ESP32 budget", () => {
   );
 });
 
-describe("the sensor app on XS", () => {
-  it("runs dist/apps/sensor.js as flashed: readings reach nats.js and it answers a ping", async () => {
-    const server = await startServer({ jetstream: false });
-    const peer = await connect({ servers: server.url, reconnect: false });
-    try {
-      const id = `xs-sensor-${process.pid}`;
-      const readings: { seq: number; celsius: number }[] = [];
-      peer.subscribe(`sensors.${id}.reading`, { callback: (_e, m) => readings.push(m.json()) });
-      await peer.flush();
-      let pinged: Promise<unknown> = Promise.resolve();
-      const onLine = (line: string) => {
-        if (line.includes(": listening on ")) pinged = peer.request(`sensors.${id}.cmd.ping`, "", { timeout: 3000 }).then((m) => m.json());
-      };
-      const r = await runXs(join(ROOT, "dist", "apps", "sensor.js"), ["nats-xs"], [`nats=${server.url}`, `id=${id}`, "count=5", "interval=100"], onLine, 15_000);
-      const pong = (await pinged) as { id: string; uptime: number };
-      expect(r.code, explain(r)).toBe(0);
-      expect(r.lines).toContain(`sensor ${id}: done after 5 readings`);
-      await peer.flush();
-      expect(readings.map((x) => x.seq)).toEqual([1, 2, 3, 4, 5]);
-      expect(pong.id).toBe(id);
-    } finally {
-      await peer.close();
-      await server.stop();
-    }
-  }, 20_000);
-});

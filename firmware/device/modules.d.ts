@@ -145,6 +145,35 @@ declare module "embedded:io/socket/tcp/tls" {
   }
 }
 
+declare module "embedded:provider/builtin" {
+  /** One bus of the board as Moddable's provider describes it: its io class and its pins. */
+  export interface BusOptions {
+    io: new (options: Record<string, unknown>) => unknown;
+    [pin: string]: unknown;
+  }
+  /** The board's buses (Moddable's `host/provider` of the build target); `simulated` on a host. */
+  const device: {
+    I2C: { default: BusOptions };
+    simulated?: boolean;
+  };
+  export default device;
+}
+
+declare module "embedded:sensor/Humidity-Temperature/SHT3x" {
+  /** A sample; a field is missing when its checksum failed on the bus. */
+  export interface Sample {
+    thermometer: { temperature?: number };
+    hygrometer: { humidity?: number };
+  }
+  /** Moddable's ECMA-419 SHT3x driver (or the simulated one on a host). */
+  export default class SHT3x {
+    constructor(options: { sensor: object; onError?: (message: string) => void });
+    configure(options: object): void;
+    sample(): Sample;
+    close(): void;
+  }
+}
+
 declare module "embedded:storage/files" {
   /** Moddable SDK 8.2.3 `modules/io/files` (posix on lin, littlefs on esp32); host-sim and the XS
    *  host root it at `$NATS_XS_DEVICE_DIR/files`. Errors are thrown as `Error` (strerror text). */
@@ -186,4 +215,48 @@ declare module "embedded:storage/files" {
   }
   const files: Directory;
   export default files;
+}
+
+declare module "ota" {
+  /** Moddable's ESP32 OTA module (build/devices/esp32/modules/ota) over esp_ota_ops: the image is
+   *  written into the update partition (the OTA slot after the running one). host-sim and the XS
+   *  host write a simulated partition under `$NATS_XS_DEVICE_DIR/ota` (host-sim/otadata.js). */
+  export default class OTA {
+    /** esp_ota_begin: erases the update partition. Throws ("begin failed") when there is none, or,
+     *  with rollback on, while the running image is still pending verification. */
+    constructor();
+    /** Appends bytes to the image; throws ("write failed") past the partition's end and after
+     *  cancel() or complete(). */
+    write(bytes: ArrayBuffer | Uint8Array | DataView): void;
+    /** Abandons the update; the running image stays. Safe to call again. */
+    cancel(): void;
+    /** esp_ota_end (the image is verified) and esp_ota_set_boot_partition: the new image boots
+     *  at the next restart. Throws when nothing or no valid image was written. */
+    complete(): void;
+  }
+}
+
+// nats-xs's device module for what Moddable's `ota` lacks: the rollback state and the restart
+// (firmware/device/esp32/ota-boot over esp_ota_ops; host-sim/ota-boot.js and tools/xs/host/ota.c
+// simulate it).
+declare module "ota/boot" {
+  /** The running image's state as ESP-IDF keeps it in otadata (esp_ota_img_states_t); "undefined"
+   *  for the factory image or without CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE. */
+  export type ImageState = "new" | "pending-verify" | "valid" | "invalid" | "aborted" | "undefined";
+  /** The running image's partition label: "factory", "ota_0", "ota_1" (esp_ota_get_running_partition). */
+  export function running(): string;
+  /** The running image's state (esp_ota_get_state_partition). */
+  export function state(): ImageState;
+  /** The partition the next `new OTA()` writes and its size in bytes (esp_ota_get_next_update_partition). */
+  export function next(): { label: string; bytes: number };
+  /** The label of the last image refused at boot or rolled back, or undefined (esp_ota_get_last_invalid_partition). */
+  export function lastInvalid(): string | undefined;
+  /** The running image works: it stays, no rollback (esp_ota_mark_app_valid_cancel_rollback). */
+  export function markValid(): void;
+  /** Marks the running image invalid and reboots into the previous one
+   *  (esp_ota_mark_app_invalid_rollback_and_reboot); throws when there is none. */
+  export function rollback(): never;
+  /** Reboots now (esp_restart). host-sim and the XS host end the process with status 100, which
+   *  their device runners take as a reboot. */
+  export function restart(): never;
 }

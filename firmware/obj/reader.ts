@@ -57,6 +57,9 @@ export class ChunkReader {
       this.#resolve = resolve;
       this.#reject = reject;
     });
+    // the chunks can all arrive, and fail the digest, before the consumer's creation is answered:
+    // the rejection then waits for the caller, who gets it from `done`, without being "unhandled"
+    done.catch(() => {});
     if (this.#info.chunks === 0 || this.#info.size === 0) {
       this.#complete();
       return done;

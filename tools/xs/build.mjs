@@ -48,7 +48,12 @@ const EMBEDDED = [
   ["xs:memory", "memory.js"],
   ["xs:host", "host.js"],
   ["crypt", "crypt.js"],
+  // the simulated sensor and board of the sensor app: the host simulator's files, device-neutral
+  ["embedded:provider/builtin", "../../../host-sim/provider.js"],
+  ["embedded:sensor/Humidity-Temperature/SHT3x", "../../../host-sim/sensor.js"],
   ["embedded:storage/files", "files.js"],
+  ["ota", "ota.js"],
+  ["ota/boot", "ota-boot.js"],
 ];
 
 // XS engine sources that our host does not link: the snapshot writer and the xsmc helpers.
@@ -96,6 +101,8 @@ function inputs() {
     ...listFiles(join(XS, "platforms"), [".h"]),
     ...listFiles(HOST, [".c", ".h"]),
     ...listFiles(MODULES, [".js"]),
+    // embedded modules that live outside tools/xs/modules (host-sim's device-neutral ones)
+    ...EMBEDDED.map(([, name]) => join(MODULES, name)).filter((file) => !file.startsWith(MODULES + "/")),
     fileURLToPath(import.meta.url),
   ];
 }

@@ -70,6 +70,7 @@ extern void cryptBuild(xsMachine* the, xsSlot* host, xsSlot* scratch);
 extern void filesBuild(xsMachine* the, xsSlot* host, xsSlot* scratch);
 
 extern void tlsBuild(xsMachine* the, xsSlot* host, xsSlot* scratch);
+extern void otaBuild(xsMachine* the, xsSlot* host, xsSlot* scratch);
 
 /* Builders run in the preparation machine and keep every object they make reachable from a rooted
    slot (host, scratch), since any allocation may collect. */

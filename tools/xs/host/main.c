@@ -626,6 +626,7 @@ static void prepare(xsMachine* machine)
 			cryptBuild(the, &xsVar(0), &xsVar(2));
 			filesBuild(the, &xsVar(0), &xsVar(2));
 			tlsBuild(the, &xsVar(0), &xsVar(2));
+			otaBuild(the, &xsVar(0), &xsVar(2));
 			hostDefineFunction(the, &xsVar(0), "memory", xs_memory, 0, xsDontEnum);
 			hostDefineFunction(the, &xsVar(0), "budget", xs_budget, 0, xsDontEnum);
 			hostDefineFunction(the, &xsVar(0), "gc", xs_gc, 0, xsDontEnum);
