@@ -113,9 +113,10 @@ export class Parser {
     this.capacity = capacity;
   }
 
-  /** Forget any partial frame (a new socket starts a new stream). */
+  /** Forget any partial frame and let the receive buffer go (a new socket starts a new stream). */
   reset(): void {
     this.#epoch++;
+    this.#scratch = null;
     this.#state = State.OpStart;
     this.#op = Op.None;
     this.#have = 0;
@@ -131,6 +132,12 @@ export class Parser {
   /** Bytes of heap the scratch buffer holds (0 until a split frame needed it). */
   get scratchBytes(): number {
     return this.#scratch === null ? 0 : this.#scratch.length;
+  }
+
+  /** Lets a grown receive buffer go between frames (traffic that needed it has calmed down); the
+   *  next split frame starts a small one. */
+  shrink(): void {
+    if (this.#state === State.OpStart && this.#scratch !== null && this.#scratch.length > 256) this.#scratch = null;
   }
 
   /** The scratch, grown to hold `need` bytes (never beyond capacity): small split frames cost a

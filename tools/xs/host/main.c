@@ -510,6 +510,12 @@ static void xs_memory(xsMachine* the)
 	xsSet(xsResult, xsID("chunkBytesPeak"), xsInteger(chunkBytesPeak));
 }
 
+/* Garbage collections the app machine has run (the engine is built with mxInstrument), modulo 65536. */
+static void xs_collections(xsMachine* the)
+{
+	xsResult = xsInteger(((txMachine*)the)->garbageCollectionCount);
+}
+
 static void xs_budget(xsMachine* the)
 {
 	xsResult = xsNewObject();
@@ -624,6 +630,7 @@ static void prepare(xsMachine* machine)
 			hostDefineFunction(the, &xsVar(0), "budget", xs_budget, 0, xsDontEnum);
 			hostDefineFunction(the, &xsVar(0), "gc", xs_gc, 0, xsDontEnum);
 			hostDefineFunction(the, &xsVar(0), "stack", xs_stack, 0, xsDontEnum);
+			hostDefineFunction(the, &xsVar(0), "collections", xs_collections, 0, xsDontEnum);
 			hostDefineFunction(the, &xsVar(0), "exit", xs_exit, 1, xsDontEnum);
 
 			xsVar(1) = xsNewObject();
