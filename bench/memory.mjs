@@ -118,7 +118,7 @@ async function workload(binary, server, peer) {
   out.method = [
     "bench/xs/workload.mjs: connect, 10 subscriptions (a shared callback, or one for-await loop each), 1,000 messages of 16 bytes published by the client to its own subscriptions (flushed every 100), 10 sequential requests to a nats.js responder, close.",
     "Each point is read right after a forced collection (xs:memory on the XS host, Debug.gc() and the instrumentation module on Moddable), minus the reading once the library is imported (afterImport, also recorded). Budget: 78,848 chunk bytes, 4,928 slots, 512 stack slots.",
-    "preloaded: the library is preloaded as a manifest preloads it (--preload on the XS host, the manifest's preload on Moddable); run time: imported when the app starts.",
+    "preloaded: the library is preloaded as a manifest preloads it (--preload on the XS host, the manifest's preload on Moddable); run time: in the image but not preloaded, imported when the app starts, its objects made in the app's heap (--flash on the XS host: code and names stay outside the heap, as xsl links them; on Moddable a manifest module that preload does not list).",
     "collections: garbage collections while the 1,000 messages went out and came back (and while the 10 requests ran).",
     "floor: bench/xs/floor.js, the protocol spoken straight over the socket with nothing else, callbacks only.",
   ];

@@ -110,7 +110,8 @@ function lineReader(child, lines, onLine) {
 /** Runs one variant on the XS host; rejects with what it printed when it does not finish. */
 export function runXsWorkload(binary, server, client, api, preloaded, prefix) {
   const args = [MODULE, "--alias", `bench-probe=${path.join(ROOT, "bench", "xs", "probe-xs.js")}`];
-  if (preloaded) args.push("--preload", "nats-xs");
+  // run time: in the image but not preloaded, as a manifest module that preload does not list
+  args.push(preloaded ? "--preload" : "--flash", "nats-xs");
   args.push(`server=${server}`, `client=${client}`, `api=${api}`, `prefix=${prefix}`);
   return new Promise((resolve, reject) => {
     const child = spawn(binary, hostArguments(args, ROOT), { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });

@@ -29,6 +29,9 @@ export class Floor {
   #nextSid = 1;
   #ready;
   #connected = false;
+  /** Free space in the socket's send buffer, and what waits for it (a write never blocks). */
+  #writable = 0;
+  #waiting = [];
 
   constructor(address, port) {
     this.#ready = new Promise((resolve, reject) => {
@@ -37,10 +40,13 @@ export class Floor {
         address,
         port,
         nodelay: true,
-        onWritable: () => {
-          if (this.#connected) return;
-          this.#connected = true;
-          this.#write('CONNECT {"verbose":false,"pedantic":false,"protocol":1,"headers":false}\r\nPING\r\n');
+        onWritable: (count) => {
+          this.#writable = count;
+          if (!this.#connected) {
+            this.#connected = true;
+            this.#write('CONNECT {"verbose":false,"pedantic":false,"protocol":1,"headers":false}\r\nPING\r\n');
+          }
+          while (this.#waiting.length > 0 && this.#waiting[0].length <= this.#writable) this.#writable = this.#socket.write(this.#waiting.shift());
         },
         onReadable: (count) => this.#read(count),
         onError: () => reject(new Error("floor: socket error")),
@@ -53,7 +59,12 @@ export class Floor {
   }
 
   #write(text) {
-    this.#socket.write(ascii(text));
+    this.#send(ascii(text));
+  }
+
+  #send(bytes) {
+    if (this.#waiting.length === 0 && bytes.length <= this.#writable) this.#writable = this.#socket.write(bytes);
+    else this.#waiting.push(bytes.slice());
   }
 
   subscribe(subject, callback) {
@@ -65,7 +76,7 @@ export class Floor {
 
   publish(subject, data, reply) {
     this.#write(reply === undefined ? `PUB ${subject} ${data.length}\r\n` : `PUB ${subject} ${reply} ${data.length}\r\n`);
-    this.#socket.write(data);
+    this.#send(data);
     this.#write("\r\n");
   }
 

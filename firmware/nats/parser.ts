@@ -8,7 +8,7 @@
  * Views handed to the sink are valid only during the call: the next chunk reuses the memory.
  */
 import type TextDecoder from "text/decoder";
-import { Empty } from "./text.js";
+import { Empty, charCode } from "./text.js";
 
 /** What the sink wants done with the message whose control line was just read. */
 export const Delivery = Object.freeze({
@@ -41,11 +41,11 @@ export interface ParserSink {
   onProtocolError(message: string): void;
 }
 
-/** Whether bytes [from, to) of `buf` are the ASCII string `s`. */
+/** Whether bytes [from, to) of `buf` are the ASCII string `s` (charCode.call: no garbage on XS,
+ *  see text.ts; NaN past the end of `s` differs from every byte). */
 function sameAscii(buf: Uint8Array, from: number, to: number, s: string): boolean {
-  if (to - from !== s.length) return false;
-  for (let i = 0; i < s.length; i++) if (buf[from + i] !== s.charCodeAt(i)) return false;
-  return true;
+  for (let i = 0; i < to - from; i++) if (buf[from + i] !== charCode.call(s, i)) return false;
+  return !(charCode.call(s, to - from) >= 0);
 }
 
 const enum State {
@@ -81,6 +81,8 @@ const TAB = 9;
 
 /** Op literals, lower case, indexed by Op. */
 const LITERALS = Object.freeze(["", "msg", "hmsg", "info", "ping", "pong", "+ok", "-err"]);
+/** Their lengths, read per byte of an op name (a string's length would cost a wrapper on XS). */
+const LENGTHS = Object.freeze([0, 3, 4, 4, 4, 4, 3, 4]);
 
 /** Per-byte NATS protocol parser; one per connection, reset for every new socket. */
 export class Parser {
@@ -199,8 +201,8 @@ export class Parser {
         }
         case State.OpName: {
           const literal = LITERALS[this.#op];
-          if (this.#literalPos < literal.length) {
-            if ((buf[i] | 0x20) !== literal.charCodeAt(this.#literalPos))
+          if (this.#literalPos < LENGTHS[this.#op]) {
+            if ((buf[i] | 0x20) !== charCode.call(literal, this.#literalPos))
               return this.#fail(`malformed protocol operation (expected ${literal.toUpperCase()})`);
             this.#literalPos++;
             i++;

@@ -4,6 +4,7 @@
  * server silently accepts subjects that can never match, so the client has to refuse them.
  */
 import { InvalidSubjectError } from "./errors.js";
+import { charCode } from "./text.js";
 
 const DOT = 46;
 const STAR = 42;
@@ -24,27 +25,31 @@ const REASONS = Object.freeze([
 /** 0 when valid, else an index into REASONS. */
 function scan(subject: unknown, wildcards: boolean): number {
   if (typeof subject !== "string") return 7;
-  const n = subject.length;
-  if (n === 0) return 1;
+  // charCode.call, and no `length`: see text.ts (no garbage per character on XS)
   let tokenStart = 0;
-  for (let i = 0; i <= n; i++) {
-    const c = i < n ? subject.charCodeAt(i) : DOT;
+  for (let i = 0; ; i++) {
+    let c = charCode.call(subject, i);
+    const end = !(c >= 0);
+    if (end) {
+      if (i === 0) return 1;
+      c = DOT;
+    }
     if (c === DOT) {
       const len = i - tokenStart;
       if (len === 0) return 3;
       if (len === 1) {
-        const t = subject.charCodeAt(tokenStart);
+        const t = charCode.call(subject, tokenStart);
         if (t === STAR || t === GT) {
           if (!wildcards) return 6;
-          if (t === GT && i !== n) return 5;
+          if (t === GT && !end) return 5;
         }
       }
+      if (end) return 0;
       tokenStart = i + 1;
     } else if (c <= 32 || c === 127) {
       return 2;
     }
   }
-  return 0;
 }
 
 /** Throws InvalidSubjectError unless `subject` is a valid subject to publish to (no wildcards). */
@@ -74,8 +79,8 @@ export function checkQueue(queue: unknown): asserts queue is string {
 export function isLiteral(subject: string): boolean {
   const n = subject.length;
   for (let i = 0; i < n; i++) {
-    const c = subject.charCodeAt(i);
-    if ((c === STAR || c === GT) && (i === 0 || subject.charCodeAt(i - 1) === DOT) && (i + 1 === n || subject.charCodeAt(i + 1) === DOT)) return false;
+    const c = charCode.call(subject, i);
+    if ((c === STAR || c === GT) && (i === 0 || charCode.call(subject, i - 1) === DOT) && (i + 1 === n || charCode.call(subject, i + 1) === DOT)) return false;
   }
   return true;
 }
