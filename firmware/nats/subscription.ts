@@ -66,9 +66,9 @@ const enum Flag {
   Overflowing = 16,
 }
 
-/** What most subscriptions never use, made on first need: a queue group, drops, the `closed`
- *  promise, the iterator's queue. A device holds many subscriptions; each field kept on every one
- *  of them costs a slot. */
+/** What most subscriptions never use, made on first need: a queue group, drops, errors, the
+ *  `closed` promise. A device holds many subscriptions; each field kept on every one of them costs
+ *  a slot. */
 class Extra {
   queue = "";
   dropped = 0;
@@ -77,13 +77,17 @@ class Extra {
   error: Error | null = null;
   closed: Promise<void> | null = null;
   resolveClosed: (() => void) | null = null;
-  maxPending = 64;
-  maxPendingBytes = MAX_PENDING_BYTES;
-  /** The iterator's queued copies and the bytes they hold. */
+}
+
+/** What an iterator reading the subscription needs (with its bounds, when the options gave them). */
+class IteratorState {
+  /** Queued copies and the bytes they hold. */
   pending: Msg[] | null = null;
   bytes = 0;
-  /** The iterator's next() waiting for a message. */
+  /** next() waiting for a message. */
   waiting: ((r: IteratorResult<Msg>) => void) | null = null;
+  maxPending = 64;
+  maxPendingBytes = MAX_PENDING_BYTES;
 }
 
 /** The iterator's answer when it is over. */
@@ -100,6 +104,7 @@ export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
   readonly callback: MsgCallback<Msg> | null;
   #flags: number;
   #x: Extra | null = null;
+  #it: IteratorState | null = null;
   readonly #owner: SubscriptionOwner;
 
   /** @internal Made by NatsConnection.subscribe(). */
@@ -110,17 +115,22 @@ export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
     this.max = options.max ?? 0;
     this.callback = options.callback ?? null;
     this.#flags = (options.chunks === true ? Flag.Chunks : 0) | (options.zeroCopy === true ? Flag.ZeroCopy : 0) | (isLiteral(subject) ? Flag.Literal : 0);
-    if (options.queue !== undefined || options.maxPending !== undefined || options.maxPendingBytes !== undefined) {
-      const x = this.#extra();
-      x.queue = options.queue ?? "";
-      x.maxPending = options.maxPending ?? 64;
-      x.maxPendingBytes = options.maxPendingBytes ?? MAX_PENDING_BYTES;
+    if (options.queue !== undefined) this.#extra().queue = options.queue;
+    if (options.maxPending !== undefined || options.maxPendingBytes !== undefined) {
+      const it = this.#iter();
+      it.maxPending = options.maxPending ?? 64;
+      it.maxPendingBytes = options.maxPendingBytes ?? MAX_PENDING_BYTES;
     }
   }
 
   #extra(): Extra {
     if (this.#x === null) this.#x = new Extra();
     return this.#x;
+  }
+
+  #iter(): IteratorState {
+    if (this.#it === null) this.#it = new IteratorState();
+    return this.#it;
   }
 
   /** Queue group, or "". */
@@ -202,7 +212,7 @@ export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
     return this.received - this.dropped - this.getPending();
   }
   getPending(): number {
-    const p = this.#x === null ? null : this.#x.pending;
+    const p = this.#it === null ? null : this.#it.pending;
     return p === null ? 0 : p.length;
   }
   getMax(): number | undefined {
@@ -213,7 +223,7 @@ export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
    *  when a bound is hit (the caller counts the drop and, when `firstDrop()` says so, reports it).
    *  Asked before the caller copies the message, so that a drop costs no copy. */
   room(bytes: number): number {
-    const x = this.#extra();
+    const x = this.#iter();
     if (x.waiting !== null) return Enqueued.Ok;
     const n = x.pending === null ? 0 : x.pending.length;
     if (n >= x.maxPending) return Enqueued.FullMessages;
@@ -223,7 +233,7 @@ export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
 
   /** @internal Hands the iterator a message the caller owns (after room() said Ok). */
   enqueue(msg: Msg): void {
-    const x = this.#extra();
+    const x = this.#iter();
     this.#flags &= ~Flag.Overflowing;
     const w = x.waiting;
     if (w !== null) {
@@ -247,15 +257,16 @@ export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
   finish(error: Error | null): void {
     if (this.done) return;
     this.#flags |= Flag.Done;
-    const x = error === null ? this.#x : this.#extra();
-    if (x === null) return;
-    x.error = error;
-    const w = x.waiting;
-    if (w !== null) {
-      x.waiting = null;
+    if (error !== null) this.#extra().error = error;
+    const it = this.#it;
+    if (it !== null && it.waiting !== null) {
+      const w = it.waiting;
+      it.waiting = null;
       w(DONE);
     }
-    if (x.resolveClosed !== null) x.resolveClosed();
+    const x = this.#x;
+    if (x === null || x.resolveClosed === null) return;
+    x.resolveClosed();
     x.resolveClosed = null;
   }
 
@@ -266,17 +277,20 @@ export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
 
   /** @internal The iterator's next message (use `for await`). */
   next(): Promise<IteratorResult<Msg>> {
-    const x = this.#extra();
-    const p = x.pending;
+    const it = this.#iter();
+    const p = it.pending;
     if (p !== null && p.length > 0) {
       const m = p.shift() as Msg;
-      x.bytes -= m.heldBytes;
-      if (p.length === 0) x.pending = null;
+      it.bytes -= m.heldBytes;
+      if (p.length === 0) it.pending = null;
       return Promise.resolve({ value: m, done: false });
     }
-    if (this.done) return x.error === null ? Promise.resolve(DONE) : Promise.reject(x.error);
+    if (this.done) {
+      const error = this.#x === null ? null : this.#x.error;
+      return error === null ? Promise.resolve(DONE) : Promise.reject(error);
+    }
     return new Promise((resolve) => {
-      x.waiting = resolve;
+      it.waiting = resolve;
     });
   }
 
