@@ -26,7 +26,7 @@ import { ensureBuilt } from "../tools/xs/build.mjs";
 import { hostArguments } from "../tools/xs/run.mjs";
 import { measureLinks } from "./links.mjs";
 import { measureKvObj } from "./kvobj-memory.mjs";
-import { moddableSdk, runModdableWorkload, runVariants, runXsWorkload, workloadTable } from "./lib/workload.mjs";
+import { lineReader, moddableSdk, runModdableWorkload, runVariants, runXsWorkload, workloadTable } from "./lib/workload.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, "..");
@@ -53,18 +53,8 @@ function runXs(binary, module, args, onLine) {
       stdio: ["ignore", "pipe", "pipe"],
     });
     const lines = [];
-    let partial = "";
     let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk) => {
-      partial += chunk;
-      let end;
-      while ((end = partial.indexOf("\n")) >= 0) {
-        const line = partial.slice(0, end);
-        partial = partial.slice(end + 1);
-        lines.push(line);
-        onLine?.(line);
-      }
-    });
+    lineReader(child, lines, onLine);
     child.stderr.setEncoding("utf8").on("data", (chunk) => (stderr += chunk));
     const timer = setTimeout(() => child.kill("SIGKILL"), RUN_TIMEOUT_MS);
     child.on("error", reject);

@@ -93,7 +93,8 @@ function moddableCollections(lines) {
   return { messages: between(0), requests: between(2) };
 }
 
-function lineReader(child, lines, onLine) {
+/** Collects a child's stdout in `lines`, each line also to `onLine` as it arrives. */
+export function lineReader(child, lines, onLine) {
   let partial = "";
   child.stdout.setEncoding("utf8").on("data", (chunk) => {
     partial += chunk;
@@ -165,8 +166,13 @@ export async function runModdableWorkload(sdk, server, client, api, preloaded, p
   const out = path.join(work, "build");
   mkdirSync(app, { recursive: true });
   mkdirSync(out, { recursive: true });
-  // the workload imports its floor client by a path; in a manifest it is a module name
+  // the modules are copied in at every run: make rebuilds what is newer than its last build, and a
+  // dist/ built earlier (another checkout's, say) would otherwise be left as last compiled.
+  // The workload imports its floor client by a path; in a manifest it is a module name.
   writeFileSync(path.join(app, "main.js"), readFileSync(MODULE, "utf8").replace('"./floor.js"', '"floor"'));
+  writeFileSync(path.join(app, "nats-xs.js"), readFileSync(path.join(ROOT, "dist", "nats-xs.js")));
+  writeFileSync(path.join(app, "bench-probe.js"), readFileSync(path.join(ROOT, "bench", "moddable", "probe.js")));
+  writeFileSync(path.join(app, "floor.js"), readFileSync(path.join(ROOT, "bench", "xs", "floor.js")));
   const preload = ["bench-probe", "floor"];
   if (preloaded) preload.push("nats-xs");
   const manifest = {
@@ -178,12 +184,7 @@ export async function runModdableWorkload(sdk, server, client, api, preloaded, p
     ],
     creation: CREATION,
     config: { server, client, api, prefix },
-    modules: {
-      "*": ["./main"],
-      "nats-xs": path.join(ROOT, "dist", "nats-xs"),
-      "bench-probe": path.join(ROOT, "bench", "moddable", "probe"),
-      floor: path.join(ROOT, "bench", "xs", "floor"),
-    },
+    modules: { "*": ["./main", "./nats-xs", "./bench-probe", "./floor"] },
     preload,
   };
   writeFileSync(path.join(app, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -192,7 +193,8 @@ export async function runModdableWorkload(sdk, server, client, api, preloaded, p
   const so = path.join(out, "bin", "lin", "mc", "instrument", "app", "mc.so");
   if (built.status !== 0 || !existsSync(so)) throw new Error(`mcconfig failed: ${(built.stderr || built.stdout || "").trim().split("\n").slice(-5).join(" / ")}`);
   const lines = await new Promise((resolve, reject) => {
-    const child = spawn("xvfb-run", ["-a", path.join(sdk.bin, "mcsim"), so], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    // stdbuf: the simulator's stdout is a pipe here, which stdio would buffer by blocks
+    const child = spawn("xvfb-run", ["-a", "stdbuf", "-oL", path.join(sdk.bin, "mcsim"), so], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     const got = [];
     let settled = false;
     const stop = (error) => {
@@ -208,7 +210,7 @@ export async function runModdableWorkload(sdk, server, client, api, preloaded, p
     };
     lineReader(child, got, (line) => {
       if (line === "DONE") stop();
-      else if (line.startsWith("FAIL")) stop(new Error(line));
+      else if (line.startsWith("FAIL") || line.startsWith("XS abort")) stop(new Error(line));
     });
     let stderr = "";
     child.stderr.setEncoding("utf8").on("data", (c) => (stderr += c));
@@ -217,8 +219,9 @@ export async function runModdableWorkload(sdk, server, client, api, preloaded, p
   }).catch((error) => {
     const last = parse(error.lines ?? []).points;
     const reached = POINTS.filter((p) => last[p] !== undefined).pop() ?? "afterImport";
-    const full = (error.lines ?? []).find((l) => /memory full|stack overflow/i.test(l));
-    throw Object.assign(new Error(full ?? error.message), { reached: last.afterImport === undefined ? "import" : reached });
+    const full = (error.lines ?? []).find((l) => /XS abort|memory full|stack overflow/i.test(l));
+    const tail = (error.lines ?? []).filter((l) => !l.startsWith("instruments")).slice(-3).join(" / ");
+    throw Object.assign(new Error(full ?? `${error.message}${tail ? ` (last lines: ${tail})` : ""}`), { reached: last.afterImport === undefined ? "import" : reached });
   });
   return figures(lines, moddableCollections(lines));
 }

@@ -64,90 +64,84 @@ function fill(i) {
   for (let j = 2; j < 16; j++) payload[j] = (i + j) & 255;
 }
 
-async function natsxs() {
-  allInPromise = new Promise((resolve) => (allIn = resolve));
-  await tick();
-  at("afterImport");
-  const nc = await connect({ servers: config.server, name: "workload", noRandomize: true });
-  at("afterConnect");
-  const subs = [];
-  for (let k = 0; k < SUBS; k++) {
-    if (api === "iterators") {
-      const sub = nc.subscribe(subjects[k]);
-      subs.push(sub);
+/** nats-xs, with a shared callback or a for-await loop per subscription. */
+function natsxs() {
+  let nc = null;
+  return {
+    async connect() {
+      nc = await connect({ servers: config.server, name: "workload", noRandomize: true });
+    },
+    subscribe(subject) {
+      if (api !== "iterators") return nc.subscribe(subject, { callback: onMsg });
+      const sub = nc.subscribe(subject);
       (async () => {
         for await (const m of sub) check(m.data);
         loopsEnded++;
       })();
-    } else subs.push(nc.subscribe(subjects[k], { callback: onMsg }));
-  }
-  await nc.flush();
-  at("after10Subs");
-  const gc0 = collections();
-  for (let i = 0; i < MESSAGES; i++) {
-    fill(i);
-    nc.publish(subjects[i % SUBS], payload);
-    if ((i + 1) % BATCH === 0) await nc.flush();
-  }
-  await allInPromise;
-  const gc1 = collections();
-  at("after1000Messages", { received, bad });
-  const gc2 = collections();
-  for (let i = 0; i < REQUESTS; i++) {
-    const r = await nc.request(echo, payload, { timeout: 5000 });
-    if (r.data.length !== 16) bad++;
-  }
-  const gc3 = collections();
-  at("after10Requests");
-  await nc.close();
-  at("afterClose", { loopsEnded, held: heldBytes(nc) });
-  trace(`G ${JSON.stringify({ phase: "messages", collections: gc1 - gc0, messages: MESSAGES })}\n`);
-  trace(`G ${JSON.stringify({ phase: "requests", collections: gc3 - gc2, requests: REQUESTS })}\n`);
-  if (received !== MESSAGES || bad !== 0) throw new Error(`received ${received} of ${MESSAGES}, ${bad} bad`);
+      return sub;
+    },
+    publish: (subject) => nc.publish(subject, payload),
+    flush: () => nc.flush(),
+    request: async () => (await nc.request(echo, payload, { timeout: 5000 })).data.length,
+    close: () => nc.close(),
+    /** Buffer bytes the connection still holds (nc.bufferBytes(), when the build has it). */
+    closed: () => ({ loopsEnded, held: typeof nc.bufferBytes === "function" ? nc.bufferBytes() : -1 }),
+  };
 }
 
-/** Buffer bytes the connection still holds, when the build says (nc.bufferBytes(), if it has one). */
-function heldBytes(nc) {
-  return typeof nc.bufferBytes === "function" ? nc.bufferBytes() : -1;
+/** The floor client (bench/xs/floor.js), callbacks only. */
+function floor() {
+  let fc = null;
+  return {
+    async connect() {
+      const url = String(config.server);
+      const hostPort = url.substring(url.lastIndexOf("/") + 1).split(":");
+      fc = new Floor(hostPort[0], Number(hostPort[1]));
+      await fc.ready();
+    },
+    subscribe: (subject) => fc.subscribe(subject, onRaw),
+    publish: (subject) => fc.publish(subject, payload),
+    flush: () => fc.flush(),
+    request: async () => (await fc.request(echo, payload)).length,
+    close: () => fc.close(),
+    closed: () => ({}),
+  };
 }
 
-async function floor() {
+const subs = [];
+
+async function run(c) {
   allInPromise = new Promise((resolve) => (allIn = resolve));
-  const url = String(config.server);
-  const hostPort = url.substring(url.lastIndexOf("/") + 1).split(":");
   await tick();
   at("afterImport");
-  const fc = new Floor(hostPort[0], Number(hostPort[1]));
-  await fc.ready();
+  await c.connect();
   at("afterConnect");
-  for (let k = 0; k < SUBS; k++) fc.subscribe(subjects[k], onRaw);
-  await fc.flush();
+  // the app keeps its subscriptions, as an app does
+  for (let k = 0; k < SUBS; k++) subs.push(c.subscribe(subjects[k]));
+  await c.flush();
   at("after10Subs");
   const gc0 = collections();
   for (let i = 0; i < MESSAGES; i++) {
     fill(i);
-    fc.publish(subjects[i % SUBS], payload);
-    if ((i + 1) % BATCH === 0) await fc.flush();
+    c.publish(subjects[i % SUBS]);
+    if ((i + 1) % BATCH === 0) await c.flush();
   }
   await allInPromise;
   const gc1 = collections();
   at("after1000Messages", { received, bad });
   const gc2 = collections();
-  for (let i = 0; i < REQUESTS; i++) {
-    const r = await fc.request(echo, payload);
-    if (r.length !== 16) bad++;
-  }
+  for (let i = 0; i < REQUESTS; i++) if ((await c.request()) !== 16) bad++;
   const gc3 = collections();
   at("after10Requests");
-  await fc.close();
-  at("afterClose");
+  await c.close();
+  at("afterClose", c.closed());
   trace(`G ${JSON.stringify({ phase: "messages", collections: gc1 - gc0, messages: MESSAGES })}\n`);
   trace(`G ${JSON.stringify({ phase: "requests", collections: gc3 - gc2, requests: REQUESTS })}\n`);
   if (received !== MESSAGES || bad !== 0) throw new Error(`received ${received} of ${MESSAGES}, ${bad} bad`);
 }
 
 for (let k = 0; k < SUBS; k++) expected[k] = k;
-(client === "floor" ? floor() : natsxs()).then(
+run(client === "floor" ? floor() : natsxs()).then(
   () => trace("DONE\n"),
   (e) => trace(`FAIL ${e?.name}: ${e?.message}\n`),
 );
