@@ -1084,6 +1084,7 @@ export class NatsConnection {
     }
     this.#writable = count;
     this.#pump();
+    this.#out.settle();
   }
 
   /** The first PONG after CONNECT: the connection is up. */
@@ -1347,8 +1348,8 @@ export class NatsConnection {
     this.#flushScheduled = false;
     Timer.schedule(this.#flushTimer);
     this.#pump();
-    // a batch grown by this turn goes once written; while it waits for the socket, look again next turn
-    if (this.#out.settle()) this.#scheduleFlush();
+    // a batch grown by this turn goes once written (if the socket lags, when onWritable wrote it)
+    this.#out.settle();
   }
 
   /** Queues a PING; `done` runs on its PONG (null for keepalive). */

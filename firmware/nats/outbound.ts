@@ -143,16 +143,12 @@ export class Outbound {
   }
 
   /**
-   * Called at the end of each turn that wrote: a grown batch that has been written out is let go
-   * (the next frame starts a small one). True while a grown batch still waits for the socket:
-   * call again on a later turn.
+   * Called at the end of each turn that wrote, and when the socket took more: a grown batch that
+   * has been written out is let go (the next frame starts a small one).
    */
-  settle(): boolean {
+  settle(): void {
     const buf = this.#buf;
-    if (buf === null || buf.length <= SMALL) return false;
-    if (this.#start !== this.#end) return true;
-    this.#buf = null;
-    return false;
+    if (buf !== null && buf.length > SMALL && this.#start === this.#end) this.#buf = null;
   }
 
   /** The open spill page: write a frame at the offset reserveSpill() returned. */
