@@ -222,12 +222,12 @@ async function main() {
     const bufferOptions = {
       readBufferBytes: {
         default: DEFAULTS.readBufferBytes,
-        allocated: "at connect()",
+        allocated: "when a socket opens; freed when it closes",
         "4096 instead": diff(options["readBufferBytes=4096"].afterConnect, defaults.afterConnect),
       },
       outboundBufferBytes: {
         default: DEFAULTS.outboundBufferBytes,
-        allocated: "at connect()",
+        allocated: "256 bytes on the first frame, doubling while a turn queues more, up to its size; freed at the end of the turn once written",
         "8192 instead": diff(options["outboundBufferBytes=8192"].afterConnect, defaults.afterConnect),
         "512 instead": diff(options["outboundBufferBytes=512"].afterConnect, defaults.afterConnect),
       },
@@ -334,8 +334,8 @@ function printTable(r) {
   for (const [name, v, a, note] of rows) log(`| ${name} | ${v.slots} | ${v.chunkBytes} | ${a} | ${note} |\n`);
   const b = r.bufferOptions;
   log(`\nbuffer options (chunk bytes, measured):\n`);
-  log(`  readBufferBytes 1024 -> 4096: ${b.readBufferBytes["4096 instead"].chunkBytes} (allocated at connect)\n`);
-  log(`  outboundBufferBytes 2048 -> 8192: ${b.outboundBufferBytes["8192 instead"].chunkBytes}, -> 512: ${b.outboundBufferBytes["512 instead"].chunkBytes} (allocated at connect)\n`);
+  log(`  readBufferBytes 1024 -> 4096: ${b.readBufferBytes["4096 instead"].chunkBytes} (allocated when the socket opens)\n`);
+  log(`  outboundBufferBytes 2048 -> 8192: ${b.outboundBufferBytes["8192 instead"].chunkBytes}, -> 512: ${b.outboundBufferBytes["512 instead"].chunkBytes} (grows only while a turn queues more: nothing held at rest)\n`);
   log(`  receiveBufferBytes 4096: ${b.receiveBufferBytes["4096 (default), first split frame"].chunkBytes}, 8192: ${b.receiveBufferBytes["8192, first split frame"].chunkBytes}, 1024: ${b.receiveBufferBytes["1024, first split frame"].chunkBytes} (allocated at the first frame split across reads)\n`);
   log(`\nper transport, above the state before connecting (live slots / chunk bytes; run peaks):\n`);
   for (const [name, v] of Object.entries(r.links ?? {})) log(`  ${name}: ${v.slots} / ${v.chunkBytes}; peaks ${v.slotsPeak} / ${v.chunkBytesPeak}\n`);
