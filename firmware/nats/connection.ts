@@ -1471,8 +1471,11 @@ export class NatsConnection {
     }
     if (token !== "") c.auth_token = token;
     const nonce = this.#info?.nonce;
-    for (const authenticate of o.authenticators) {
-      const auth = authenticate(typeof nonce === "string" ? nonce : undefined);
+    // an indexed loop: a for-of keeps its iterator on the stack, and signing (nacl) runs deep below
+    // this frame on a 512-slot stack
+    const authenticators = o.authenticators;
+    for (let i = 0; i < authenticators.length; i++) {
+      const auth = authenticators[i](typeof nonce === "string" ? nonce : undefined);
       if (auth === null || typeof auth !== "object") continue;
       for (const key of AUTH_FIELDS) {
         const value = auth[key];

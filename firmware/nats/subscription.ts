@@ -275,7 +275,7 @@ export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
     return this;
   }
 
-  /** @internal The iterator's next message (use `for await`). */
+  /** The iterator's next message: read the subscription with `for await`. */
   next(): Promise<IteratorResult<Msg>> {
     const it = this.#iter();
     const p = it.pending;
@@ -294,7 +294,7 @@ export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
     });
   }
 
-  /** @internal Leaving a `for await` loop early unsubscribes. */
+  /** Leaving a `for await` loop early (break, return, throw) unsubscribes. */
   return(): Promise<IteratorResult<Msg>> {
     this.unsubscribe();
     return Promise.resolve(DONE);
