@@ -41,11 +41,12 @@ export interface ParserSink {
   onProtocolError(message: string): void;
 }
 
-/** Whether bytes [from, to) of `buf` are the ASCII string `s` (charCode.call: no garbage on XS,
- *  see text.ts; NaN past the end of `s` differs from every byte). */
+/** Whether bytes [from, to) of `buf` are the ASCII string `s` (charCode.call: no garbage per
+ *  character on XS, see text.ts). */
 function sameAscii(buf: Uint8Array, from: number, to: number, s: string): boolean {
+  if (to - from !== s.length) return false;
   for (let i = 0; i < to - from; i++) if (buf[from + i] !== charCode.call(s, i)) return false;
-  return !(charCode.call(s, to - from) >= 0);
+  return true;
 }
 
 const enum State {
