@@ -15,6 +15,7 @@ import { Kvm } from "@nats-io/kv";
 import { Objm } from "@nats-io/obj";
 import { startServer } from "../tools/nats-server.mjs";
 import { hostArguments } from "../tools/xs/run.mjs";
+import { lineReader } from "./lib/workload.mjs";
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SIZE = 10 * 1024 * 1024;
@@ -25,19 +26,9 @@ function run(binary, module, preload, args, onLine, timeoutMs) {
   return new Promise((resolve, reject) => {
     const flags = preload.flatMap((p) => ["--preload", p]);
     const child = spawn(binary, hostArguments([path.join(ROOT, "test", "xs", module), ...flags, ...args], ROOT), { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let partial = "";
     let err = "";
     const lines = [];
-    child.stdout.setEncoding("utf8").on("data", (c) => {
-      partial += c;
-      let end;
-      while ((end = partial.indexOf("\n")) >= 0) {
-        const line = partial.slice(0, end);
-        partial = partial.slice(end + 1);
-        lines.push(line);
-        onLine?.(line);
-      }
-    });
+    lineReader(child, lines, onLine);
     child.stderr.setEncoding("utf8").on("data", (c) => (err += c));
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     child.on("error", reject);

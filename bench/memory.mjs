@@ -16,7 +16,7 @@
 //
 // Environment: NATS_XS_HOST=<binary> uses another build of the XS host.
 import { spawn } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,6 +26,7 @@ import { ensureBuilt } from "../tools/xs/build.mjs";
 import { hostArguments } from "../tools/xs/run.mjs";
 import { measureLinks } from "./links.mjs";
 import { measureKvObj } from "./kvobj-memory.mjs";
+import { lineReader, moddableSdk, runModdableWorkload, runVariants, runXsWorkload, workloadTable } from "./lib/workload.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, "..");
@@ -52,18 +53,8 @@ function runXs(binary, module, args, onLine) {
       stdio: ["ignore", "pipe", "pipe"],
     });
     const lines = [];
-    let partial = "";
     let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk) => {
-      partial += chunk;
-      let end;
-      while ((end = partial.indexOf("\n")) >= 0) {
-        const line = partial.slice(0, end);
-        partial = partial.slice(end + 1);
-        lines.push(line);
-        onLine?.(line);
-      }
-    });
+    lineReader(child, lines, onLine);
     child.stderr.setEncoding("utf8").on("data", (chunk) => (stderr += chunk));
     const timer = setTimeout(() => child.kill("SIGKILL"), RUN_TIMEOUT_MS);
     child.on("error", reject);
@@ -93,6 +84,37 @@ function checkpoints(lines) {
 const fig = (m) => ({ slots: m.slots, chunkBytes: m.chunkBytes });
 const diff = (a, b) => ({ slots: a.slots - b.slots, chunkBytes: a.chunkBytes - b.chunkBytes });
 
+/**
+ * Issue 14's workload (bench/lib/workload.mjs): every variant on the XS host, and on Moddable's
+ * Linux runtime when MODDABLE names a built SDK. A nats.js responder in this process answers the
+ * requests. Prints the tables; returns what memory.json keeps under `workload`.
+ */
+async function workload(binary, server, peer) {
+  peer.subscribe("*.echo", { callback: (_err, msg) => msg?.respond(msg.data) });
+  await peer.flush();
+  log("workload (issue 14) on the XS host: connect, 10 subscriptions, 1,000 messages, 10 requests, close\n");
+  const xs = await runVariants((client, api, preloaded, prefix) => runXsWorkload(binary, server.url, client, api, preloaded, prefix), log);
+  const out = { xsHost: xs };
+  const sdk = moddableSdk();
+  if (sdk.missing !== undefined) {
+    out.moddable = { skipped: sdk.missing };
+    log(`workload on Moddable's runtime: skipped (${sdk.missing})\n`);
+  } else {
+    log(`workload on Moddable's Linux runtime (${sdk.root}${sdk.version ? `, SDK ${sdk.version}` : ""}; the first build compiles the runtime, minutes)\n`);
+    out.moddable = { sdk: sdk.version, results: await runVariants((client, api, preloaded, prefix) => runModdableWorkload(sdk, server.url, client, api, preloaded, prefix), log) };
+  }
+  log(`\nXS host, chunk bytes / slots above the baseline:\n\n${workloadTable(xs)}`);
+  if (out.moddable.results !== undefined) log(`\nModdable runtime, chunk bytes / slots above the baseline:\n\n${workloadTable(out.moddable.results)}`);
+  out.method = [
+    "bench/xs/workload.mjs: connect, 10 subscriptions (a shared callback, or one for-await loop each), 1,000 messages of 16 bytes published by the client to its own subscriptions (flushed every 100), 10 sequential requests to a nats.js responder, close.",
+    "Each point is read right after a forced collection (xs:memory on the XS host, Debug.gc() and the instrumentation module on Moddable), minus the reading once the library is imported (afterImport, also recorded). Budget: 78,848 chunk bytes, 4,928 slots, 512 stack slots.",
+    "preloaded: the library is preloaded as a manifest preloads it (--preload on the XS host, the manifest's preload on Moddable); run time: in the image but not preloaded, imported when the app starts, its objects made in the app's heap (--flash on the XS host: code and names stay outside the heap, as xsl links them; on Moddable a manifest module that preload does not list).",
+    "collections: garbage collections while the 1,000 messages went out and came back (and while the 10 requests ran).",
+    "floor: bench/xs/floor.js, the protocol spoken straight over the socket with nothing else, callbacks only.",
+  ];
+  return out;
+}
+
 async function main() {
   const binary = process.env.NATS_XS_HOST ?? ensureBuilt({ quiet: true });
   if (!existsSync(path.join(ROOT, "dist", "nats-xs.js"))) throw new Error("dist/nats-xs.js is missing: run `npm run build` first");
@@ -101,6 +123,14 @@ async function main() {
   const common = [`server=${server.url}`];
   try {
     log(`XS host ${binary}\nnats-server ${server.url}\n`);
+    const workloadFigures = await workload(binary, server, peer);
+    if (process.argv.includes("--workload")) {
+      // only the workload: the rest of memory.json stays as the last full run left it
+      const previous = existsSync(OUT) ? JSON.parse(readFileSync(OUT, "utf8")) : {};
+      writeFileSync(OUT, `${JSON.stringify({ ...previous, workload: workloadFigures }, null, 2)}\n`);
+      log(`\nwrote ${path.relative(ROOT, OUT)} (workload only)\n`);
+      return;
+    }
 
     // connect, subscriptions, traffic
     log("main: import, connect, 10 + 10 subscriptions, 3 x 10,000 messages\n");
@@ -192,12 +222,12 @@ async function main() {
     const bufferOptions = {
       readBufferBytes: {
         default: DEFAULTS.readBufferBytes,
-        allocated: "at connect()",
+        allocated: "when a socket opens; freed when it closes",
         "4096 instead": diff(options["readBufferBytes=4096"].afterConnect, defaults.afterConnect),
       },
       outboundBufferBytes: {
         default: DEFAULTS.outboundBufferBytes,
-        allocated: "at connect()",
+        allocated: "256 bytes on the first frame, doubling while a turn queues more, up to its size; freed at the end of the turn once written",
         "8192 instead": diff(options["outboundBufferBytes=8192"].afterConnect, defaults.afterConnect),
         "512 instead": diff(options["outboundBufferBytes=512"].afterConnect, defaults.afterConnect),
       },
@@ -260,6 +290,7 @@ async function main() {
       anatomy,
       links,
       kvobj,
+      workload: workloadFigures,
       budget,
       host: {
         engine: "XS from @agoric/xsnap's sources, tools/xs host, library preloaded (--preload nats-xs)",
@@ -303,8 +334,8 @@ function printTable(r) {
   for (const [name, v, a, note] of rows) log(`| ${name} | ${v.slots} | ${v.chunkBytes} | ${a} | ${note} |\n`);
   const b = r.bufferOptions;
   log(`\nbuffer options (chunk bytes, measured):\n`);
-  log(`  readBufferBytes 1024 -> 4096: ${b.readBufferBytes["4096 instead"].chunkBytes} (allocated at connect)\n`);
-  log(`  outboundBufferBytes 2048 -> 8192: ${b.outboundBufferBytes["8192 instead"].chunkBytes}, -> 512: ${b.outboundBufferBytes["512 instead"].chunkBytes} (allocated at connect)\n`);
+  log(`  readBufferBytes 1024 -> 4096: ${b.readBufferBytes["4096 instead"].chunkBytes} (allocated when the socket opens)\n`);
+  log(`  outboundBufferBytes 2048 -> 8192: ${b.outboundBufferBytes["8192 instead"].chunkBytes}, -> 512: ${b.outboundBufferBytes["512 instead"].chunkBytes} (grows only while a turn queues more: nothing held at rest)\n`);
   log(`  receiveBufferBytes 4096: ${b.receiveBufferBytes["4096 (default), first split frame"].chunkBytes}, 8192: ${b.receiveBufferBytes["8192, first split frame"].chunkBytes}, 1024: ${b.receiveBufferBytes["1024, first split frame"].chunkBytes} (allocated at the first frame split across reads)\n`);
   log(`\nper transport, above the state before connecting (live slots / chunk bytes; run peaks):\n`);
   for (const [name, v] of Object.entries(r.links ?? {})) log(`  ${name}: ${v.slots} / ${v.chunkBytes}; peaks ${v.slotsPeak} / ${v.chunkBytesPeak}\n`);

@@ -173,7 +173,8 @@ export class NatsConnection {
   #generation = 0;
   #writable = 0;
   #sawWritable = false;
-  readonly #readBuf: Uint8Array;
+  /** Made when a socket opens, let go when it closes. */
+  #readBuf: Uint8Array | null = null;
   readonly #parser: Parser;
   readonly #out: Outbound;
   #flushTimer: TimerId;
@@ -232,7 +233,6 @@ export class NatsConnection {
       for (const s of this.#pool.servers)
         if (s.scheme === Scheme.Tls || s.scheme === Scheme.Wss)
           throw new InvalidArgumentError(`${SCHEMES[s.scheme]}://${s.key} asks for TLS, which tls: null refuses; remove one of them`);
-    this.#readBuf = new Uint8Array(this.options.readBufferBytes);
     this.#parser = new Parser(this, this.decoder, this.options.receiveBufferBytes);
     this.#out = new Outbound(this.options.outboundBufferBytes);
     this.#controlLimit = this.options.maxControlLine;
@@ -271,6 +271,12 @@ export class NatsConnection {
 
   stats(): Stats {
     return { ...this.#stats };
+  }
+
+  /** Bytes the connection's buffers hold now: read buffer, receive buffer, outbound queue (0
+   *  once closed). What each costs and how it grows is in the README, "Memory". */
+  bufferBytes(): number {
+    return (this.#readBuf === null ? 0 : this.#readBuf.length) + this.#parser.scratchBytes + this.#out.bufferBytes;
   }
 
   /** nats.js's status iterator is a module of its own: `status(nc)` of nats-xs/status. */
@@ -772,9 +778,10 @@ export class NatsConnection {
       }
       if (view) msg.expire();
     } else {
-      const msg = new Msg(this, this.#curSubject, sub.sid, this.#curReply, hdr, data);
-      const full = sub.enqueue(msg);
-      if (full !== Enqueued.Ok) {
+      // the iterator keeps the message: it gets a copy, made only once there is room for it
+      const full = sub.room(data.length + (hdr === null ? 0 : hdr.length));
+      if (full === Enqueued.Ok) sub.enqueue(new Msg(this, this.#curSubject, sub.sid, this.#curReply, hdr === null ? null : hdr.slice(), data.slice()));
+      else {
         sub.dropped++;
         this.#stats.dropped++;
         if (sub.firstDrop()) {
@@ -883,6 +890,7 @@ export class NatsConnection {
     if (scheme === Scheme.Wss && this.#tlsModule === null) return this.#load(Scheme.Tls, generation, () => this.#open(server, address, generation));
     if (scheme >= Scheme.Ws && this.#wsModule === null) return this.#load(Scheme.Ws, generation, () => this.#open(server, address, generation));
     this.#parser.reset();
+    if (this.#readBuf === null) this.#readBuf = new Uint8Array(this.options.readBufferBytes);
     // a control-line refusal during the handshake (a long CONNECT) is no subscription's fault
     this.#longestSub = 0;
     this.#writable = 0;
@@ -1021,7 +1029,7 @@ export class NatsConnection {
   }
 
   #onReadable(count: number): void {
-    const buf = this.#readBuf;
+    const buf = this.#readBuf as Uint8Array;
     const socket = this.#socket;
     try {
       while (count > 0 && socket !== null && this.#socket === socket) {
@@ -1047,6 +1055,7 @@ export class NatsConnection {
     }
     this.#writable = count;
     this.#pump();
+    this.#out.settle();
   }
 
   /** The first PONG after CONNECT: the connection is up. */
@@ -1093,6 +1102,7 @@ export class NatsConnection {
     if (this.#debug) traceLine(`- dropping the connection${this.#server !== null ? ` to ${this.#server.key}` : ""}: ${err === null ? "closed by the server or the network" : err.message}`);
     const socket = this.#socket;
     this.#socket = this.#tap = null;
+    this.#readBuf = null;
     this.#generation++;
     // whatever follows in the chunk being parsed belongs to the dropped stream
     this.#parser.reset();
@@ -1161,6 +1171,7 @@ export class NatsConnection {
     if (this.#state === State.Closed) return;
     this.#state = State.Closed;
     this.#parser.reset();
+    this.#readBuf = null;
     this.#clearTimers();
     Timer.clear(this.#flushTimer);
     const socket = this.#socket;
@@ -1232,6 +1243,7 @@ export class NatsConnection {
     if (this.#rxReads === 0 && !this.#parser.idle && (this.#state === State.Connected || this.#state === State.Draining))
       return this.#stale(`the server sent part of a frame and then nothing for ${this.options.receiveTimeout} ms`);
     this.#rxReads = 0;
+    this.#parser.shrink();
   }
 
   /** Drops a connection that no longer carries traffic both ways; it is re-established. */
@@ -1299,6 +1311,8 @@ export class NatsConnection {
     this.#flushScheduled = false;
     Timer.schedule(this.#flushTimer);
     this.#pump();
+    // a batch grown by this turn goes once written (if the socket lags, when onWritable wrote it)
+    this.#out.settle();
   }
 
   /** Queues a PING; `done` runs on its PONG (null for keepalive). */
@@ -1420,8 +1434,11 @@ export class NatsConnection {
     }
     if (token !== "") c.auth_token = token;
     const nonce = this.#info?.nonce;
-    for (const authenticate of o.authenticators) {
-      const auth = authenticate(typeof nonce === "string" ? nonce : undefined);
+    // an indexed loop: a for-of keeps its iterator on the stack, and signing (nacl) runs deep below
+    // this frame on a 512-slot stack
+    const authenticators = o.authenticators;
+    for (let i = 0; i < authenticators.length; i++) {
+      const auth = authenticators[i](typeof nonce === "string" ? nonce : undefined);
       if (auth === null || typeof auth !== "object") continue;
       for (const key of AUTH_FIELDS) {
         const value = auth[key];

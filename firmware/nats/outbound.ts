@@ -1,8 +1,11 @@
 /**
  * The outbound queue: every frame the client sends passes through here, in order.
  *
- * Small frames are encoded straight into one fixed buffer (the batch), which is written to the
- * socket whole, once per turn of the event loop or when it fills. The batch is never cut: it holds
+ * Small frames are encoded straight into one buffer (the batch), which is written to the socket
+ * whole, once per turn of the event loop or when it fills. The batch starts at 256 bytes and is
+ * made on first use; a turn that publishes more grows it (doubling, up to the option's size), and
+ * a grown batch is let go at the end of the turn once written (see settle()), so that a quiet
+ * connection holds at most the small one. The batch is never cut: it holds
  * whole frames only and is written only when the socket can take all of it, so after a disconnect
  * it still starts at a frame boundary and can be replayed. Frames that do not fit the batch go to
  * the spill list behind it: copies of small frames, and payloads larger than the batch by
@@ -32,10 +35,15 @@ const enum Flag {
 
 const CR = 13;
 const LF = 10;
+/** Size of a new batch; it grows up to the option's size when a turn publishes more. */
+const SMALL = 256;
 
 export class Outbound {
-  readonly #buf: Uint8Array;
-  /** Usable part of the batch: never more than the socket's whole send buffer. */
+  /** The batch, made on first use (null when nothing waits in it and it was let go). */
+  #buf: Uint8Array | null = null;
+  /** outboundBufferBytes: the largest the batch grows. */
+  readonly #max: number;
+  /** Largest usable batch: never more than the socket's whole send buffer. */
   #cap: number;
   #start = 0;
   #end = 0;
@@ -61,13 +69,21 @@ export class Outbound {
   #pageEnd = 0;
 
   constructor(capacity: number) {
-    this.#buf = new Uint8Array(capacity);
+    this.#max = capacity;
     this.#cap = capacity;
   }
 
   /** The batch buffer: write a frame at the offset reserve() returned. */
   get buffer(): Uint8Array {
-    return this.#buf;
+    return this.#buf as Uint8Array;
+  }
+
+  /** Bytes of memory the queue holds now: the batch, the spill, the handshake. */
+  get bufferBytes(): number {
+    let n = (this.#buf === null ? 0 : this.#buf.length) + (this.#front === null ? 0 : this.#front.length);
+    for (let i = this.#head; i < this.#spill.length; i++) if ((this.#flags[i] & Flag.Reference) === 0) n += this.#spill[i].length;
+    if (this.#deferred !== null) for (let i = 0; i < this.#deferred.length; i++) if ((this.#deferredFlags[i] & Flag.Reference) === 0) n += this.#deferred[i].length;
+    return n;
   }
 
   /** Bytes the batch may hold; frames larger than this take the spill path. */
@@ -78,11 +94,11 @@ export class Outbound {
   /** Caps the batch at the socket's send-buffer size, so that it can always be written whole. */
   limitTo(socketBuffer: number): void {
     this.#closePage();
-    this.#cap = Math.max(64, Math.min(this.#buf.length, socketBuffer));
+    this.#cap = Math.max(64, Math.min(this.#max, socketBuffer));
     if (this.#end - this.#start <= this.#cap) return;
     // queued while disconnected beyond what this socket takes at once: move it behind, frame by
     // frame, ahead of anything already spilled
-    const buf = this.#buf;
+    const buf = this.#buf as Uint8Array;
     const spill: Uint8Array[] = [];
     const flags: number[] = [];
     for (let p = this.#start; p < this.#end; ) {
@@ -105,16 +121,34 @@ export class Outbound {
   /** Reserves `n` contiguous bytes in the batch; the offset, or -1 when the frame must spill. */
   reserve(n: number): number {
     if (this.#head < this.#spill.length || this.#deferred !== null) return -1; // keep order behind the spill
-    if (this.#end + n > this.#cap) {
-      if (this.#end - this.#start + n > this.#cap) return -1;
-      this.#buf.copyWithin(0, this.#start, this.#end);
-      this.#end -= this.#start;
+    let buf = this.#buf;
+    const live = this.#end - this.#start;
+    if (buf === null || this.#end + n > buf.length) {
+      if (live + n > this.#cap) return -1;
+      if (buf === null || live + n > buf.length) {
+        // grow (doubling) to what this turn needs, never beyond the usable size
+        let size = buf === null ? SMALL : buf.length * 2;
+        while (size < live + n) size *= 2;
+        const grown = new Uint8Array(size < this.#cap ? size : this.#cap);
+        if (buf !== null && live > 0) grown.set(buf.subarray(this.#start, this.#end));
+        this.#buf = buf = grown;
+      } else buf.copyWithin(0, this.#start, this.#end);
+      this.#end = live;
       this.#start = 0;
     }
     const pos = this.#end;
     this.#end += n;
     this.held += n;
     return pos;
+  }
+
+  /**
+   * Called at the end of each turn that wrote, and when the socket took more: a grown batch that
+   * has been written out is let go (the next frame starts a small one).
+   */
+  settle(): void {
+    const buf = this.#buf;
+    if (buf !== null && buf.length > SMALL && this.#start === this.#end) this.#buf = null;
   }
 
   /** The open spill page: write a frame at the offset reserveSpill() returned. */
@@ -252,7 +286,8 @@ export class Outbound {
     const queued = this.#end - this.#start;
     if (queued > 0) {
       if (queued > writable) return writable; // wait until the batch fits whole
-      writable = socket.write(queued === this.#buf.length ? this.#buf : this.#buf.subarray(this.#start, this.#end)) ?? 0;
+      const buf = this.#buf as Uint8Array;
+      writable = socket.write(queued === buf.length ? buf : buf.subarray(this.#start, this.#end)) ?? 0;
       this.held -= queued;
       this.#start = this.#end = 0;
     }
@@ -308,7 +343,7 @@ export class Outbound {
     this.#closePage();
     let kept = 0;
     // batch: whole frames only; keep PUB and HPUB
-    const buf = this.#buf;
+    const buf = this.#buf as Uint8Array;
     let w = 0;
     let p = this.#start;
     while (p < this.#end) {
@@ -389,7 +424,7 @@ export class Outbound {
   messages(): number {
     this.#closePage();
     let n = 0;
-    const buf = this.#buf;
+    const buf = this.#buf as Uint8Array;
     for (let p = this.#start; p < this.#end; ) {
       const len = frameLength(buf, p, this.#end);
       if (isMessage(buf, p)) n++;
@@ -400,15 +435,16 @@ export class Outbound {
     return n;
   }
 
-  /** Drops everything (the connection is closed). */
+  /** Drops everything and lets every buffer go (the connection is closed). */
   clear(): void {
+    this.#buf = null;
+    this.#spill = [];
+    this.#flags = [];
     this.#page = null;
     this.#deferred = null;
     this.#deferredFlags = [];
     this.setFront(null);
     this.#start = this.#end = 0;
-    this.#spill.length = 0;
-    this.#flags.length = 0;
     this.#head = this.#headOff = this.#frameHead = 0;
     this.held = this.referenced = 0;
   }

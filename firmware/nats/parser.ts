@@ -8,7 +8,7 @@
  * Views handed to the sink are valid only during the call: the next chunk reuses the memory.
  */
 import type TextDecoder from "text/decoder";
-import { Empty } from "./text.js";
+import { Empty, charCode } from "./text.js";
 
 /** What the sink wants done with the message whose control line was just read. */
 export const Delivery = Object.freeze({
@@ -41,10 +41,11 @@ export interface ParserSink {
   onProtocolError(message: string): void;
 }
 
-/** Whether bytes [from, to) of `buf` are the ASCII string `s`. */
+/** Whether bytes [from, to) of `buf` are the ASCII string `s` (charCode.call: no garbage per
+ *  character on XS, see text.ts). */
 function sameAscii(buf: Uint8Array, from: number, to: number, s: string): boolean {
   if (to - from !== s.length) return false;
-  for (let i = 0; i < s.length; i++) if (buf[from + i] !== s.charCodeAt(i)) return false;
+  for (let i = 0; i < to - from; i++) if (buf[from + i] !== charCode.call(s, i)) return false;
   return true;
 }
 
@@ -81,6 +82,8 @@ const TAB = 9;
 
 /** Op literals, lower case, indexed by Op. */
 const LITERALS = Object.freeze(["", "msg", "hmsg", "info", "ping", "pong", "+ok", "-err"]);
+/** Their lengths, read per byte of an op name (a string's length would cost a wrapper on XS). */
+const LENGTHS = Object.freeze([0, 3, 4, 4, 4, 4, 3, 4]);
 
 /** Per-byte NATS protocol parser; one per connection, reset for every new socket. */
 export class Parser {
@@ -113,9 +116,10 @@ export class Parser {
     this.capacity = capacity;
   }
 
-  /** Forget any partial frame (a new socket starts a new stream). */
+  /** Forget any partial frame and let the receive buffer go (a new socket starts a new stream). */
   reset(): void {
     this.#epoch++;
+    this.#scratch = null;
     this.#state = State.OpStart;
     this.#op = Op.None;
     this.#have = 0;
@@ -131,6 +135,12 @@ export class Parser {
   /** Bytes of heap the scratch buffer holds (0 until a split frame needed it). */
   get scratchBytes(): number {
     return this.#scratch === null ? 0 : this.#scratch.length;
+  }
+
+  /** Lets a grown receive buffer go between frames (traffic that needed it has calmed down); the
+   *  next split frame starts a small one. */
+  shrink(): void {
+    if (this.#state === State.OpStart && this.#scratch !== null && this.#scratch.length > 256) this.#scratch = null;
   }
 
   /** The scratch, grown to hold `need` bytes (never beyond capacity): small split frames cost a
@@ -192,8 +202,8 @@ export class Parser {
         }
         case State.OpName: {
           const literal = LITERALS[this.#op];
-          if (this.#literalPos < literal.length) {
-            if ((buf[i] | 0x20) !== literal.charCodeAt(this.#literalPos))
+          if (this.#literalPos < LENGTHS[this.#op]) {
+            if ((buf[i] | 0x20) !== charCode.call(literal, this.#literalPos))
               return this.#fail(`malformed protocol operation (expected ${literal.toUpperCase()})`);
             this.#literalPos++;
             i++;

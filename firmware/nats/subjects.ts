@@ -4,6 +4,7 @@
  * server silently accepts subjects that can never match, so the client has to refuse them.
  */
 import { InvalidSubjectError } from "./errors.js";
+import { charCode } from "./text.js";
 
 const DOT = 46;
 const STAR = 42;
@@ -24,16 +25,17 @@ const REASONS = Object.freeze([
 /** 0 when valid, else an index into REASONS. */
 function scan(subject: unknown, wildcards: boolean): number {
   if (typeof subject !== "string") return 7;
+  // charCode.call: no garbage per character on XS (see text.ts)
   const n = subject.length;
   if (n === 0) return 1;
   let tokenStart = 0;
   for (let i = 0; i <= n; i++) {
-    const c = i < n ? subject.charCodeAt(i) : DOT;
+    const c = i < n ? charCode.call(subject, i) : DOT;
     if (c === DOT) {
       const len = i - tokenStart;
       if (len === 0) return 3;
       if (len === 1) {
-        const t = subject.charCodeAt(tokenStart);
+        const t = charCode.call(subject, tokenStart);
         if (t === STAR || t === GT) {
           if (!wildcards) return 6;
           if (t === GT && i !== n) return 5;
@@ -74,8 +76,8 @@ export function checkQueue(queue: unknown): asserts queue is string {
 export function isLiteral(subject: string): boolean {
   const n = subject.length;
   for (let i = 0; i < n; i++) {
-    const c = subject.charCodeAt(i);
-    if ((c === STAR || c === GT) && (i === 0 || subject.charCodeAt(i - 1) === DOT) && (i + 1 === n || subject.charCodeAt(i + 1) === DOT)) return false;
+    const c = charCode.call(subject, i);
+    if ((c === STAR || c === GT) && (i === 0 || charCode.call(subject, i - 1) === DOT) && (i + 1 === n || charCode.call(subject, i + 1) === DOT)) return false;
   }
   return true;
 }

@@ -56,72 +56,129 @@ export interface SubscriptionOwner {
   drainSubscription(sub: Subscription): Promise<void>;
 }
 
-/** What an iterator reading the subscription needs; created only when one is used. */
-class IteratorState {
-  readonly queue: Msg[] = [];
-  /** Bytes the queued copies hold. */
-  bytes = 0;
+/** Bit flags of a subscription. */
+const enum Flag {
+  Chunks = 1,
+  ZeroCopy = 2,
+  Literal = 4,
+  Done = 8,
   /** A drop happened and no message was queued since: one report per episode. */
-  overflowing = false;
-  waiting: ((r: IteratorResult<Msg>) => void) | null = null;
+  Overflowing = 16,
 }
 
-export class Subscription implements AsyncIterable<Msg> {
+/** What most subscriptions never use, made on first need: a queue group, drops, errors, the
+ *  `closed` promise. A device holds many subscriptions; each field kept on every one of them costs
+ *  a slot. */
+class Extra {
+  queue = "";
+  dropped = 0;
+  lastError: Error | null = null;
+  /** The error that ended the subscription, for an iterator still reading. */
+  error: Error | null = null;
+  closed: Promise<void> | null = null;
+  resolveClosed: (() => void) | null = null;
+}
+
+/** What an iterator reading the subscription needs (with its bounds, when the options gave them). */
+class IteratorState {
+  /** Queued copies and the bytes they hold. */
+  pending: Msg[] | null = null;
+  bytes = 0;
+  /** next() waiting for a message. */
+  waiting: ((r: IteratorResult<Msg>) => void) | null = null;
+  maxPending = 64;
+  maxPendingBytes = MAX_PENDING_BYTES;
+}
+
+/** The iterator's answer when it is over. */
+const DONE: IteratorResult<Msg> = Object.freeze({ value: undefined, done: true });
+
+export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
   readonly sid: number;
   readonly subject: string;
-  readonly queue: string;
-  readonly chunks: boolean;
-  /** Callback messages are views of the receive memory (see SubscriptionOptions.zeroCopy). */
-  readonly zeroCopy: boolean;
-  /** No wildcard token: every message carries exactly `subject`, which need not be decoded. */
-  readonly literal: boolean;
   /** Messages (or last chunks) delivered, including those skipped as too large. */
   received = 0;
-  /** Messages dropped: too large for the receive buffer, or the iterator queue was full. */
-  dropped = 0;
   /** 0 for no limit; otherwise the total number of messages after which the subscription ends. */
   max: number;
   /** @internal */
   readonly callback: MsgCallback<Msg> | null;
-  /** Set when the subscription ended. */
-  done = false;
-  // the `closed` promise and the iterator's state are made only when asked for: most
-  // subscriptions never use them, and each costs a dozen slots on the device
-  #closed: Promise<void> | null = null;
-  #resolveClosed: (() => void) | null = null;
-  #iter: IteratorState | null = null;
+  #flags: number;
+  #x: Extra | null = null;
+  #it: IteratorState | null = null;
   readonly #owner: SubscriptionOwner;
-  readonly #maxPending: number;
-  readonly #maxPendingBytes: number;
-  #error: Error | null = null;
-  /** The last error reported on this subscription without ending it (e.g. SlowConsumerError). */
-  lastError: Error | null = null;
 
   /** @internal Made by NatsConnection.subscribe(). */
   constructor(owner: SubscriptionOwner, sid: number, subject: string, options: SubscriptionOptions) {
     this.#owner = owner;
     this.sid = sid;
     this.subject = subject;
-    this.literal = isLiteral(subject);
-    this.queue = options.queue ?? "";
     this.max = options.max ?? 0;
     this.callback = options.callback ?? null;
-    this.chunks = options.chunks === true;
-    this.zeroCopy = options.zeroCopy === true;
-    this.#maxPending = options.maxPending ?? 64;
-    this.#maxPendingBytes = options.maxPendingBytes ?? MAX_PENDING_BYTES;
+    this.#flags = (options.chunks === true ? Flag.Chunks : 0) | (options.zeroCopy === true ? Flag.ZeroCopy : 0) | (isLiteral(subject) ? Flag.Literal : 0);
+    if (options.queue !== undefined) this.#extra().queue = options.queue;
+    if (options.maxPending !== undefined || options.maxPendingBytes !== undefined) {
+      const it = this.#iter();
+      it.maxPending = options.maxPending ?? 64;
+      it.maxPendingBytes = options.maxPendingBytes ?? MAX_PENDING_BYTES;
+    }
+  }
+
+  #extra(): Extra {
+    if (this.#x === null) this.#x = new Extra();
+    return this.#x;
+  }
+
+  #iter(): IteratorState {
+    if (this.#it === null) this.#it = new IteratorState();
+    return this.#it;
+  }
+
+  /** Queue group, or "". */
+  get queue(): string {
+    return this.#x === null ? "" : this.#x.queue;
+  }
+  /** Messages are delivered in pieces (MsgChunk). */
+  get chunks(): boolean {
+    return (this.#flags & Flag.Chunks) !== 0;
+  }
+  /** Callback messages are views of the receive memory (see SubscriptionOptions.zeroCopy). */
+  get zeroCopy(): boolean {
+    return (this.#flags & Flag.ZeroCopy) !== 0;
+  }
+  /** No wildcard token: every message carries exactly `subject`, which need not be decoded. */
+  get literal(): boolean {
+    return (this.#flags & Flag.Literal) !== 0;
+  }
+  /** Set when the subscription ended. */
+  get done(): boolean {
+    return (this.#flags & Flag.Done) !== 0;
+  }
+  /** Messages dropped: too large for the receive buffer, or the iterator queue was full. */
+  get dropped(): number {
+    return this.#x === null ? 0 : this.#x.dropped;
+  }
+  set dropped(n: number) {
+    this.#extra().dropped = n;
+  }
+  /** The last error reported on this subscription without ending it (e.g. SlowConsumerError). */
+  get lastError(): Error | null {
+    return this.#x === null ? null : this.#x.lastError;
+  }
+  set lastError(e: Error | null) {
+    this.#extra().lastError = e;
   }
 
   /** Resolves when the subscription ends (unsubscribed, max reached, drained, or closed). */
   get closed(): Promise<void> {
-    if (this.#closed === null) {
-      this.#closed = this.done
+    const x = this.#extra();
+    if (x.closed === null) {
+      x.closed = this.done
         ? Promise.resolve()
         : new Promise((resolve) => {
-            this.#resolveClosed = resolve;
+            x.resolveClosed = resolve;
           });
     }
-    return this.#closed;
+    return x.closed;
   }
 
   /** Stops the subscription now, or after `max` messages in all. */
@@ -155,74 +212,91 @@ export class Subscription implements AsyncIterable<Msg> {
     return this.received - this.dropped - this.getPending();
   }
   getPending(): number {
-    return this.#iter === null ? 0 : this.#iter.queue.length;
+    const p = this.#it === null ? null : this.#it.pending;
+    return p === null ? 0 : p.length;
   }
   getMax(): number | undefined {
     return this.max === 0 ? undefined : this.max;
   }
 
-  /** @internal Queues a copy for the iterator; an Enqueued value: not Ok when a bound is hit (the caller
-   *  counts the drop and, when `firstDrop()` says so, reports it). */
-  enqueue(msg: Msg): number {
-    if (this.#iter === null) this.#iter = new IteratorState();
-    const it = this.#iter;
-    const w = it.waiting;
-    if (w !== null) {
-      it.waiting = null;
-      it.overflowing = false;
-      w({ value: msg.copy(), done: false });
-      return Enqueued.Ok;
-    }
-    if (it.queue.length >= this.#maxPending) return Enqueued.FullMessages;
-    const size = msg.heldBytes;
-    if (it.bytes + size > this.#maxPendingBytes) return Enqueued.FullBytes;
-    it.overflowing = false;
-    it.bytes += size;
-    it.queue.push(msg.copy());
+  /** @internal Whether the iterator takes a message holding `bytes`: an Enqueued value, not Ok
+   *  when a bound is hit (the caller counts the drop and, when `firstDrop()` says so, reports it).
+   *  Asked before the caller copies the message, so that a drop costs no copy. */
+  room(bytes: number): number {
+    const x = this.#iter();
+    if (x.waiting !== null) return Enqueued.Ok;
+    const n = x.pending === null ? 0 : x.pending.length;
+    if (n >= x.maxPending) return Enqueued.FullMessages;
+    if (x.bytes + bytes > x.maxPendingBytes) return Enqueued.FullBytes;
     return Enqueued.Ok;
+  }
+
+  /** @internal Hands the iterator a message the caller owns (after room() said Ok). */
+  enqueue(msg: Msg): void {
+    const x = this.#iter();
+    this.#flags &= ~Flag.Overflowing;
+    const w = x.waiting;
+    if (w !== null) {
+      x.waiting = null;
+      w({ value: msg, done: false });
+      return;
+    }
+    x.bytes += msg.heldBytes;
+    if (x.pending === null) x.pending = [];
+    x.pending.push(msg);
   }
 
   /** @internal True for the first drop since a message was last queued: drops are reported once per episode. */
   firstDrop(): boolean {
-    const it = this.#iter as IteratorState;
-    if (it.overflowing) return false;
-    it.overflowing = true;
+    if ((this.#flags & Flag.Overflowing) !== 0) return false;
+    this.#flags |= Flag.Overflowing;
     return true;
   }
 
   /** @internal Ends the subscription: iterators finish after the queued messages; `error` ends them with it. */
   finish(error: Error | null): void {
     if (this.done) return;
-    this.done = true;
-    this.#error = error;
-    const it = this.#iter;
+    this.#flags |= Flag.Done;
+    if (error !== null) this.#extra().error = error;
+    const it = this.#it;
     if (it !== null && it.waiting !== null) {
       const w = it.waiting;
       it.waiting = null;
-      w({ value: undefined, done: true });
+      w(DONE);
     }
-    if (this.#resolveClosed !== null) this.#resolveClosed();
+    const x = this.#x;
+    if (x === null || x.resolveClosed === null) return;
+    x.resolveClosed();
+    x.resolveClosed = null;
   }
 
+  /** The subscription is its own iterator: reading it with `for await` costs no further object. */
   [Symbol.asyncIterator](): AsyncIterator<Msg> {
-    if (this.#iter === null) this.#iter = new IteratorState();
-    const it = this.#iter;
-    return {
-      next: (): Promise<IteratorResult<Msg>> => {
-        if (it.queue.length > 0) {
-          const m = it.queue.shift() as Msg;
-          it.bytes -= m.heldBytes;
-          return Promise.resolve({ value: m, done: false });
-        }
-        if (this.done) return this.#error === null ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(this.#error);
-        return new Promise((resolve) => {
-          it.waiting = resolve;
-        });
-      },
-      return: (): Promise<IteratorResult<Msg>> => {
-        this.unsubscribe();
-        return Promise.resolve({ value: undefined, done: true });
-      },
-    };
+    return this;
+  }
+
+  /** The iterator's next message: read the subscription with `for await`. */
+  next(): Promise<IteratorResult<Msg>> {
+    const it = this.#iter();
+    const p = it.pending;
+    if (p !== null && p.length > 0) {
+      const m = p.shift() as Msg;
+      it.bytes -= m.heldBytes;
+      if (p.length === 0) it.pending = null;
+      return Promise.resolve({ value: m, done: false });
+    }
+    if (this.done) {
+      const error = this.#x === null ? null : this.#x.error;
+      return error === null ? Promise.resolve(DONE) : Promise.reject(error);
+    }
+    return new Promise((resolve) => {
+      it.waiting = resolve;
+    });
+  }
+
+  /** Leaving a `for await` loop early (break, return, throw) unsubscribes. */
+  return(): Promise<IteratorResult<Msg>> {
+    this.unsubscribe();
+    return Promise.resolve(DONE);
   }
 }

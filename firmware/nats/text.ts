@@ -4,18 +4,29 @@
  */
 import type TextEncoder from "text/encoder";
 
+/**
+ * String.prototype.charCodeAt, to call as `charCode.call(s, i)`. On XS, reading a property of a
+ * primitive string (`s.length`, `s.charCodeAt`) makes a String wrapper object every time: a
+ * per-character loop written the usual way makes garbage per character (about 25 objects for one
+ * publish), and collections follow. Called this way it makes none, so the loops below read
+ * `length` once (one wrapper per string on XS; reading past the end instead would cost V8 its fast
+ * path) and every character through it.
+ */
+export const charCode: (this: string, index: number) => number = String.prototype.charCodeAt;
+
 /** The empty payload (nats.js `Empty`), shared: it has no bytes to write, so it stays valid when
  *  a preloaded module's typed arrays turn read-only. */
 export const Empty: Uint8Array = new Uint8Array(0);
 
 /** Byte length of `s` in UTF-8, computed without encoding it. Lone surrogates count as U+FFFD. */
 export function utf8Length(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
+  const length = s.length;
+  let n = length;
+  for (let i = 0; i < length; i++) {
+    const c = charCode.call(s, i);
     if (c < 0x80) continue;
     if (c < 0x800) n += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < length && (charCode.call(s, i + 1) & 0xfc00) === 0xdc00) {
       n += 2; // the pair is 4 bytes: 2 UTF-16 units counted already
       i++;
     } else n += 2;
@@ -27,7 +38,7 @@ export function utf8Length(s: string): number {
 export function writeString(out: Uint8Array, pos: number, s: string, encoder: TextEncoder): number {
   const n = s.length;
   for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
+    const c = charCode.call(s, i);
     if (c >= 0x80) return pos - i + encoder.encodeInto(s, out.subarray(pos - i)).written;
     out[pos++] = c;
   }
@@ -61,6 +72,7 @@ export function uintLength(value: number): number {
 
 /** Writes a protocol literal (ASCII only) at `pos`; returns the new position. */
 export function writeAscii(out: Uint8Array, pos: number, s: string): number {
-  for (let i = 0; i < s.length; i++) out[pos++] = s.charCodeAt(i);
+  const n = s.length;
+  for (let i = 0; i < n; i++) out[pos++] = charCode.call(s, i);
   return pos;
 }

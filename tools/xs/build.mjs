@@ -66,6 +66,7 @@ const DEFINES = [
   "-DmxParse=1",
   "-DmxDebug=1",
   "-DmxNoConsole=1",
+  "-DmxInstrument=1", // garbageCollectionCount, read by xs:memory collections()
 ];
 const CFLAGS = ["-O2", "-g0", "-fno-common", "-fno-strict-aliasing", ...DEFINES];
 const WARNINGS_XS = ["-w"];

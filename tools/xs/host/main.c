@@ -50,6 +50,12 @@ static int gxAliasCount = 0;
 static struct { char* key; char* value; } gxConfig[kMaxConfig];
 static char* gxPreloads[kMaxAliases];
 static int gxPreloadCount = 0;
+/* --flash: modules in the image but not preloaded (their names are in flash, their objects are
+   made in the app's heap when imported). */
+static char* gxFlash[kMaxAliases];
+static int gxFlashCount = 0;
+static struct { char path[PATH_MAX]; txScript* script; } gxFlashed[kMaxAliases];
+extern void fxRemapIDs(txMachine* the, txByte* codeBuffer, txSize codeSize, txID* theIDs); /* xsRun.c */
 static int gxConfigCount = 0;
 
 static void usage(const char* message)
@@ -58,7 +64,7 @@ static void usage(const char* message)
 		fprintf(stderr, "xs: %s\n", message);
 	fprintf(stderr,
 		"usage: xs-host [--root dir] [--alias spec=file]... module.mjs [--memory]\n"
-		"               [--budget chunkBytes,slots[,stackSlots]] [--preload specifier]...\n"
+		"               [--budget chunkBytes,slots[,stackSlots]] [--preload specifier]... [--flash specifier]...\n"
 		"               [--sndbuf bytes] [--rcvbuf bytes] [key=value]...\n"
 		"       xs-host --bytecode file...   (bytecode sizes of each module, as xsc compiles it)\n");
 	exit(kExitUsage);
@@ -454,6 +460,16 @@ void fxLoadModule(txMachine* the, txSlot* module, txID moduleID)
 	char* buffer = NULL;
 	txStringCStream stream;
 	txScript* script;
+	int i;
+	for (i = 0; i < gxFlashCount; i++) {
+		/* compiled into the image by --flash: its code stays where it is, run once by this machine */
+		if (gxFlashed[i].script && !strcmp(gxFlashed[i].path, path)) {
+			script = gxFlashed[i].script;
+			gxFlashed[i].script = NULL;
+			fxResolveModule(the, module, moduleID, script, C_NULL, C_NULL);
+			return;
+		}
+	}
 	if (embedded) {
 		stream.buffer = (txString)embedded->source;
 		stream.size = embedded->size;
@@ -480,6 +496,103 @@ txScript* fxParseScript(txMachine* the, void* stream, txGetter getter, txUnsigne
 }
 
 /* Natives of the host's own modules: trace, xs:memory, xs:host */
+
+/* What xsl does to the code of a module it links without preloading it: nested functions and
+   string literals are referenced where they are (flash) instead of copied into the heap when the
+   code runs. */
+static void archiveCode(txScript* script)
+{
+	txByte* p = script->codeBuffer;
+	txByte* q = p + script->codeSize;
+	while (p < q) {
+		txU1 code = *((txU1*)p);
+		txS1 offset;
+		if (code == XS_CODE_CODE_1) *((txU1*)p) = code = XS_CODE_CODE_ARCHIVE_1;
+		else if (code == XS_CODE_CODE_2) *((txU1*)p) = code = XS_CODE_CODE_ARCHIVE_2;
+		else if (code == XS_CODE_CODE_4) *((txU1*)p) = code = XS_CODE_CODE_ARCHIVE_4;
+		else if (code == XS_CODE_STRING_1) *((txU1*)p) = code = XS_CODE_STRING_ARCHIVE_1;
+		else if (code == XS_CODE_STRING_2) *((txU1*)p) = code = XS_CODE_STRING_ARCHIVE_2;
+		else if (code == XS_CODE_STRING_4) *((txU1*)p) = code = XS_CODE_STRING_ARCHIVE_4;
+		offset = gxCodeSizes[code];
+		if (0 < offset)
+			p += offset;
+		else if (0 == offset)
+			p += 1 + sizeof(txID);
+		else if (-1 == offset) {
+			txU1 index;
+			p++;
+			index = *((txU1*)p);
+			p += 1 + index;
+		}
+		else if (-2 == offset) {
+			txU2 index;
+			p++;
+			mxDecode2(p, index);
+			p += index;
+		}
+		else {
+			txU4 index;
+			p++;
+			mxDecode4(p, index);
+			p += index;
+		}
+	}
+}
+
+/* Like a module a Moddable manifest lists without preloading it: mcconfig compiles it, and xsl puts
+   its code and names (property names, identifiers) in flash with the rest of the image, so that
+   importing it at run time makes its objects in the app's heap, but no code and no name. Here:
+   the module is compiled in the preparation machine, its names registered there (in the shared,
+   read-only part), its code kept outside the heaps; it runs only when the app imports it. */
+static void flashModule(txMachine* the, int index)
+{
+	const char* specifier = gxFlash[index];
+	char* path = gxFlashed[index].path;
+	size_t size = 0;
+	char* buffer;
+	txStringCStream stream;
+	txScript* script;
+	if (!resolveFile(the, XS_NO_ID, specifier, path)) {
+		fprintf(stderr, "xs: --flash %s: no such module\n", specifier);
+		exit(kExitUsage);
+	}
+	buffer = readFile(path, &size);
+	if (!buffer) {
+		fprintf(stderr, "xs: --flash %s: cannot read %s\n", specifier, path);
+		exit(kExitUsage);
+	}
+	stream.buffer = buffer;
+	stream.size = (txSize)size;
+	stream.offset = 0;
+	script = parseModule(the, &stream, path);
+	free(buffer);
+	(void)fxNewNameC(the, path);
+	if (!script) {
+		fprintf(stderr, "xs: --flash %s: cannot parse %s\n", specifier, path);
+		exit(kExitUsage);
+	}
+	if (script->symbolsBuffer) {
+		/* names as xsl maps them: IDs of the shared machine written into the code, so that the
+		   app machine runs the code as it is (and keeps it: a script without symbols is not freed) */
+		txByte* p = script->symbolsBuffer;
+		txID c, i;
+		txID* ids;
+		mxDecodeID(p, c);
+		ids = malloc(c * sizeof(txID));
+		ids[0] = XS_NO_ID;
+		for (i = 1; i < c; i++) {
+			ids[i] = fxNewNameC(the, (txString)p);
+			p += mxStringLength((char*)p) + 1;
+		}
+		fxRemapIDs(the, script->codeBuffer, script->codeSize, ids);
+		free(ids);
+		c_free(script->symbolsBuffer);
+		script->symbolsBuffer = NULL;
+		script->symbolsSize = 0;
+	}
+	archiveCode(script);
+	gxFlashed[index].script = script;
+}
 
 static void xs_trace(xsMachine* the)
 {
@@ -513,6 +626,12 @@ static void xs_memory(xsMachine* the)
 	xsSet(xsResult, xsID("slotsPeak"), xsInteger(slotsPeak));
 	xsSet(xsResult, xsID("chunkBytes"), xsInteger(chunkBytes));
 	xsSet(xsResult, xsID("chunkBytesPeak"), xsInteger(chunkBytesPeak));
+}
+
+/* Garbage collections the app machine has run (the engine is built with mxInstrument), modulo 65536. */
+static void xs_collections(xsMachine* the)
+{
+	xsResult = xsInteger(((txMachine*)the)->garbageCollectionCount);
 }
 
 static void xs_budget(xsMachine* the)
@@ -631,6 +750,7 @@ static void prepare(xsMachine* machine)
 			hostDefineFunction(the, &xsVar(0), "budget", xs_budget, 0, xsDontEnum);
 			hostDefineFunction(the, &xsVar(0), "gc", xs_gc, 0, xsDontEnum);
 			hostDefineFunction(the, &xsVar(0), "stack", xs_stack, 0, xsDontEnum);
+			hostDefineFunction(the, &xsVar(0), "collections", xs_collections, 0, xsDontEnum);
 			hostDefineFunction(the, &xsVar(0), "exit", xs_exit, 1, xsDontEnum);
 
 			xsVar(1) = xsNewObject();
@@ -658,6 +778,8 @@ static void prepare(xsMachine* machine)
 			   their code and module objects do not count against the app's budget. */
 			for (i = 0; i < gxPreloadCount; i++)
 				(void)xsAwaitImport(gxPreloads[i], XS_IMPORT_NAMESPACE);
+			for (i = 0; i < gxFlashCount; i++)
+				flashModule(the, i);
 
 			xsDelete(xsGlobal, xsID("__xsHost"));
 		}
@@ -897,6 +1019,10 @@ int main(int argc, char* argv[])
 				gxHostSettings.sendBufferSize = (int)value;
 			else
 				gxHostSettings.receiveBufferSize = (int)value;
+		}
+		else if (!strcmp(arg, "--flash")) {
+			if ((++i >= argc) || (gxFlashCount >= kMaxAliases)) usage("--flash needs a module specifier");
+			gxFlash[gxFlashCount++] = argv[i];
 		}
 		else if (!strcmp(arg, "--preload")) {
 			if ((++i >= argc) || (gxPreloadCount >= kMaxAliases)) usage("--preload needs a module specifier");
