@@ -20,7 +20,6 @@ import Timer from "timer";
 import { memory } from "xs:memory";
 import { fail, say, until, watchdog } from "./report.mjs";
 import { connect } from "nats-xs";
-import { status } from "nats-xs/status";
 import { ServiceError, Svcm } from "nats-xs/services";
 import { status } from "nats-xs/status";
 

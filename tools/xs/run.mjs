@@ -1,7 +1,7 @@
 // Runs an ES module on the real XS engine with the nats-xs device modules:
 //
 //   npm run xs -- <module.mjs> [--memory] [--budget chunkBytes,slots[,stackSlots]]
-//                [--preload specifier]... [--sndbuf bytes] [--rcvbuf bytes] [--device-dir dir] [key=value ...]
+//                [--preload specifier]... [--flash specifier]... [--sndbuf bytes] [--rcvbuf bytes] [--device-dir dir] [key=value ...]
 //
 // With --device-dir the module is the device's factory image: the runner boots the image its OTA
 // partitions select instead, restarts it when it asks (exit status 100) and rolls back an image
@@ -38,7 +38,7 @@ export function aliasArguments(root = ROOT) {
 }
 
 // host options that take a value: the module is the first word that is neither an option nor a value
-const VALUED = new Set(["--budget", "--preload", "--sndbuf", "--rcvbuf", "--root", "--alias"]);
+const VALUED = new Set(["--budget", "--preload", "--flash", "--sndbuf", "--rcvbuf", "--root", "--alias"]);
 
 /**
  * `--device-dir <dir>` taken out of the arguments: null without it; else the folder, the module

@@ -280,7 +280,12 @@ export class SensorApp {
       return;
     }
     this.#statusBusy = true;
-    kv.put(this.id, JSON.stringify(this.status())).then(
+    // the put starts from a promise job of its own, never under the caller's frames: a status
+    // written from a KV watcher's callback would run under the socket read, the parser and the
+    // delivery (on XS that path passed the 512-slot stack while encoding the put's headers)
+    Promise.resolve()
+      .then(() => kv.put(this.id, JSON.stringify(this.status())))
+      .then(
       () => this.#statusDone(),
       (e: Error) => {
         this.log("warn", `status not written: ${e.message}`);

@@ -146,6 +146,19 @@ void fxAbort(txMachine* the, int status)
 	case XS_STACK_OVERFLOW_EXIT:
 		fprintf(stderr, "xs: stack overflow: the app needs more than its stack of %ld slots (or the C stack)\n",
 			(long)gxBudget.stackCount);
+		{
+			/* the JS frames, innermost first, with the stack slots in use below each: where the depth went */
+			txSlot* frame = machine->frame;
+			int count = 0;
+			while (frame && (count < 64)) {
+				char name[128];
+				name[0] = 0;
+				fxBufferFrameName(machine, name, sizeof(name), frame, "");
+				fprintf(stderr, "xs:   %4ld %s\n", (long)(machine->stackTop - frame), name[0] ? name : "(anonymous)");
+				frame = frame->next;
+				count++;
+			}
+		}
 		fflush(stderr);
 		_exit(kExitStackOverflow);
 		break;
