@@ -6,6 +6,7 @@
 import config from "mc/config";
 import { connect } from "nats-xs";
 import { jetstream, jetstreamManager } from "nats-xs/jetstream";
+import files from "embedded:storage/files";
 import { fileStore } from "nats-xs/outbox-file";
 
 const servers = typeof config.nats === "string" ? config.nats : "nats://127.0.0.1:4222";
@@ -14,7 +15,7 @@ const jsm = await jetstreamManager(nc);
 await jsm.streams.add({ name: "READINGS", subjects: ["readings.>"], storage: "file" });
 
 // #region outbox-file
-const store = fileStore("outbox", { maxBytes: 16384 });   // a journal file under the files root
+const store = fileStore(files, "outbox", { maxBytes: 16384 });   // a journal file under the files root
 const js = jetstream(nc, { outboxStore: store });           // restores what waited before the reboot
 trace(`restored ${js.outboxStatus().restored} readings from before the reboot\n`);
 for (let i = 0; i < 5; i++) {

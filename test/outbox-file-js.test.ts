@@ -18,7 +18,7 @@ type Js = typeof import("../dist/types/jetstream/index.js");
 type OutboxFile = typeof import("../dist/types/outbox-file/index.js");
 let jetstream: Js["jetstream"];
 let OutboxFullError: Js["OutboxFullError"];
-let fileStore: OutboxFile["fileStore"];
+let fileStore: (path: string, options?: Parameters<OutboxFile["fileStore"]>[2]) => ReturnType<OutboxFile["fileStore"]>;
 
 const fx = new Fixture();
 let server: ServerHandle;
@@ -26,7 +26,9 @@ let serial = 0;
 
 beforeAll(async () => {
   ({ jetstream, OutboxFullError } = (await import("../dist/nats-xs-jetstream.js")) as Js);
-  ({ fileStore } = (await import("../dist/nats-xs-outbox-file.js")) as OutboxFile);
+  const store = (await import("../dist/nats-xs-outbox-file.js")) as OutboxFile;
+  const files = (await import("../host-sim/files.js")).default as unknown as Parameters<OutboxFile["fileStore"]>[0];
+  fileStore = (path, options) => store.fileStore(files, path, options);
   server = await fx.server({ jetstream: true });
 });
 afterAll(async () => {

@@ -15,13 +15,15 @@ type Files = typeof import("embedded:storage/files").default;
 type OutboxFile = typeof import("../dist/types/outbox-file/index.js");
 type Journal = typeof import("../firmware/outbox-file/journal.ts");
 let files: Files;
-let fileStore: OutboxFile["fileStore"];
+let fileStore: (path: string, options?: Parameters<OutboxFile["fileStore"]>[2]) => ReturnType<OutboxFile["fileStore"]>;
+let storeModule: OutboxFile;
 let journal: Journal;
 let headers: typeof import("../dist/types/index.js").headers;
 
 beforeAll(async () => {
   files = (await import("../host-sim/files.js")).default as unknown as Files;
-  ({ fileStore } = (await import("../dist/nats-xs-outbox-file.js")) as OutboxFile);
+  storeModule = (await import("../dist/nats-xs-outbox-file.js")) as OutboxFile;
+  fileStore = (path, options) => storeModule.fileStore(files as never, path, options);
   ({ headers } = await import("../dist/nats-xs.js"));
   journal = await import("../firmware/outbox-file/journal.ts");
 });
@@ -331,6 +333,7 @@ describe("the outbox journal", () => {
   });
 
   test("options are checked", () => {
+    expect(() => storeModule.fileStore(undefined as never, "x")).toThrow(/directory first/);
     expect(() => fileStore("")).toThrow(/file path/);
     expect(() => fileStore("x", { maxBytes: 10 })).toThrow(/maxBytes/);
     expect(() => fileStore("x", { compactAt: -1 })).toThrow(/compactAt/);

@@ -28,14 +28,14 @@ const PRELOAD: [string, string][] = [
   ["nats-xs/status", "nats-xs-status.js"],
   ["nats-xs/stream", "nats-xs-stream.js"],
   ["nats-xs/jetstream", "nats-xs-jetstream.js"],
+  ["nats-xs/outbox-file", "nats-xs-outbox-file.js"],
   ["nats-xs/kv", "nats-xs-kv.js"],
   ["nats-xs/obj", "nats-xs-obj.js"],
   ["nats-xs/services", "nats-xs-services.js"],
   ["nats-xs/sensor-app", "apps/sensor-app.js"],
 ];
-/** In the image but not preloaded, as the manifest lists it: it imports embedded:storage/files,
- *  whose module body the preloader cannot run, so the app loads it at run time. */
-const FLASH: [string, string][] = [["nats-xs/outbox-file", "nats-xs-outbox-file.js"]];
+/** In the image but not preloaded (none today: a module listed here is loaded at run time). */
+const FLASH: [string, string][] = [];
 
 interface Stage {
   stage: string;

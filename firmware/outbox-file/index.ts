@@ -3,9 +3,13 @@
  * (`embedded:storage/files`: littlefs on ESP32, posix on lin), so that a publish accepted before a
  * power loss reaches its stream after the reboot, once.
  *
+ *   import files from "embedded:storage/files";
  *   import { jetstream } from "nats-xs/jetstream";
  *   import { fileStore } from "nats-xs/outbox-file";
- *   const js = jetstream(nc, { outboxStore: fileStore("outbox") });
+ *   const js = jetstream(nc, { outboxStore: fileStore(files, "outbox") });
+ *
+ * The app passes the directory: this module never imports embedded:storage/files, whose module
+ * body calls natives that a manifest's preloader cannot run, so this one can be preloaded.
  *
  * The file is a journal (see journal.ts): each accepted publish appends an "added" record and each
  * settled one a "settled" record, each written and flushed before the call returns. RAM holds one
@@ -14,8 +18,7 @@
  * flushed, and moved over the file (an atomic rename on littlefs and posix), so a power loss
  * during a compaction leaves either the old file or the new one, whole.
  */
-import files from "embedded:storage/files";
-import type { File } from "embedded:storage/files";
+import type { Directory, File } from "embedded:storage/files";
 import TextDecoder from "text/decoder";
 import TextEncoder from "text/encoder";
 import { InvalidArgumentError } from "nats-xs";
@@ -38,9 +41,11 @@ const KNOWN = Object.freeze(["maxBytes", "compactAt"]);
 /** Where a record is, as one number: its offset times 65,536 plus its bytes (at most MAX_RECORD). */
 const SPAN = 65536;
 
-/** An OutboxStore in the file `path` (relative to the root of `embedded:storage/files`). */
+/** An OutboxStore in the file `path` of a directory of `embedded:storage/files` (its default export,
+ *  the root, or one opened from it). */
 export class FileStore implements OutboxStore {
   readonly path: string;
+  readonly #dir: Directory;
   readonly #maxBytes: number;
   readonly #compactAt: number;
   #file: File | null = null;
@@ -59,7 +64,9 @@ export class FileStore implements OutboxStore {
   #compactions = 0;
   #error: string | undefined = undefined;
 
-  constructor(path: string, options: FileStoreOptions = {}) {
+  constructor(directory: Directory, path: string, options: FileStoreOptions = {}) {
+    if (directory === null || typeof directory !== "object" || typeof directory.openFile !== "function")
+      throw new InvalidArgumentError('fileStore() needs the directory first: import files from "embedded:storage/files"; fileStore(files, "outbox")');
     if (typeof path !== "string" || path.length === 0) throw new InvalidArgumentError("fileStore() needs a file path relative to the files root");
     if (options === null || typeof options !== "object") throw new InvalidArgumentError("fileStore() takes an options object");
     for (const k in options) if (KNOWN.indexOf(k) < 0) throw new InvalidArgumentError(`fileStore option ${JSON.stringify(k)} is not supported`);
@@ -68,6 +75,7 @@ export class FileStore implements OutboxStore {
     const at = options.compactAt ?? max >> 1;
     if (!Number.isSafeInteger(at) || at < 0 || at > max) throw new InvalidArgumentError("fileStore compactAt must be an integer from 0 to maxBytes");
     this.path = path;
+    this.#dir = directory;
     this.#maxBytes = max;
     this.#compactAt = at;
   }
@@ -94,9 +102,9 @@ export class FileStore implements OutboxStore {
     this.#restored = this.#corrupt = this.#discarded = 0;
     this.#error = undefined;
     // a compaction cut short by a power loss: the old file is still whole
-    files.delete(this.#temporary());
-    const exists = files.status(this.path).mode !== 0;
-    const f = files.openFile({ path: this.path, mode: exists ? "r+" : "w+" });
+    this.#dir.delete(this.#temporary());
+    const exists = this.#dir.status(this.path).mode !== 0;
+    const f = this.#dir.openFile({ path: this.path, mode: exists ? "r+" : "w+" });
     this.#file = f;
     const size = f.status().size ?? 0;
     this.#end = this.#replay(f, size);
@@ -252,7 +260,7 @@ export class FileStore implements OutboxStore {
     const old = this.#opened();
     const temporary = this.#temporary();
     const live = this.#live;
-    const n = files.openFile({ path: temporary, mode: "w+" });
+    const n = this.#dir.openFile({ path: temporary, mode: "w+" });
     let end = 4;
     try {
       n.write(Uint8Array.from(MAGIC), 0);
@@ -267,16 +275,16 @@ export class FileStore implements OutboxStore {
       n.close();
     } catch (e) {
       n.close();
-      files.delete(temporary);
+      this.#dir.delete(temporary);
       throw e;
     }
     old.close();
     this.#file = null;
     try {
-      files.move(temporary, this.path);
+      this.#dir.move(temporary, this.path);
     } finally {
       // the new file after the move, or the old one, untouched, if the move failed
-      this.#file = files.openFile({ path: this.path, mode: "r+" });
+      this.#file = this.#dir.openFile({ path: this.path, mode: "r+" });
     }
     // the records moved up in the same order: their new offsets
     end = 4;
@@ -293,8 +301,9 @@ export class FileStore implements OutboxStore {
   }
 }
 
-/** A persistent store for the JetStream outbox in the file `path` (relative to the files root):
- *  `jetstream(nc, { outboxStore: fileStore("outbox") })`. */
-export function fileStore(path: string, options?: FileStoreOptions): FileStore {
-  return new FileStore(path, options);
+/** A persistent store for the JetStream outbox in the file `path` of `directory` (the default
+ *  export of embedded:storage/files, or a directory opened from it):
+ *  `jetstream(nc, { outboxStore: fileStore(files, "outbox") })`. */
+export function fileStore(directory: Directory, path: string, options?: FileStoreOptions): FileStore {
+  return new FileStore(directory, path, options);
 }

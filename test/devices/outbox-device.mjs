@@ -9,11 +9,12 @@ import config from "mc/config";
 import Timer from "timer";
 import { connect } from "nats-xs";
 import { jetstream } from "nats-xs/jetstream";
+import files from "embedded:storage/files";
 import { fileStore } from "nats-xs/outbox-file";
 
 const boot = Number(config.boot);
 const nc = await connect({ servers: String(config.nats), waitOnFirstConnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 100, reconnectJitter: 20 });
-const store = fileStore("outbox", { maxBytes: 8192 });
+const store = fileStore(files, "outbox", { maxBytes: 8192 });
 const js = jetstream(nc, { outboxStore: store, outboxBytes: 64 * 640, timeout: 1000 });
 const st = js.outboxStatus();
 trace(`booted ${boot} restored=${st.restored} corrupt=${st.corrupt} discarded=${store.status().discarded}\n`);

@@ -64,7 +64,7 @@ function checkFiles() {
 async function fill() {
   checkFiles();
   const nc = await connect({ servers: config.server, reconnectTimeWait: 100, reconnectJitter: 0, maxReconnectAttempts: -1 });
-  const js = jetstream(nc, { outboxStore: fileStore("outbox", { maxBytes: 16384 }), outboxBytes: 64 * 640 });
+  const js = jetstream(nc, { outboxStore: fileStore(files, "outbox", { maxBytes: 16384 }), outboxBytes: 64 * 640 });
   stage("base");
   say("connected");
   await until(() => nc.getServer() === "", 15000, "the server to go away", 20);
@@ -83,13 +83,13 @@ async function fill() {
 async function drain() {
   const nc = await connect({ servers: config.server, reconnectTimeWait: 100, reconnectJitter: 0, maxReconnectAttempts: -1 });
   // what the journal's index of N entries costs alone (kept while measuring)
-  const probe = fileStore("outbox", { maxBytes: 16384 });
+  const probe = fileStore(files, "outbox", { maxBytes: 16384 });
   stage("probe");
   const keys = probe.open();
   stage("probed");
   probe.close();
   say(`probe keys=${keys.length}`);
-  const store = fileStore("outbox", { maxBytes: 16384 });
+  const store = fileStore(files, "outbox", { maxBytes: 16384 });
   stage("before");
   const js = jetstream(nc, { outboxStore: store, outboxBytes: 64 * 640 });
   const s = js.outboxStatus();

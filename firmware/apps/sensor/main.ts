@@ -19,6 +19,7 @@ import Humidity from "embedded:sensor/Humidity-Temperature/SHT3x";
 import device from "embedded:provider/builtin";
 import { connect } from "nats-xs";
 import { jetstream } from "nats-xs/jetstream";
+import files from "embedded:storage/files";
 import { fileStore } from "nats-xs/outbox-file";
 import { Kvm } from "nats-xs/kv";
 import { SensorApp, defaultSettings, serveCommands } from "nats-xs/sensor-app";
@@ -65,7 +66,7 @@ async function boot(): Promise<SensorApp> {
 
   // readings wait in a journal in the device's storage until the stream has them: one accepted
   // before a power loss is sent after the reboot, once (its Nats-Msg-Id is kept)
-  const js = jetstream(nc, { outboxBytes, outboxStore: fileStore("outbox", { maxBytes: outboxFileBytes }) });
+  const js = jetstream(nc, { outboxBytes, outboxStore: fileStore(files, "outbox", { maxBytes: outboxFileBytes }) });
   const app = new SensorApp({ id, version: APP_VERSION, subject: `sensors.${id}.reading`, nc, js, sensor, defaults: settings, count, aliveTtl });
 
   // status lines, at the log level the settings say
