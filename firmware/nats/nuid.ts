@@ -14,10 +14,11 @@ export class Nuid {
   #inc = 0;
 
   constructor() {
-    this.#reset();
+    this.reset();
   }
 
-  #reset(): void {
+  /** @internal */
+  private reset(): void {
     let p = "";
     for (let i = 0; i < PREFIX_LENGTH; i++) p += DIGITS[Math.floor(Math.random() * 62)];
     this.#prefix = p;
@@ -28,7 +29,7 @@ export class Nuid {
   /** The next id (22 characters). */
   next(): string {
     this.#seq += this.#inc;
-    if (this.#seq >= MAX_SEQ) this.#reset();
+    if (this.#seq >= MAX_SEQ) this.reset();
     let s = "";
     let v = this.#seq;
     for (let i = 0; i < SEQ_LENGTH; i++) {

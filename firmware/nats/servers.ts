@@ -88,7 +88,7 @@ export class ServerPool {
   readonly servers: Server[] = [];
 
   constructor(urls: string[], randomize: boolean) {
-    for (const u of urls) this.#add(parseServer(u, false));
+    for (const u of urls) this.add(parseServer(u, false));
     if (randomize) {
       const s = this.servers;
       for (let i = s.length - 1; i > 0; i--) {
@@ -100,7 +100,8 @@ export class ServerPool {
     }
   }
 
-  #add(server: Server): boolean {
+  /** @internal */
+  private add(server: Server): boolean {
     for (const s of this.servers) if (s.key === server.key) return false;
     this.servers.push(server);
     return true;
@@ -140,7 +141,7 @@ export class ServerPool {
       // credentials a URL carried stay with that URL: a discovered server gets none of its own, and
       // CONNECT then carries only the credentials given as options (see README, "Credentials")
       seen.push(s.key);
-      if (this.#add(s)) added.push(s.key);
+      if (this.add(s)) added.push(s.key);
     }
     for (let i = this.servers.length - 1; i >= 0; i--) {
       const s = this.servers[i];
