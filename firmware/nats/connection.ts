@@ -154,7 +154,7 @@ export class NatsConnection {
   /** @internal */
   readonly encoder: TextEncoder = new TextEncoder();
   #state = State.Connecting;
-  readonly #pool: ServerPool;
+  #pool: ServerPool | null;
   #server: Server | null = null;
   #info: ServerInfo | undefined = undefined;
   #maxPayload = 1048576;
@@ -175,9 +175,10 @@ export class NatsConnection {
   #sawWritable = false;
   /** Made when a socket opens, let go when it closes. */
   #readBuf: Uint8Array | null = null;
-  readonly #parser: Parser;
-  readonly #out: Outbound;
-  #flushTimer: TimerId;
+  /** The parser, the outbound queue and the per-turn flush timer: let go when the connection closes. */
+  #parser: Parser | null;
+  #out: Outbound | null;
+  #flushTimer: TimerId | null;
   #flushScheduled = false;
   #pingTimer: TimerId | null = null;
   /** While connected: fires every receiveTimeout ms to catch a message that stopped arriving. */
@@ -210,8 +211,7 @@ export class NatsConnection {
   #curReply = "";
   #curSize = 0;
   #muxSub: Subscription | null = null;
-  readonly #mux: RequestMux;
-  readonly #nuid = new Nuid();
+  #mux: RequestMux | null;
   #statusStreams: StatusListener[] = [];
   /** The open streamed message (nats-xs/stream), if any. */
   #stream: StreamHook | null = null;
@@ -230,7 +230,7 @@ export class NatsConnection {
     this.#debug = this.options.debug;
     this.#pool = new ServerPool(this.options.servers, !this.options.noRandomize);
     if (this.options.tls === null)
-      for (const s of this.#pool.servers)
+      for (const s of (this.#pool as ServerPool).servers)
         if (s.scheme === Scheme.Tls || s.scheme === Scheme.Wss)
           throw new InvalidArgumentError(`${SCHEMES[s.scheme]}://${s.key} asks for TLS, which tls: null refuses; remove one of them`);
     this.#parser = new Parser(this, this.decoder, this.options.receiveBufferBytes);
@@ -238,7 +238,7 @@ export class NatsConnection {
     this.#controlLimit = this.options.maxControlLine;
     this.#flushTimer = Timer.set(() => this.onFlushTimer(), IDLE, IDLE);
     Timer.schedule(this.#flushTimer);
-    this.#mux = new RequestMux(`${this.options.inboxPrefix}.${this.#nuid.next()}.`);
+    this.#mux = new RequestMux(`${this.options.inboxPrefix}.${new Nuid().next()}.`);
   }
 
   /** Dials the servers; resolves once connected. Used by connect(). */
@@ -276,7 +276,9 @@ export class NatsConnection {
   /** Bytes the connection's buffers hold now: read buffer, receive buffer, outbound queue (0
    *  once closed). What each costs and how it grows is in the README, "Memory". */
   bufferBytes(): number {
-    return (this.#readBuf === null ? 0 : this.#readBuf.length) + this.#parser.scratchBytes + this.#out.bufferBytes;
+    const parser = this.#parser;
+    const out = this.#out as Outbound;
+    return (this.#readBuf === null ? 0 : this.#readBuf.length) + (parser === null ? 0 : parser.scratchBytes) + (out === null ? 0 : out.bufferBytes);
   }
 
   /** nats.js's status iterator is a module of its own: `status(nc)` of nats-xs/status. */
@@ -351,7 +353,7 @@ export class NatsConnection {
     const line = pubLineLength(subjectLen, replyLen, hdrs === null ? -1 : hdrLen, total);
     if (line > this.#controlLimit) throw new ProtocolLimitError("the PUB line", line, this.#controlLimit);
     const frame = line + total + 2;
-    const out = this.#out;
+    const out = this.#out as Outbound;
     // a payload larger than the batch is never copied: only its frame head is held
     const byReference = typeof data !== "string" && data !== undefined && size > out.capacity;
     this.checkRoom(frame, byReference ? frame - size : frame);
@@ -395,7 +397,7 @@ export class NatsConnection {
     this.checkRoom(line + hdrLen, line + hdrLen);
     const head = new Uint8Array(line + hdrLen);
     encodePub(head, 0, subject, reply, hdrs, hdrLen, total, undefined, true, this.encoder);
-    this.#out.beginStream(head);
+    (this.#out as Outbound).beginStream(head);
     if (this.#debug) traceLine(`> ${hdrs === null ? "PUB" : "HPUB"} ${frameFields(subject, "", reply, hdrs === null ? -1 : hdrLen, total)} (payload streamed)`);
     this.#stream = w;
     this.scheduleFlush();
@@ -405,16 +407,16 @@ export class NatsConnection {
   streamWrite(w: StreamHook, bytes: Uint8Array): number {
     if (this.#stream !== w) throw new ClosedConnectionError();
     this.checkRoom(bytes.length, bytes.length);
-    this.#out.streamPiece(bytes.slice());
+    (this.#out as Outbound).streamPiece(bytes.slice());
     this.scheduleFlush();
-    return this.#out.held;
+    return (this.#out as Outbound).held;
   }
 
   /** @internal Ends the open streamed message. */
   streamEnd(w: StreamHook): void {
     if (this.#stream !== w) throw new ClosedConnectionError();
     this.#stream = null;
-    this.#out.endStream(Uint8Array.of(13, 10));
+    (this.#out as Outbound).endStream(Uint8Array.of(13, 10));
     this.#stats.outMsgs++;
     this.#stats.outBytes += w.size;
     this.scheduleFlush();
@@ -424,7 +426,7 @@ export class NatsConnection {
   streamAbort(w: StreamHook): void {
     if (this.#stream !== w) return;
     this.#stream = null;
-    if (!this.#out.abortStream()) {
+    if (!(this.#out as Outbound).abortStream()) {
       // part of the frame is on the wire: only a new connection drops it cleanly
       this.dropSocket(new ConnectionError("a streamed message was aborted after part of it was sent; reconnecting to drop it"));
     }
@@ -490,7 +492,7 @@ export class NatsConnection {
     } catch (e) {
       return Promise.reject(e);
     }
-    const mux = this.#mux;
+    const mux = this.#mux as RequestMux;
     if (this.#muxSub === null) {
       this.#muxSub = this.subscribe(`${mux.prefix}*`, {
         zeroCopy: true, // settle() copies the one reply it keeps
@@ -553,7 +555,7 @@ export class NatsConnection {
     this.clearTimers();
     if (wasConnected && this.#socket !== null) {
       this.pump();
-      if (!this.#out.empty) {
+      if (!(this.#out as Outbound).empty) {
         await new Promise<void>((resolve) => {
           const t = Timer.set(() => {
             this.#closeWaiter = null;
@@ -615,6 +617,8 @@ export class NatsConnection {
 
   /** @internal */
   onInfo(buf: Uint8Array, start: number, end: number): void {
+    // close() inside a callback of this chunk: the rest of it is for nobody
+    if (this.#state === State.Closed) return;
     const first = this.#state === State.Connecting;
     let info: ServerInfo;
     try {
@@ -638,7 +642,7 @@ export class NatsConnection {
     if (typeof info.max_payload === "number" && Number.isSafeInteger(info.max_payload) && info.max_payload > 0) this.#maxPayload = info.max_payload;
     if (!this.options.ignoreClusterUpdates && Array.isArray(info.connect_urls)) {
       const urls = info.connect_urls.filter((u) => typeof u === "string").slice(0, MAX_DISCOVERED);
-      const change = this.#pool.update(urls, this.#server);
+      const change = (this.#pool as ServerPool).update(urls, this.#server);
       if (!first && (change.added.length > 0 || change.deleted.length > 0))
         this.emit({ type: "update", added: change.added, deleted: change.deleted });
     }
@@ -646,7 +650,7 @@ export class NatsConnection {
       this.emit({ type: "ldm", server: this.#server?.key });
       // the server will close its clients once its grace period ends: move to another server of
       // the pool now, while the connection still works, rather than be cut off later
-      if (!first && this.#state === State.Connected && this.#pool.servers.length > 1) return this.dropSocket(null);
+      if (!first && this.#state === State.Connected && (this.#pool as ServerPool).servers.length > 1) return this.dropSocket(null);
     }
     if (!first) return;
     const server = this.#server as Server;
@@ -679,7 +683,7 @@ export class NatsConnection {
     }
     this.#state = State.Handshake;
     if (this.#debug) traceLine("> PING");
-    this.#out.setFront(this.encodeText(`CONNECT ${connect}\r\nPING\r\n`));
+    (this.#out as Outbound).setFront(this.encodeText(`CONNECT ${connect}\r\nPING\r\n`));
     this.pump();
   }
 
@@ -741,7 +745,7 @@ export class NatsConnection {
     this.#curSubject = subject;
     this.#curReply = reply;
     this.#curSize = total - hdrLen;
-    const limit = this.#parser.capacity;
+    const limit = (this.#parser as Parser).capacity;
     if (sub.chunks ? hdrLen > limit : total > limit) {
       sub.received++;
       sub.dropped++;
@@ -827,7 +831,7 @@ export class NatsConnection {
   private next(): void {
     this.#reconnectTimer = null;
     if (this.#state >= State.Closing) return;
-    const servers = this.#pool.servers;
+    const servers = (this.#pool as ServerPool).servers;
     if (servers.length === 0) return this.giveUp();
     // the first server (in pool order) whose wait is over, else the one whose wait ends first: a
     // server just lost must not hold up the others the cluster announced
@@ -861,7 +865,7 @@ export class NatsConnection {
     this.#state = State.Connecting;
     this.#server = server;
     server.lastAttempt = Date.now();
-    this.#pool.rotate(server);
+    (this.#pool as ServerPool).rotate(server);
     const generation = ++this.#generation;
     if (this.#everConnected) this.emit({ type: "reconnecting", server: server.key });
     this.#connectTimer = Timer.set(() => {
@@ -894,7 +898,7 @@ export class NatsConnection {
     // the layers a WebSocket URL needs are loaded before dialing
     if (scheme === Scheme.Wss && this.#tlsModule === null) return this.load(Scheme.Tls, generation, () => this.open(server, address, generation));
     if (scheme >= Scheme.Ws && this.#wsModule === null) return this.load(Scheme.Ws, generation, () => this.open(server, address, generation));
-    this.#parser.reset();
+    (this.#parser as Parser).reset();
     if (this.#readBuf === null) this.#readBuf = new Uint8Array(this.options.readBufferBytes);
     // a control-line refusal during the handshake (a long CONNECT) is no subscription's fault
     this.#longestSub = 0;
@@ -1049,7 +1053,7 @@ export class NatsConnection {
         socket.read(n === buf.length ? buf : buf.subarray(0, n));
         count -= n;
         this.#rxReads++;
-        this.#parser.parse(buf, 0, n);
+        (this.#parser as Parser).parse(buf, 0, n);
       }
     } catch (e) {
       // nothing thrown here may escape into the socket's callback, where it would stop the device:
@@ -1064,11 +1068,11 @@ export class NatsConnection {
     if (!this.#sawWritable) {
       // the first count after connecting is the whole send buffer
       this.#sawWritable = true;
-      this.#out.limitTo(count);
+      (this.#out as Outbound).limitTo(count);
     }
     this.#writable = count;
     this.pump();
-    this.#out.settle();
+    (this.#out as Outbound).settle();
   }
 
   /** The first PONG after CONNECT: the connection is up. */
@@ -1083,7 +1087,7 @@ export class NatsConnection {
     this.#lastError = null;
     // subscriptions go out before anything queued while disconnected
     const subs = this.encodeSubscriptions();
-    if (subs !== null) this.#out.setFront(subs);
+    if (subs !== null) (this.#out as Outbound).setFront(subs);
     this.#pingTimer = Timer.repeat(() => this.onPingTimer(), this.options.pingInterval);
     if (this.options.receiveTimeout > 0) {
       this.#rxReads = 0;
@@ -1121,7 +1125,7 @@ export class NatsConnection {
     this.#readBuf = null;
     this.#generation++;
     // whatever follows in the chunk being parsed belongs to the dropped stream
-    this.#parser.reset();
+    if (this.#parser !== null) (this.#parser as Parser).reset();
     Timer.clear(this.#connectTimer);
     this.#connectTimer = null;
     Timer.clear(this.#pingTimer);
@@ -1145,10 +1149,10 @@ export class NatsConnection {
     this.#pongs.length = 0;
     this.#pingMarks.length = 0;
     this.#pingsOut = 0;
-    const lostBefore = this.#out.lostStreams;
-    this.#out.rewind();
+    const lostBefore = (this.#out as Outbound).lostStreams;
+    (this.#out as Outbound).rewind();
     // messages handed to the dead socket after the last PONG: TCP cannot tell whether they arrived
-    const handed = this.#stats.outMsgs - this.#out.messages();
+    const handed = this.#stats.outMsgs - (this.#out as Outbound).messages();
     const unconfirmed = wasConnectedBefore(state) ? Math.max(0, handed - this.#confirmed) : 0;
     this.#confirmed = handed;
     const open = this.#stream;
@@ -1156,7 +1160,7 @@ export class NatsConnection {
       this.#stream = null;
       open.fail(new ConnectionError("the connection was lost in the middle of a streamed message; send it again after reconnecting", err ?? undefined));
     }
-    const cut = this.#out.lostStreams - lostBefore;
+    const cut = (this.#out as Outbound).lostStreams - lostBefore;
     if (cut > 0) {
       this.#stats.dropped += cut;
       this.emit({ type: "error", error: new ConnectionError(`${cut} streamed message(s) cut by the disconnect were dropped`) });
@@ -1167,7 +1171,7 @@ export class NatsConnection {
     } else if (server !== null) {
       server.failures++;
       const max = this.options.maxReconnectAttempts;
-      if ((this.#everConnected || this.options.waitOnFirstConnect) && max >= 0 && server.failures >= max) this.#pool.remove(server);
+      if ((this.#everConnected || this.options.waitOnFirstConnect) && max >= 0 && server.failures >= max) (this.#pool as ServerPool).remove(server);
     }
     this.#state = State.Reconnecting;
     this.next();
@@ -1188,10 +1192,17 @@ export class NatsConnection {
   private finishClose(err: Error | null): void {
     if (this.#state === State.Closed) return;
     this.#state = State.Closed;
-    this.#parser.reset();
+    (this.#parser as Parser).reset();
+    // a closed connection keeps only what its public API still answers (options, info, stats):
+    // the parser, the queue, the servers, the request inbox and the timers go now
+    this.#parser = null;
+    this.#pool = null;
     this.#readBuf = null;
     this.clearTimers();
     Timer.clear(this.#flushTimer);
+    this.#flushTimer = null;
+    // scheduleFlush() is a no-op from now on
+    this.#flushScheduled = true;
     const socket = this.#socket;
     this.#socket = this.#tap = null;
     this.#generation++;
@@ -1207,11 +1218,14 @@ export class NatsConnection {
     this.#pongs.length = 0;
     for (const done of this.#flushWaiting) done(closedErr);
     this.#flushWaiting.length = 0;
-    this.#mux.rejectAll(closedErr);
+    (this.#mux as RequestMux).rejectAll(closedErr);
+    this.#mux = null;
+    this.#muxSub = null;
     for (const s of this.#subs.values()) s.finish(err);
     this.#subs.clear();
-    const discarded = this.#out.messages();
-    this.#out.clear();
+    const discarded = (this.#out as Outbound).messages();
+    (this.#out as Outbound).clear();
+    this.#out = null;
     if (discarded > 0) {
       this.#stats.dropped += discarded;
       this.emit({
@@ -1232,6 +1246,7 @@ export class NatsConnection {
     if (this.#closeWaiter !== null) this.#closeWaiter();
     this.#closeError = err ?? undefined;
     if (this.#resolveClosed !== null) this.#resolveClosed(this.#closeError);
+    this.#resolveClosed = null;
   }
 
   /** @internal */
@@ -1261,10 +1276,10 @@ export class NatsConnection {
   /** A message stopped arriving half-way: no byte came for a whole receiveTimeout. */
   /** @internal */
   private onRxTimer(): void {
-    if (this.#rxReads === 0 && !this.#parser.idle && (this.#state === State.Connected || this.#state === State.Draining))
+    if (this.#rxReads === 0 && !(this.#parser as Parser).idle && (this.#state === State.Connected || this.#state === State.Draining))
       return this.stale(`the server sent part of a frame and then nothing for ${this.options.receiveTimeout} ms`);
     this.#rxReads = 0;
-    this.#parser.shrink();
+    (this.#parser as Parser).shrink();
   }
 
   /** Drops a connection that no longer carries traffic both ways; it is re-established. */
@@ -1296,7 +1311,7 @@ export class NatsConnection {
    *  bound for the current state: copies while connected, everything while disconnected. */
   /** @internal */
   private checkRoom(bytes: number, held: number): void {
-    const out = this.#out;
+    const out = this.#out as Outbound;
     const s = this.#state;
     if (s === State.Connected || s === State.Draining) {
       if (out.held + held > this.options.maxPendingBytes && out.held > 0) {
@@ -1316,13 +1331,13 @@ export class NatsConnection {
     const before = this.#writable;
     const s = this.#state;
     try {
-      this.#writable = this.#out.drain(socket, this.#writable, s !== State.Connected && s !== State.Draining && s !== State.Closing);
+      this.#writable = (this.#out as Outbound).drain(socket, this.#writable, s !== State.Connected && s !== State.Draining && s !== State.Closing);
     } catch {
       // the socket's count moved under us; onWritable will report the new one
       this.#writable = 0;
     }
-    if (this.#closeWaiter !== null && this.#out.empty) this.#closeWaiter();
-    if (this.#stream !== null) this.#stream.drained(this.#out.held);
+    if (this.#closeWaiter !== null && (this.#out as Outbound).empty) this.#closeWaiter();
+    if (this.#stream !== null) this.#stream.drained((this.#out as Outbound).held);
     return this.#writable !== before;
   }
 
@@ -1330,16 +1345,16 @@ export class NatsConnection {
   private scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    Timer.schedule(this.#flushTimer, 0, IDLE);
+    Timer.schedule(this.#flushTimer as TimerId, 0, IDLE);
   }
 
   /** @internal */
   private onFlushTimer(): void {
     this.#flushScheduled = false;
-    Timer.schedule(this.#flushTimer);
+    Timer.schedule(this.#flushTimer as TimerId);
     this.pump();
     // a batch grown by this turn goes once written (if the socket lags, when onWritable wrote it)
-    this.#out.settle();
+    (this.#out as Outbound).settle();
   }
 
   /** Queues a PING; `done` runs on its PONG (null for keepalive). */
@@ -1353,7 +1368,7 @@ export class NatsConnection {
   /** True when `n` more copied bytes fit the outbound bound (after writing what the socket takes). */
   /** @internal */
   private hasRoom(n: number): boolean {
-    const out = this.#out;
+    const out = this.#out as Outbound;
     if (out.held + n <= this.options.maxPendingBytes || out.held === 0) return true;
     this.pump();
     return out.held + n <= this.options.maxPendingBytes;
@@ -1366,7 +1381,7 @@ export class NatsConnection {
     if (this.#socket === null) return true;
     if (this.#debug) traceLine(`> ${text.substring(0, text.length - 2)}`);
     if (!force && !this.hasRoom(text.length)) return false;
-    const out = this.#out;
+    const out = this.#out as Outbound;
     let pos = out.reserve(text.length);
     if (pos >= 0) writeAscii(out.buffer, pos, text);
     else if ((pos = out.reserveSpill(text.length)) >= 0) writeAscii(out.page, pos, text);
@@ -1383,7 +1398,7 @@ export class NatsConnection {
       this.#longestSub = n;
       this.#longestSubSid = sub.sid;
     }
-    const out = this.#out;
+    const out = this.#out as Outbound;
     let pos = out.reserve(n);
     if (pos >= 0) encodeSub(out.buffer, pos, sub.subject, sub.queue, sub.sid, this.encoder);
     else if ((pos = out.reserveSpill(n)) >= 0) encodeSub(out.page, pos, sub.subject, sub.queue, sub.sid, this.encoder);
@@ -1401,7 +1416,7 @@ export class NatsConnection {
     // the server must hear it, or it keeps sending: past the bound, a new connection (which
     // restores only live subscriptions) is the way to tell it
     if (!this.hasRoom(n)) return this.stale("the server does not read what the client sends (an UNSUB does not fit the outbound queue)");
-    const out = this.#out;
+    const out = this.#out as Outbound;
     let pos = out.reserve(n);
     let b = out.buffer;
     if (pos < 0 && (pos = out.reserveSpill(n)) >= 0) b = out.page;
