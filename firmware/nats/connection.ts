@@ -146,7 +146,8 @@ export interface Stats {
 // no `implements ParserSink, MsgOwner, SubscriptionOwner`: those hooks are internal and left out
 // of the published declarations, where the clause would no longer hold
 export class NatsConnection {
-  readonly options: ResolvedOptions;
+  /** The options in force, read-only: those given to connect() and the defaults of the others. */
+  readonly options: Readonly<ResolvedOptions>;
   /** Trace protocol lines and decisions (option debug); tested before any line is built. */
   readonly #debug: boolean;
   /** @internal */
