@@ -74,6 +74,19 @@ const enum State {
   Closed,
 }
 
+/** Flags of a connection (its #bits). */
+const enum Bit {
+  /** The plain socket has connected (its first onWritable came). */
+  TcpUp = 1,
+  /** A TLS handshake is under way on this link: a failure now is a TlsError. */
+  TlsPending = 2,
+  /** The first writable count of this socket came (it is the whole send buffer). */
+  SawWritable = 4,
+  /** The per-turn flush timer is scheduled (or the connection is closed: no more flushes). */
+  FlushScheduled = 8,
+  EverConnected = 16,
+}
+
 /** The first PONG arms the connection; unsent data is flushed at most this long on close(). */
 const CLOSE_FLUSH_MS = 2000;
 /** CONNECT fields an authenticator may set. */
@@ -155,6 +168,8 @@ export class NatsConnection {
   /** @internal */
   readonly encoder: TextEncoder = new TextEncoder();
   #state = State.Connecting;
+  /** Bit flags (Bit): one slot for what would take one each. */
+  #bits = 0;
   #pool: ServerPool | null;
   #server: Server | null = null;
   #info: ServerInfo | undefined = undefined;
@@ -163,24 +178,18 @@ export class NatsConnection {
   #socket: Socket | null = null;
   /** The layer that takes the plain socket's events once stacked on it (TLS or WebSocket). */
   #tap: Layer | null = null;
-  /** The plain socket has connected (its first onWritable came). */
-  #tcpUp = false;
-  /** A TLS handshake is under way on this link: a failure now is a TlsError. */
-  #tlsPending = false;
   /** Layer modules, loaded by import() on first need (kept per connection: modules hold no state). */
   #tlsModule: LayerModule | null = null;
   #wsModule: LayerModule | null = null;
   /** Bumped for every dial: callbacks of an older socket or resolver see a different number. */
   #generation = 0;
   #writable = 0;
-  #sawWritable = false;
   /** Made when a socket opens, let go when it closes. */
   #readBuf: Uint8Array | null = null;
   /** The parser, the outbound queue and the per-turn flush timer: let go when the connection closes. */
   #parser: Parser | null;
   #out: Outbound | null;
   #flushTimer: TimerId | null;
-  #flushScheduled = false;
   #pingTimer: TimerId | null = null;
   /** While connected: fires every receiveTimeout ms to catch a message that stopped arriving. */
   #rxTimer: TimerId | null = null;
@@ -192,8 +201,8 @@ export class NatsConnection {
   #longestSubSid = 0;
   /** Control-line limit in force: the option, lowered when the server proved its own lower. */
   #controlLimit: number;
-  #connectTimer: TimerId | null = null;
-  #reconnectTimer: TimerId | null = null;
+  /** The wait before the next dial, or the handshake's deadline once dialed (never both). */
+  #dialTimer: TimerId | null = null;
   #pingsOut = 0;
   /** One entry per PING in flight: the flush() to resolve, or null for a keepalive PING. */
   #pongs: (((err?: Error) => void) | null)[] = [];
@@ -212,12 +221,12 @@ export class NatsConnection {
   #curReply = "";
   #curSize = 0;
   #muxSub: Subscription | null = null;
-  #mux: RequestMux | null;
+  /** The request inbox, made by the first request(). */
+  #mux: RequestMux | null = null;
   #statusStreams: StatusListener[] = [];
   /** The open streamed message (nats-xs/stream), if any. */
   #stream: StreamHook | null = null;
   #lastError: Error | null = null;
-  #everConnected = false;
   #connectWaiter: { resolve(nc: NatsConnection): void; reject(err: Error): void } | null = null;
   #closeWaiter: (() => void) | null = null;
   /** closed(): made on first call (most devices never ask), settled by #finishClose. */
@@ -239,7 +248,6 @@ export class NatsConnection {
     this.#controlLimit = this.options.maxControlLine;
     this.#flushTimer = Timer.set(() => this.onFlushTimer(), IDLE, IDLE);
     Timer.schedule(this.#flushTimer);
-    this.#mux = new RequestMux(`${this.options.inboxPrefix}.${new Nuid().next()}.`);
   }
 
   /** Dials the servers; resolves once connected. Used by connect(). */
@@ -493,7 +501,8 @@ export class NatsConnection {
     } catch (e) {
       return Promise.reject(e);
     }
-    const mux = this.#mux as RequestMux;
+    if (this.#mux === null) this.#mux = new RequestMux(`${this.options.inboxPrefix}.${new Nuid().next()}.`);
+    const mux = this.#mux;
     if (this.#muxSub === null) {
       this.#muxSub = this.subscribe(`${mux.prefix}*`, {
         zeroCopy: true, // settle() copies the one reply it keeps
@@ -830,7 +839,7 @@ export class NatsConnection {
   /** Dials the next server of the pool, or gives up. */
   /** @internal */
   private next(): void {
-    this.#reconnectTimer = null;
+    this.#dialTimer = null;
     if (this.#state >= State.Closing) return;
     const servers = (this.#pool as ServerPool).servers;
     if (servers.length === 0) return this.giveUp();
@@ -848,13 +857,13 @@ export class NatsConnection {
         if (w <= 0) break;
       }
     }
-    if (!this.#everConnected && !o.waitOnFirstConnect && server.lastAttempt !== 0) return this.giveUp();
+    if ((this.#bits & Bit.EverConnected) === 0 && !o.waitOnFirstConnect && server.lastAttempt !== 0) return this.giveUp();
     const jitter = server.scheme === Scheme.Tls || server.scheme === Scheme.Wss || (o.tls !== undefined && o.tls !== null) ? o.reconnectJitterTLS : o.reconnectJitter;
     if (wait > 0) wait += Math.floor(Math.random() * (jitter + 1));
     if (wait > 0) {
       if (this.#debug) traceLine(`- waiting ${wait} ms before dialing ${server.key}`);
       this.#state = State.Reconnecting;
-      this.#reconnectTimer = Timer.set(() => this.next(), wait < MAX_MS ? wait : MAX_MS);
+      this.#dialTimer = Timer.set(() => this.next(), wait < MAX_MS ? wait : MAX_MS);
       return;
     }
     if (this.#debug) traceLine(`- dialing ${server.key}`);
@@ -868,9 +877,9 @@ export class NatsConnection {
     server.lastAttempt = Date.now();
     (this.#pool as ServerPool).rotate(server);
     const generation = ++this.#generation;
-    if (this.#everConnected) this.emit({ type: "reconnecting", server: server.key });
-    this.#connectTimer = Timer.set(() => {
-      this.#connectTimer = null;
+    if ((this.#bits & Bit.EverConnected) !== 0) this.emit({ type: "reconnecting", server: server.key });
+    this.#dialTimer = Timer.set(() => {
+      this.#dialTimer = null;
       if (generation !== this.#generation) return;
       this.#lastError = new ConnectionError(`${server.key} did not complete the handshake within ${this.options.timeout} ms`);
       this.dropSocket(this.#lastError);
@@ -904,10 +913,10 @@ export class NatsConnection {
     // a control-line refusal during the handshake (a long CONNECT) is no subscription's fault
     this.#longestSub = 0;
     this.#writable = 0;
-    this.#sawWritable = false;
+    this.#bits &= ~Bit.SawWritable;
     this.#tap = null;
-    this.#tcpUp = false;
-    this.#tlsPending = false;
+    this.#bits &= ~Bit.TcpUp;
+    this.#bits &= ~Bit.TlsPending;
     let tcp: TCP;
     try {
       // the plain socket's events go to the layer stacked on it, once there is one
@@ -923,7 +932,7 @@ export class NatsConnection {
         },
         onWritable: (count: number) => {
           if (generation !== this.#generation) return;
-          this.#tcpUp = true;
+          this.#bits |= Bit.TcpUp;
           const tap = this.#tap;
           if (tap !== null) tap.onWritable(count);
           else this.onWritable(count);
@@ -951,9 +960,9 @@ export class NatsConnection {
     const relay = new Relay();
     const tls = (this.#tlsModule as LayerModule).wrap(tcp, 0, options, relay);
     this.#tap = tls;
-    this.#tlsPending = true;
+    this.#bits |= Bit.TlsPending;
     relay.onUp = () => {
-      if (generation === this.#generation) this.#tlsPending = false;
+      if (generation === this.#generation) this.#bits &= ~Bit.TlsPending;
     };
     relay.target = this.#socket = ws.wrap(tls, 0, options, events);
   }
@@ -1011,8 +1020,8 @@ export class NatsConnection {
     const layer = tls.wrap(this.#socket as Socket, this.#writable, this.layerOptions(server), this.layerEvents(this.#generation));
     this.#socket = this.#tap = layer;
     this.#writable = 0;
-    this.#sawWritable = false;
-    this.#tlsPending = true;
+    this.#bits &= ~Bit.SawWritable;
+    this.#bits |= Bit.TlsPending;
     this.sendConnect();
   }
 
@@ -1021,7 +1030,7 @@ export class NatsConnection {
    *  other time is a ConnectionError; a plain close is a plain drop and reconnect. */
   /** @internal */
   private onSocketError(detail?: string): void {
-    if (this.#tlsPending && this.#tcpUp) {
+    if ((this.#bits & Bit.TlsPending) !== 0 && (this.#bits & Bit.TcpUp) !== 0) {
       const key = (this.#server as Server).key;
       const why = detail !== undefined && detail !== "" ? detail : "the server closed the connection";
       return this.linkFailed(
@@ -1065,10 +1074,10 @@ export class NatsConnection {
 
   /** @internal */
   private onWritable(count: number): void {
-    this.#tlsPending = false;
-    if (!this.#sawWritable) {
+    this.#bits &= ~Bit.TlsPending;
+    if ((this.#bits & Bit.SawWritable) === 0) {
       // the first count after connecting is the whole send buffer
-      this.#sawWritable = true;
+      this.#bits |= Bit.SawWritable;
       (this.#out as Outbound).limitTo(count);
     }
     this.#writable = count;
@@ -1082,8 +1091,8 @@ export class NatsConnection {
     const server = this.#server as Server;
     if (this.#debug) traceLine(`- connected to ${server.key}${this.#subs.size > 0 ? `; restoring ${this.#subs.size} subscription(s)` : ""}`);
     this.#state = State.Connected;
-    Timer.clear(this.#connectTimer);
-    this.#connectTimer = null;
+    Timer.clear(this.#dialTimer);
+    this.#dialTimer = null;
     server.failures = 0;
     this.#lastError = null;
     // subscriptions go out before anything queued while disconnected
@@ -1097,8 +1106,8 @@ export class NatsConnection {
     const waiting = this.#flushWaiting;
     this.#flushWaiting = [];
     for (const done of waiting) this.ping(done);
-    if (!this.#everConnected) {
-      this.#everConnected = true;
+    if ((this.#bits & Bit.EverConnected) === 0) {
+      this.#bits |= Bit.EverConnected;
       const w = this.#connectWaiter;
       this.#connectWaiter = null;
       if (w !== null) w.resolve(this);
@@ -1127,8 +1136,8 @@ export class NatsConnection {
     this.#generation++;
     // whatever follows in the chunk being parsed belongs to the dropped stream
     if (this.#parser !== null) (this.#parser as Parser).reset();
-    Timer.clear(this.#connectTimer);
-    this.#connectTimer = null;
+    Timer.clear(this.#dialTimer);
+    this.#dialTimer = null;
     Timer.clear(this.#pingTimer);
     this.#pingTimer = null;
     Timer.clear(this.#rxTimer);
@@ -1172,7 +1181,7 @@ export class NatsConnection {
     } else if (server !== null) {
       server.failures++;
       const max = this.options.maxReconnectAttempts;
-      if ((this.#everConnected || this.options.waitOnFirstConnect) && max >= 0 && server.failures >= max) (this.#pool as ServerPool).remove(server);
+      if (((this.#bits & Bit.EverConnected) !== 0 || this.options.waitOnFirstConnect) && max >= 0 && server.failures >= max) (this.#pool as ServerPool).remove(server);
     }
     this.#state = State.Reconnecting;
     this.next();
@@ -1181,7 +1190,7 @@ export class NatsConnection {
   /** @internal */
   private giveUp(): void {
     const tried = this.options.servers.join(", ");
-    const err = this.#everConnected
+    const err = (this.#bits & Bit.EverConnected) !== 0
       ? new ConnectionError(`gave up reconnecting after ${this.options.maxReconnectAttempts} attempts per server (${tried})`, this.#lastError ?? undefined)
       : this.#lastError instanceof AuthorizationError || this.#lastError instanceof TlsError || this.#lastError instanceof TransportUnavailableError
         ? this.#lastError
@@ -1203,7 +1212,7 @@ export class NatsConnection {
     Timer.clear(this.#flushTimer);
     this.#flushTimer = null;
     // scheduleFlush() is a no-op from now on
-    this.#flushScheduled = true;
+    this.#bits |= Bit.FlushScheduled;
     const socket = this.#socket;
     this.#socket = this.#tap = null;
     this.#generation++;
@@ -1219,7 +1228,7 @@ export class NatsConnection {
     this.#pongs.length = 0;
     for (const done of this.#flushWaiting) done(closedErr);
     this.#flushWaiting.length = 0;
-    (this.#mux as RequestMux).rejectAll(closedErr);
+    if (this.#mux !== null) this.#mux.rejectAll(closedErr);
     this.#mux = null;
     this.#muxSub = null;
     for (const s of this.#subs.values()) s.finish(err);
@@ -1252,11 +1261,10 @@ export class NatsConnection {
 
   /** @internal */
   private clearTimers(): void {
-    Timer.clear(this.#connectTimer);
+    Timer.clear(this.#dialTimer);
     Timer.clear(this.#pingTimer);
-    Timer.clear(this.#reconnectTimer);
     Timer.clear(this.#rxTimer);
-    this.#connectTimer = this.#pingTimer = this.#reconnectTimer = this.#rxTimer = null;
+    this.#dialTimer = this.#pingTimer = this.#rxTimer = null;
   }
 
   /** @internal */
@@ -1344,14 +1352,14 @@ export class NatsConnection {
 
   /** @internal */
   private scheduleFlush(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
+    if ((this.#bits & Bit.FlushScheduled) !== 0) return;
+    this.#bits |= Bit.FlushScheduled;
     Timer.schedule(this.#flushTimer as TimerId, 0, IDLE);
   }
 
   /** @internal */
   private onFlushTimer(): void {
-    this.#flushScheduled = false;
+    this.#bits &= ~Bit.FlushScheduled;
     Timer.schedule(this.#flushTimer as TimerId);
     this.pump();
     // a batch grown by this turn goes once written (if the socket lags, when onWritable wrote it)
