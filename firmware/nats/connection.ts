@@ -158,6 +158,7 @@ export interface Stats {
 /** A connection to a NATS server. Create it with `connect()`. */
 // no `implements ParserSink, MsgOwner, SubscriptionOwner`: those hooks are internal and left out
 // of the published declarations, where the clause would no longer hold
+// internal methods are TypeScript-private, not #private: XS gives every instance a slot per #method
 export class NatsConnection {
   /** The options in force, read-only: those given to connect() and the defaults of the others. */
   readonly options: Readonly<ResolvedOptions>;

@@ -8,6 +8,7 @@ const SEQ_LENGTH = 10;
 /** Kept below 2^53 so that the arithmetic stays exact. */
 const MAX_SEQ = 62 ** 8 * 60;
 
+// internal methods are TypeScript-private, not #private: XS gives every instance a slot per #method
 export class Nuid {
   #prefix = "";
   #seq = 0;

@@ -38,6 +38,7 @@ const LF = 10;
 /** Size of a new batch; it grows up to the option's size when a turn publishes more. */
 const SMALL = 256;
 
+// internal methods are TypeScript-private, not #private: XS gives every instance a slot per #method
 export class Outbound {
   /** The batch, made on first use (null when nothing waits in it and it was let go). */
   #buf: Uint8Array | null = null;

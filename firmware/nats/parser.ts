@@ -86,6 +86,7 @@ const LITERALS = Object.freeze(["", "msg", "hmsg", "info", "ping", "pong", "+ok"
 const LENGTHS = Object.freeze([0, 3, 4, 4, 4, 4, 3, 4]);
 
 /** Per-byte NATS protocol parser; one per connection, reset for every new socket. */
+// internal methods are TypeScript-private, not #private: XS gives every instance a slot per #method
 export class Parser {
   readonly #sink: ParserSink;
   readonly #decoder: TextDecoder;

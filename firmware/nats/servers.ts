@@ -84,6 +84,7 @@ export function parseServer(url: string, discovered: boolean, scheme = Scheme.Na
 }
 
 /** The ordered pool. The next server to dial is always the first; dialing moves it to the end. */
+// internal methods are TypeScript-private, not #private: XS gives every instance a slot per #method
 export class ServerPool {
   readonly servers: Server[] = [];
 

@@ -93,6 +93,7 @@ class IteratorState {
 /** The iterator's answer when it is over. */
 const DONE: IteratorResult<Msg> = Object.freeze({ value: undefined, done: true });
 
+// internal methods are TypeScript-private, not #private: XS gives every instance a slot per #method
 export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
   readonly sid: number;
   readonly subject: string;
