@@ -120,6 +120,10 @@ describe("issue 14's workload on the XS engine, ESP32 budget", () => {
       expect(at.afterClose.loopsEnded).toBe(api === "iterators" ? 10 : 0);
       // the connection's buffers (read buffer, batch, receive buffer: at least 1 KB) are gone
       expect(at.after10Requests.chunkBytes - at.afterClose.chunkBytes).toBeGreaterThan(1024);
+      // and so are its parser, outbound queue, server pool, request inbox and timers: about 200
+      // slots on the XS host (the app keeps the 10 subscriptions); a closed connection that kept
+      // them freed 158 at most
+      if (api === "callbacks") expect(at.after10Requests.slots - at.afterClose.slots).toBeGreaterThan(175);
       // generous: the ESP32 goal is 4 KB above the baseline with callbacks
       if (api === "callbacks") expect(at.after10Requests.chunkBytes - at.afterImport.chunkBytes).toBeLessThan(8192);
     }, 90_000);

@@ -354,4 +354,15 @@ describe("servers and options", () => {
     expect(() => resolveOptions({ servers: [] })).toThrow(/at least one server/);
     expect(() => resolveOptions({ noEcho: "yes" as unknown as boolean })).toThrow(/true or false/);
   });
+  test("resolved options hold only what the caller set and inherit every default", () => {
+    const o = resolveOptions({ name: "dev", servers: "127.0.0.1:4333", maxPingOut: 2, debug: true });
+    // maxPingOut: 2 is the default, so it is inherited like the options left out
+    expect(Object.keys(o).sort()).toEqual(["debug", "name", "servers"]);
+    expect([o.name, o.servers, o.debug, o.maxPingOut, o.maxPendingBytes, o.dnsServers]).toEqual(["dev", ["127.0.0.1:4333"], true, 2, 32768, ["1.1.1.1", "8.8.8.8"]]);
+    expect(resolveOptions({}).servers).toEqual(["127.0.0.1:4222"]);
+    // read-only, whether set or inherited
+    expect(() => ((o as { timeout: number }).timeout = 5)).toThrow(TypeError);
+    expect(() => ((o as { name: string }).name = "other")).toThrow(TypeError);
+    expect([o.timeout, o.name]).toEqual([20000, "dev"]);
+  });
 });

@@ -74,6 +74,19 @@ const enum State {
   Closed,
 }
 
+/** Flags of a connection (its #bits). */
+const enum Bit {
+  /** The plain socket has connected (its first onWritable came). */
+  TcpUp = 1,
+  /** A TLS handshake is under way on this link: a failure now is a TlsError. */
+  TlsPending = 2,
+  /** The first writable count of this socket came (it is the whole send buffer). */
+  SawWritable = 4,
+  /** The per-turn flush timer is scheduled (or the connection is closed: no more flushes). */
+  FlushScheduled = 8,
+  EverConnected = 16,
+}
+
 /** The first PONG arms the connection; unsent data is flushed at most this long on close(). */
 const CLOSE_FLUSH_MS = 2000;
 /** CONNECT fields an authenticator may set. */
@@ -145,8 +158,10 @@ export interface Stats {
 /** A connection to a NATS server. Create it with `connect()`. */
 // no `implements ParserSink, MsgOwner, SubscriptionOwner`: those hooks are internal and left out
 // of the published declarations, where the clause would no longer hold
+// internal methods are TypeScript-private, not #private: XS gives every instance a slot per #method
 export class NatsConnection {
-  readonly options: ResolvedOptions;
+  /** The options in force, read-only: those given to connect() and the defaults of the others. */
+  readonly options: Readonly<ResolvedOptions>;
   /** Trace protocol lines and decisions (option debug); tested before any line is built. */
   readonly #debug: boolean;
   /** @internal */
@@ -154,7 +169,9 @@ export class NatsConnection {
   /** @internal */
   readonly encoder: TextEncoder = new TextEncoder();
   #state = State.Connecting;
-  readonly #pool: ServerPool;
+  /** Bit flags (Bit): one slot for what would take one each. */
+  #bits = 0;
+  #pool: ServerPool | null;
   #server: Server | null = null;
   #info: ServerInfo | undefined = undefined;
   #maxPayload = 1048576;
@@ -162,23 +179,18 @@ export class NatsConnection {
   #socket: Socket | null = null;
   /** The layer that takes the plain socket's events once stacked on it (TLS or WebSocket). */
   #tap: Layer | null = null;
-  /** The plain socket has connected (its first onWritable came). */
-  #tcpUp = false;
-  /** A TLS handshake is under way on this link: a failure now is a TlsError. */
-  #tlsPending = false;
   /** Layer modules, loaded by import() on first need (kept per connection: modules hold no state). */
   #tlsModule: LayerModule | null = null;
   #wsModule: LayerModule | null = null;
   /** Bumped for every dial: callbacks of an older socket or resolver see a different number. */
   #generation = 0;
   #writable = 0;
-  #sawWritable = false;
   /** Made when a socket opens, let go when it closes. */
   #readBuf: Uint8Array | null = null;
-  readonly #parser: Parser;
-  readonly #out: Outbound;
-  #flushTimer: TimerId;
-  #flushScheduled = false;
+  /** The parser, the outbound queue and the per-turn flush timer: let go when the connection closes. */
+  #parser: Parser | null;
+  #out: Outbound | null;
+  #flushTimer: TimerId | null;
   #pingTimer: TimerId | null = null;
   /** While connected: fires every receiveTimeout ms to catch a message that stopped arriving. */
   #rxTimer: TimerId | null = null;
@@ -190,8 +202,8 @@ export class NatsConnection {
   #longestSubSid = 0;
   /** Control-line limit in force: the option, lowered when the server proved its own lower. */
   #controlLimit: number;
-  #connectTimer: TimerId | null = null;
-  #reconnectTimer: TimerId | null = null;
+  /** The wait before the next dial, or the handshake's deadline once dialed (never both). */
+  #dialTimer: TimerId | null = null;
   #pingsOut = 0;
   /** One entry per PING in flight: the flush() to resolve, or null for a keepalive PING. */
   #pongs: (((err?: Error) => void) | null)[] = [];
@@ -210,13 +222,12 @@ export class NatsConnection {
   #curReply = "";
   #curSize = 0;
   #muxSub: Subscription | null = null;
-  readonly #mux: RequestMux;
-  readonly #nuid = new Nuid();
+  /** The request inbox, made by the first request(). */
+  #mux: RequestMux | null = null;
   #statusStreams: StatusListener[] = [];
   /** The open streamed message (nats-xs/stream), if any. */
   #stream: StreamHook | null = null;
   #lastError: Error | null = null;
-  #everConnected = false;
   #connectWaiter: { resolve(nc: NatsConnection): void; reject(err: Error): void } | null = null;
   #closeWaiter: (() => void) | null = null;
   /** closed(): made on first call (most devices never ask), settled by #finishClose. */
@@ -230,22 +241,21 @@ export class NatsConnection {
     this.#debug = this.options.debug;
     this.#pool = new ServerPool(this.options.servers, !this.options.noRandomize);
     if (this.options.tls === null)
-      for (const s of this.#pool.servers)
+      for (const s of (this.#pool as ServerPool).servers)
         if (s.scheme === Scheme.Tls || s.scheme === Scheme.Wss)
           throw new InvalidArgumentError(`${SCHEMES[s.scheme]}://${s.key} asks for TLS, which tls: null refuses; remove one of them`);
     this.#parser = new Parser(this, this.decoder, this.options.receiveBufferBytes);
     this.#out = new Outbound(this.options.outboundBufferBytes);
     this.#controlLimit = this.options.maxControlLine;
-    this.#flushTimer = Timer.set(() => this.#onFlushTimer(), IDLE, IDLE);
+    this.#flushTimer = Timer.set(() => this.onFlushTimer(), IDLE, IDLE);
     Timer.schedule(this.#flushTimer);
-    this.#mux = new RequestMux(`${this.options.inboxPrefix}.${this.#nuid.next()}.`);
   }
 
   /** Dials the servers; resolves once connected. Used by connect(). */
   start(): Promise<NatsConnection> {
     return new Promise((resolve, reject) => {
       this.#connectWaiter = { resolve, reject };
-      this.#next();
+      this.next();
     });
   }
 
@@ -276,7 +286,9 @@ export class NatsConnection {
   /** Bytes the connection's buffers hold now: read buffer, receive buffer, outbound queue (0
    *  once closed). What each costs and how it grows is in the README, "Memory". */
   bufferBytes(): number {
-    return (this.#readBuf === null ? 0 : this.#readBuf.length) + this.#parser.scratchBytes + this.#out.bufferBytes;
+    const parser = this.#parser;
+    const out = this.#out as Outbound;
+    return (this.#readBuf === null ? 0 : this.#readBuf.length) + (parser === null ? 0 : parser.scratchBytes) + (out === null ? 0 : out.bufferBytes);
   }
 
   /** nats.js's status iterator is a module of its own: `status(nc)` of nats-xs/status. */
@@ -317,10 +329,11 @@ export class NatsConnection {
   publish(subject: string, data?: Uint8Array | string, options?: PublishOptions): boolean {
     // the caller's option names (about 3 µs on XS, paid only by a publish that passes options)
     if (options !== undefined && options !== null) checkNames(options, PUBLISH_OPTIONS, "publish()", PUBLISH_REFUSED);
-    return this.#publish(subject, data, options);
+    return this.publishFrame(subject, data, options);
   }
 
-  #publish(subject: string, data: Uint8Array | string | undefined, options: PublishOptions | undefined): boolean {
+  /** @internal */
+  private publishFrame(subject: string, data: Uint8Array | string | undefined, options: PublishOptions | undefined): boolean {
     const state = this.#state;
     if (state >= State.Closing) throw new ClosedConnectionError();
     checkPublishSubject(subject);
@@ -350,13 +363,13 @@ export class NatsConnection {
     const line = pubLineLength(subjectLen, replyLen, hdrs === null ? -1 : hdrLen, total);
     if (line > this.#controlLimit) throw new ProtocolLimitError("the PUB line", line, this.#controlLimit);
     const frame = line + total + 2;
-    const out = this.#out;
+    const out = this.#out as Outbound;
     // a payload larger than the batch is never copied: only its frame head is held
     const byReference = typeof data !== "string" && data !== undefined && size > out.capacity;
-    this.#checkRoom(frame, byReference ? frame - size : frame);
+    this.checkRoom(frame, byReference ? frame - size : frame);
     let pos = out.reserve(frame);
     // a full batch is written out to make room (while a stream is open, frames wait behind it anyway)
-    if (pos < 0 && !out.streaming && this.#pump()) pos = out.reserve(frame);
+    if (pos < 0 && !out.streaming && this.pump()) pos = out.reserve(frame);
     if (pos >= 0) {
       encodePub(out.buffer, pos, subject, reply, hdrs, hdrLen, total, data, false, this.encoder);
     } else if (!byReference && (pos = out.reserveSpill(frame)) >= 0) {
@@ -377,7 +390,7 @@ export class NatsConnection {
     this.#stats.outMsgs++;
     this.#stats.outBytes += size;
     if (this.#debug) traceLine(`> ${hdrs === null ? "PUB" : "HPUB"} ${frameFields(subject, "", reply, hdrs === null ? -1 : hdrLen, total)}`);
-    this.#scheduleFlush();
+    this.scheduleFlush();
     return out.held < out.capacity;
   }
 
@@ -391,43 +404,43 @@ export class NatsConnection {
     if (total > this.#maxPayload) throw new MaxPayloadError(total, this.#maxPayload);
     const line = pubLineLength(utf8Length(subject), reply === "" ? 0 : utf8Length(reply), hdrs === null ? -1 : hdrLen, total);
     if (line > this.#controlLimit) throw new ProtocolLimitError("the PUB line", line, this.#controlLimit);
-    this.#checkRoom(line + hdrLen, line + hdrLen);
+    this.checkRoom(line + hdrLen, line + hdrLen);
     const head = new Uint8Array(line + hdrLen);
     encodePub(head, 0, subject, reply, hdrs, hdrLen, total, undefined, true, this.encoder);
-    this.#out.beginStream(head);
+    (this.#out as Outbound).beginStream(head);
     if (this.#debug) traceLine(`> ${hdrs === null ? "PUB" : "HPUB"} ${frameFields(subject, "", reply, hdrs === null ? -1 : hdrLen, total)} (payload streamed)`);
     this.#stream = w;
-    this.#scheduleFlush();
+    this.scheduleFlush();
   }
 
   /** @internal A piece of the open streamed message; returns the copied bytes now queued. */
   streamWrite(w: StreamHook, bytes: Uint8Array): number {
     if (this.#stream !== w) throw new ClosedConnectionError();
-    this.#checkRoom(bytes.length, bytes.length);
-    this.#out.streamPiece(bytes.slice());
-    this.#scheduleFlush();
-    return this.#out.held;
+    this.checkRoom(bytes.length, bytes.length);
+    (this.#out as Outbound).streamPiece(bytes.slice());
+    this.scheduleFlush();
+    return (this.#out as Outbound).held;
   }
 
   /** @internal Ends the open streamed message. */
   streamEnd(w: StreamHook): void {
     if (this.#stream !== w) throw new ClosedConnectionError();
     this.#stream = null;
-    this.#out.endStream(Uint8Array.of(13, 10));
+    (this.#out as Outbound).endStream(Uint8Array.of(13, 10));
     this.#stats.outMsgs++;
     this.#stats.outBytes += w.size;
-    this.#scheduleFlush();
+    this.scheduleFlush();
   }
 
   /** @internal Withdraws the open streamed message (see MessageWriter.abort). */
   streamAbort(w: StreamHook): void {
     if (this.#stream !== w) return;
     this.#stream = null;
-    if (!this.#out.abortStream()) {
+    if (!(this.#out as Outbound).abortStream()) {
       // part of the frame is on the wire: only a new connection drops it cleanly
-      this.#dropSocket(new ConnectionError("a streamed message was aborted after part of it was sent; reconnecting to drop it"));
+      this.dropSocket(new ConnectionError("a streamed message was aborted after part of it was sent; reconnecting to drop it"));
     }
-    this.#scheduleFlush();
+    this.scheduleFlush();
   }
 
   /** @internal The open streamed message, if any. */
@@ -457,15 +470,15 @@ export class NatsConnection {
     const sid = this.#sid + 1;
     const n = subLength(subject, options.queue ?? "", sid);
     if (n > this.#controlLimit) throw new ProtocolLimitError("the SUB line", n, this.#controlLimit);
-    if (this.#state === State.Connected && !this.#hasRoom(n + (options.max !== undefined && options.max > 0 ? unsubLength(sid, options.max) : 0)))
+    if (this.#state === State.Connected && !this.hasRoom(n + (options.max !== undefined && options.max > 0 ? unsubLength(sid, options.max) : 0)))
       throw new BufferFullError("outbound queue", this.options.maxPendingBytes);
     this.#sid = sid;
     const sub = new Subscription(this, sid, subject, options);
     this.#subs.set(sid, sub);
     if (this.#state === State.Connected) {
-      this.#sendSub(sub);
-      if (sub.max > 0) this.#sendUnsub(sub.sid, sub.max);
-      this.#scheduleFlush();
+      this.sendSub(sub);
+      if (sub.max > 0) this.sendUnsub(sub.sid, sub.max);
+      this.scheduleFlush();
     }
     return sub;
   }
@@ -489,6 +502,7 @@ export class NatsConnection {
     } catch (e) {
       return Promise.reject(e);
     }
+    if (this.#mux === null) this.#mux = new RequestMux(`${this.options.inboxPrefix}.${new Nuid().next()}.`);
     const mux = this.#mux;
     if (this.#muxSub === null) {
       this.#muxSub = this.subscribe(`${mux.prefix}*`, {
@@ -501,7 +515,7 @@ export class NatsConnection {
     return new Promise((resolve, reject) => {
       const reply = mux.add(subject, timeout, resolve, reject);
       try {
-        this.#publish(subject, data, { reply, headers: options.headers });
+        this.publishFrame(subject, data, { reply, headers: options.headers });
       } catch (e) {
         mux.cancel(reply);
         reject(e);
@@ -518,7 +532,7 @@ export class NatsConnection {
         // flush() is how a caller waits for a full queue to drain, so its PING is not refused for
         // bytes; the number of flushes in flight is bounded instead
         if (this.#pongs.length >= MAX_FLUSHES) return reject(new BufferFullError(`list of flush() calls in flight (${MAX_FLUSHES})`, MAX_FLUSHES));
-        this.#ping(done);
+        this.ping(done);
       } else if (this.#flushWaiting.length >= MAX_FLUSHES) reject(new BufferFullError(`list of flush() calls waiting for a connection (${MAX_FLUSHES})`, MAX_FLUSHES));
       else this.#flushWaiting.push(done);
     });
@@ -530,13 +544,13 @@ export class NatsConnection {
     if (this.#state === State.Draining) throw new DrainingConnectionError();
     this.#state = this.#state === State.Connected ? State.Draining : this.#state;
     const subs = [...this.#subs.values()].filter((s) => s !== this.#muxSub);
-    if (this.#state === State.Draining) for (const s of subs) this.#sendUnsub(s.sid, 0);
+    if (this.#state === State.Draining) for (const s of subs) this.sendUnsub(s.sid, 0);
     try {
       await this.flush();
     } catch {
       // the connection went away while draining: close below reports it
     }
-    for (const s of subs) this.#removeSub(s, null);
+    for (const s of subs) this.removeSub(s, null);
     await this.close();
   }
 
@@ -549,10 +563,10 @@ export class NatsConnection {
     }
     const wasConnected = this.#state === State.Connected || this.#state === State.Draining;
     this.#state = State.Closing;
-    this.#clearTimers();
+    this.clearTimers();
     if (wasConnected && this.#socket !== null) {
-      this.#pump();
-      if (!this.#out.empty) {
+      this.pump();
+      if (!(this.#out as Outbound).empty) {
         await new Promise<void>((resolve) => {
           const t = Timer.set(() => {
             this.#closeWaiter = null;
@@ -566,13 +580,13 @@ export class NatsConnection {
         });
       }
     }
-    this.#finishClose(null);
+    this.finishClose(null);
   }
 
   /** Drops the current connection and reconnects (for tests and for moving off a server). */
   reconnect(): void {
     if (this.#state >= State.Closing) throw new ClosedConnectionError();
-    if (this.#socket !== null) this.#dropSocket(null);
+    if (this.#socket !== null) this.dropSocket(null);
   }
 
   // ---- SubscriptionOwner ------------------------------------------------------------------
@@ -584,15 +598,15 @@ export class NatsConnection {
     if (max > 0 && max > sub.received) {
       sub.max = max;
       if (this.#state === State.Connected || this.#state === State.Draining) {
-        this.#sendUnsub(sub.sid, max);
-        this.#scheduleFlush();
+        this.sendUnsub(sub.sid, max);
+        this.scheduleFlush();
       }
       return;
     }
-    this.#removeSub(sub, null);
+    this.removeSub(sub, null);
     if (this.#state === State.Connected || this.#state === State.Draining) {
-      this.#sendUnsub(sub.sid, 0);
-      this.#scheduleFlush();
+      this.sendUnsub(sub.sid, 0);
+      this.scheduleFlush();
     }
   }
 
@@ -600,20 +614,22 @@ export class NatsConnection {
   /** @internal Called by Subscription.drain(). */
   async drainSubscription(sub: Subscription): Promise<void> {
     if (this.#state === State.Connected || this.#state === State.Draining) {
-      this.#sendUnsub(sub.sid, 0);
+      this.sendUnsub(sub.sid, 0);
       try {
         await this.flush();
       } catch {
         // disconnected: nothing more will arrive for it anyway
       }
     }
-    this.#removeSub(sub, null);
+    this.removeSub(sub, null);
   }
 
   // ---- ParserSink -------------------------------------------------------------------------
 
   /** @internal */
   onInfo(buf: Uint8Array, start: number, end: number): void {
+    // close() inside a callback of this chunk: the rest of it is for nobody
+    if (this.#state === State.Closed) return;
     const first = this.#state === State.Connecting;
     let info: ServerInfo;
     try {
@@ -627,25 +643,25 @@ export class NatsConnection {
       // a bad first INFO fails this attempt; a bad update is reported and the connection goes on
       if (first) {
         this.#lastError = err;
-        this.#emit({ type: "error", error: err });
-        return this.#dropSocket(err);
+        this.emit({ type: "error", error: err });
+        return this.dropSocket(err);
       }
-      this.#emit({ type: "error", error: err });
+      this.emit({ type: "error", error: err });
       return;
     }
     this.#info = info;
     if (typeof info.max_payload === "number" && Number.isSafeInteger(info.max_payload) && info.max_payload > 0) this.#maxPayload = info.max_payload;
     if (!this.options.ignoreClusterUpdates && Array.isArray(info.connect_urls)) {
       const urls = info.connect_urls.filter((u) => typeof u === "string").slice(0, MAX_DISCOVERED);
-      const change = this.#pool.update(urls, this.#server);
+      const change = (this.#pool as ServerPool).update(urls, this.#server);
       if (!first && (change.added.length > 0 || change.deleted.length > 0))
-        this.#emit({ type: "update", added: change.added, deleted: change.deleted });
+        this.emit({ type: "update", added: change.added, deleted: change.deleted });
     }
     if (info.ldm === true) {
-      this.#emit({ type: "ldm", server: this.#server?.key });
+      this.emit({ type: "ldm", server: this.#server?.key });
       // the server will close its clients once its grace period ends: move to another server of
       // the pool now, while the connection still works, rather than be cut off later
-      if (!first && this.#state === State.Connected && this.#pool.servers.length > 1) return this.#dropSocket(null);
+      if (!first && this.#state === State.Connected && (this.#pool as ServerPool).servers.length > 1) return this.dropSocket(null);
     }
     if (!first) return;
     const server = this.#server as Server;
@@ -653,32 +669,33 @@ export class NatsConnection {
       // nats-server 2.9 sends INFO in clear; TLS then starts on the same connection
       if (info.tls_required === true) {
         if (this.options.tls === null)
-          return this.#linkFailed(new TlsError(`${server.key} requires TLS and this connection was made with tls: null; drop that option (or connect to a listener without TLS)`, "TLS_REQUIRED"));
-        return this.#startTls(server);
+          return this.linkFailed(new TlsError(`${server.key} requires TLS and this connection was made with tls: null; drop that option (or connect to a listener without TLS)`, "TLS_REQUIRED"));
+        return this.startTls(server);
       }
       if (server.scheme === Scheme.Tls || this.options.tls !== undefined)
-        return this.#linkFailed(
+        return this.linkFailed(
           new TlsError(`${server.key} does not offer TLS, which this connection requires (a tls:// URL or tls options); configure tls on the server, or use nats:// without tls options`, "TLS_NOT_OFFERED"),
         );
     }
-    this.#sendConnect();
+    this.sendConnect();
   }
 
   /** CONNECT and the PING whose PONG confirms it, ahead of anything queued. */
-  #sendConnect(): void {
+  /** @internal */
+  private sendConnect(): void {
     let connect: string;
     try {
-      connect = this.#connectJson();
+      connect = this.connectJson();
     } catch (e) {
       // an authenticator that cannot sign (a bad seed, unreadable creds) fails this attempt; its
       // message never carries the secret
       this.#lastError = new AuthorizationError((e as Error).message, e);
-      return this.#dropSocket(this.#lastError);
+      return this.dropSocket(this.#lastError);
     }
     this.#state = State.Handshake;
     if (this.#debug) traceLine("> PING");
-    this.#out.setFront(this.#encodeText(`CONNECT ${connect}\r\nPING\r\n`));
-    this.#pump();
+    (this.#out as Outbound).setFront(this.encodeText(`CONNECT ${connect}\r\nPING\r\n`));
+    this.pump();
   }
 
   /** @internal */
@@ -686,14 +703,14 @@ export class NatsConnection {
     if (this.#debug) traceLine("< PING");
     // a server that sends PINGs but does not read our PONGs would fill memory: past the bound the
     // connection is stale
-    if (!this.#control("PONG\r\n")) this.#stale("the server does not read what the client sends (its PONGs fill the outbound queue)");
+    if (!this.control("PONG\r\n")) this.stale("the server does not read what the client sends (its PONGs fill the outbound queue)");
   }
 
   /** @internal */
   onPong(): void {
     if (this.#debug) traceLine("< PONG");
     this.#pingsOut = 0;
-    if (this.#state === State.Handshake) return this.#onConnected();
+    if (this.#state === State.Handshake) return this.onConnected();
     const mark = this.#pingMarks.shift();
     if (mark !== undefined && mark > this.#confirmed) this.#confirmed = mark;
     const done = this.#pongs.shift();
@@ -711,19 +728,19 @@ export class NatsConnection {
     if (this.#debug) traceLine(`< -ERR ${text}`);
     if (text.length >= 2 && text.charCodeAt(0) === 39 && text.charCodeAt(text.length - 1) === 39) text = text.substring(1, text.length - 1);
     const lower = text.toLowerCase();
-    if (lower.startsWith("permissions violation")) return this.#permissionError(text);
+    if (lower.startsWith("permissions violation")) return this.permissionError(text);
     if (lower.startsWith("invalid subject") || lower.startsWith("maximum subscriptions exceeded")) {
-      this.#emit({ type: "error", error: new ServerError(text) });
+      this.emit({ type: "error", error: new ServerError(text) });
       return;
     }
-    if (lower.startsWith("maximum control line exceeded")) this.#refuseLongestSub();
+    if (lower.startsWith("maximum control line exceeded")) this.refuseLongestSub();
     let err: NatsError;
     if (lower.indexOf("authorization") >= 0 || lower.indexOf("authentication") >= 0) err = new AuthorizationError(text);
     else if (lower.startsWith("stale connection")) err = new StaleConnectionError(0);
     else err = new ServerError(text);
     this.#lastError = err;
-    this.#emit({ type: "error", error: err });
-    this.#dropSocket(err);
+    this.emit({ type: "error", error: err });
+    this.dropSocket(err);
   }
 
   /** @internal */
@@ -739,13 +756,13 @@ export class NatsConnection {
     this.#curSubject = subject;
     this.#curReply = reply;
     this.#curSize = total - hdrLen;
-    const limit = this.#parser.capacity;
+    const limit = (this.#parser as Parser).capacity;
     if (sub.chunks ? hdrLen > limit : total > limit) {
       sub.received++;
       sub.dropped++;
       stats.dropped++;
-      this.#deliverError(sub, new MessageTooLargeError(subject, total, limit));
-      this.#checkMax(sub);
+      this.deliverError(sub, new MessageTooLargeError(subject, total, limit));
+      this.checkMax(sub);
       return Delivery.Discard;
     }
     return sub.chunks ? Delivery.Chunks : Delivery.Whole;
@@ -774,7 +791,7 @@ export class NatsConnection {
       try {
         cb(null, msg);
       } catch (e) {
-        this.#emit({ type: "error", error: e as Error });
+        this.emit({ type: "error", error: e as Error });
       }
       if (view) msg.expire();
     } else {
@@ -787,11 +804,11 @@ export class NatsConnection {
         if (sub.firstDrop()) {
           const err = new SlowConsumerError(sub.subject, sub.sid, full === Enqueued.FullBytes ? "its iterator queue is full (maxPendingBytes)" : "its iterator queue is full (maxPending)");
           sub.lastError = err;
-          this.#emit({ type: "slowConsumer", error: err });
+          this.emit({ type: "slowConsumer", error: err });
         }
       }
     }
-    this.#checkMax(sub);
+    this.checkMax(sub);
   }
 
   /** @internal */
@@ -803,10 +820,10 @@ export class NatsConnection {
     try {
       (sub.callback as unknown as MsgCallback<MsgChunk>)(null, msg);
     } catch (e) {
-      this.#emit({ type: "error", error: e as Error });
+      this.emit({ type: "error", error: e as Error });
     }
     msg.expire();
-    if (last) this.#checkMax(sub);
+    if (last) this.checkMax(sub);
   }
 
   /** @internal */
@@ -814,18 +831,19 @@ export class NatsConnection {
     if (this.#debug) traceLine(`- protocol error: ${message}`);
     const err = new ProtocolError(message);
     this.#lastError = err;
-    this.#emit({ type: "error", error: err });
-    this.#dropSocket(err);
+    this.emit({ type: "error", error: err });
+    this.dropSocket(err);
   }
 
   // ---- connection lifecycle -----------------------------------------------------------------
 
   /** Dials the next server of the pool, or gives up. */
-  #next(): void {
-    this.#reconnectTimer = null;
+  /** @internal */
+  private next(): void {
+    this.#dialTimer = null;
     if (this.#state >= State.Closing) return;
-    const servers = this.#pool.servers;
-    if (servers.length === 0) return this.#giveUp();
+    const servers = (this.#pool as ServerPool).servers;
+    if (servers.length === 0) return this.giveUp();
     // the first server (in pool order) whose wait is over, else the one whose wait ends first: a
     // server just lost must not hold up the others the cluster announced
     const o = this.options;
@@ -840,64 +858,66 @@ export class NatsConnection {
         if (w <= 0) break;
       }
     }
-    if (!this.#everConnected && !o.waitOnFirstConnect && server.lastAttempt !== 0) return this.#giveUp();
+    if ((this.#bits & Bit.EverConnected) === 0 && !o.waitOnFirstConnect && server.lastAttempt !== 0) return this.giveUp();
     const jitter = server.scheme === Scheme.Tls || server.scheme === Scheme.Wss || (o.tls !== undefined && o.tls !== null) ? o.reconnectJitterTLS : o.reconnectJitter;
     if (wait > 0) wait += Math.floor(Math.random() * (jitter + 1));
     if (wait > 0) {
       if (this.#debug) traceLine(`- waiting ${wait} ms before dialing ${server.key}`);
       this.#state = State.Reconnecting;
-      this.#reconnectTimer = Timer.set(() => this.#next(), wait < MAX_MS ? wait : MAX_MS);
+      this.#dialTimer = Timer.set(() => this.next(), wait < MAX_MS ? wait : MAX_MS);
       return;
     }
     if (this.#debug) traceLine(`- dialing ${server.key}`);
-    this.#dial(server);
+    this.dial(server);
   }
 
-  #dial(server: Server): void {
+  /** @internal */
+  private dial(server: Server): void {
     this.#state = State.Connecting;
     this.#server = server;
     server.lastAttempt = Date.now();
-    this.#pool.rotate(server);
+    (this.#pool as ServerPool).rotate(server);
     const generation = ++this.#generation;
-    if (this.#everConnected) this.#emit({ type: "reconnecting", server: server.key });
-    this.#connectTimer = Timer.set(() => {
-      this.#connectTimer = null;
+    if ((this.#bits & Bit.EverConnected) !== 0) this.emit({ type: "reconnecting", server: server.key });
+    this.#dialTimer = Timer.set(() => {
+      this.#dialTimer = null;
       if (generation !== this.#generation) return;
       this.#lastError = new ConnectionError(`${server.key} did not complete the handshake within ${this.options.timeout} ms`);
-      this.#dropSocket(this.#lastError);
+      this.dropSocket(this.#lastError);
     }, this.options.timeout);
     const host = server.host;
-    if (isIPv4(host)) return this.#open(server, host, generation);
-    if (host === "localhost") return this.#open(server, "127.0.0.1", generation);
+    if (isIPv4(host)) return this.open(server, host, generation);
+    if (host === "localhost") return this.open(server, "127.0.0.1", generation);
     const resolver = new Resolver({ socket: { io: UDP }, servers: this.options.dnsServers });
     resolver.resolve({
       host,
       onResolved: (_host: string, address: string) => {
         resolver.close();
-        if (generation === this.#generation) this.#open(server, String(address), generation);
+        if (generation === this.#generation) this.open(server, String(address), generation);
       },
       onError: () => {
         resolver.close();
         if (generation !== this.#generation) return;
-        this.#attemptFailed(new ConnectionError(`cannot resolve ${host}; check the name or use an IPv4 address`));
+        this.attemptFailed(new ConnectionError(`cannot resolve ${host}; check the name or use an IPv4 address`));
       },
     });
   }
 
-  #open(server: Server, address: string, generation: number): void {
+  /** @internal */
+  private open(server: Server, address: string, generation: number): void {
     const scheme = server.scheme;
     // the layers a WebSocket URL needs are loaded before dialing
-    if (scheme === Scheme.Wss && this.#tlsModule === null) return this.#load(Scheme.Tls, generation, () => this.#open(server, address, generation));
-    if (scheme >= Scheme.Ws && this.#wsModule === null) return this.#load(Scheme.Ws, generation, () => this.#open(server, address, generation));
-    this.#parser.reset();
+    if (scheme === Scheme.Wss && this.#tlsModule === null) return this.load(Scheme.Tls, generation, () => this.open(server, address, generation));
+    if (scheme >= Scheme.Ws && this.#wsModule === null) return this.load(Scheme.Ws, generation, () => this.open(server, address, generation));
+    (this.#parser as Parser).reset();
     if (this.#readBuf === null) this.#readBuf = new Uint8Array(this.options.readBufferBytes);
     // a control-line refusal during the handshake (a long CONNECT) is no subscription's fault
     this.#longestSub = 0;
     this.#writable = 0;
-    this.#sawWritable = false;
+    this.#bits &= ~Bit.SawWritable;
     this.#tap = null;
-    this.#tcpUp = false;
-    this.#tlsPending = false;
+    this.#bits &= ~Bit.TcpUp;
+    this.#bits &= ~Bit.TlsPending;
     let tcp: TCP;
     try {
       // the plain socket's events go to the layer stacked on it, once there is one
@@ -909,29 +929,29 @@ export class NatsConnection {
           if (generation !== this.#generation) return;
           const tap = this.#tap;
           if (tap !== null) tap.onReadable(count);
-          else this.#onReadable(count);
+          else this.onReadable(count);
         },
         onWritable: (count: number) => {
           if (generation !== this.#generation) return;
-          this.#tcpUp = true;
+          this.#bits |= Bit.TcpUp;
           const tap = this.#tap;
           if (tap !== null) tap.onWritable(count);
-          else this.#onWritable(count);
+          else this.onWritable(count);
         },
         onError: () => {
           if (generation !== this.#generation) return;
           const tap = this.#tap;
           if (tap !== null) tap.onError();
-          else this.#onSocketError();
+          else this.onSocketError();
         },
       });
     } catch (e) {
-      return this.#attemptFailed(new ConnectionError(`cannot open a socket to ${server.key}`, e));
+      return this.attemptFailed(new ConnectionError(`cannot open a socket to ${server.key}`, e));
     }
     this.#socket = tcp;
     if (scheme < Scheme.Ws) return;
-    const events = this.#layerEvents(generation);
-    const options = this.#layerOptions(server);
+    const events = this.layerEvents(generation);
+    const options = this.layerOptions(server);
     const ws = this.#wsModule as LayerModule;
     if (scheme === Scheme.Ws) {
       this.#socket = this.#tap = ws.wrap(tcp, 0, options, events);
@@ -941,35 +961,38 @@ export class NatsConnection {
     const relay = new Relay();
     const tls = (this.#tlsModule as LayerModule).wrap(tcp, 0, options, relay);
     this.#tap = tls;
-    this.#tlsPending = true;
+    this.#bits |= Bit.TlsPending;
     relay.onUp = () => {
-      if (generation === this.#generation) this.#tlsPending = false;
+      if (generation === this.#generation) this.#bits &= ~Bit.TlsPending;
     };
     relay.target = this.#socket = ws.wrap(tls, 0, options, events);
   }
 
   /** The events the top layer hands the connection; made only when a layer is stacked (a plain
    *  TCP link calls the handlers directly). */
-  #layerEvents(generation: number): Events {
+  /** @internal */
+  private layerEvents(generation: number): Events {
     return {
       onReadable: (count: number) => {
-        if (generation === this.#generation) this.#onReadable(count);
+        if (generation === this.#generation) this.onReadable(count);
       },
       onWritable: (count: number) => {
-        if (generation === this.#generation) this.#onWritable(count);
+        if (generation === this.#generation) this.onWritable(count);
       },
       onError: (detail?: string) => {
-        if (generation === this.#generation) this.#onSocketError(detail);
+        if (generation === this.#generation) this.onSocketError(detail);
       },
     };
   }
 
-  #layerOptions(server: Server): LayerOptions {
+  /** @internal */
+  private layerOptions(server: Server): LayerOptions {
     return { host: server.host, port: server.port, path: server.path, tls: this.options.tls ?? undefined };
   }
 
   /** Loads the module of a layer, then runs `then` (unless the dial it belongs to is over). */
-  #load(which: Scheme.Tls | Scheme.Ws, generation: number, then: () => void): void {
+  /** @internal */
+  private load(which: Scheme.Tls | Scheme.Ws, generation: number, then: () => void): void {
     const loaded = (m: LayerModule) => {
       if (which === Scheme.Tls) this.#tlsModule = m;
       else this.#wsModule = m;
@@ -983,7 +1006,7 @@ export class NatsConnection {
         which === Scheme.Tls
           ? new TransportUnavailableError(need, "nats-xs/tls", "manifests/nats-xs-tls/manifest.json", e)
           : new TransportUnavailableError(need, "nats-xs/ws", "manifests/nats-xs-ws/manifest.json", e);
-      this.#linkFailed(err);
+      this.linkFailed(err);
     };
     // each specifier is written out so that bundlers and manifests see it
     if (which === Scheme.Tls) import("nats-xs/tls").then(loaded, failed);
@@ -991,25 +1014,27 @@ export class NatsConnection {
   }
 
   /** INFO said TLS: stacks the TLS layer on the open plain socket, then sends CONNECT through it. */
-  #startTls(server: Server): void {
+  /** @internal */
+  private startTls(server: Server): void {
     const tls = this.#tlsModule;
-    if (tls === null) return this.#load(Scheme.Tls, this.#generation, () => this.#startTls(server));
-    const layer = tls.wrap(this.#socket as Socket, this.#writable, this.#layerOptions(server), this.#layerEvents(this.#generation));
+    if (tls === null) return this.load(Scheme.Tls, this.#generation, () => this.startTls(server));
+    const layer = tls.wrap(this.#socket as Socket, this.#writable, this.layerOptions(server), this.layerEvents(this.#generation));
     this.#socket = this.#tap = layer;
     this.#writable = 0;
-    this.#sawWritable = false;
-    this.#tlsPending = true;
-    this.#sendConnect();
+    this.#bits &= ~Bit.SawWritable;
+    this.#bits |= Bit.TlsPending;
+    this.sendConnect();
   }
 
   /** The socket on top failed or closed. During a TLS handshake that is a TlsError, with the
    *  layer's detail (the alert, the certificate check) when it gave one; a layer's detail at any
    *  other time is a ConnectionError; a plain close is a plain drop and reconnect. */
-  #onSocketError(detail?: string): void {
-    if (this.#tlsPending && this.#tcpUp) {
+  /** @internal */
+  private onSocketError(detail?: string): void {
+    if ((this.#bits & Bit.TlsPending) !== 0 && (this.#bits & Bit.TcpUp) !== 0) {
       const key = (this.#server as Server).key;
       const why = detail !== undefined && detail !== "" ? detail : "the server closed the connection";
-      return this.#linkFailed(
+      return this.linkFailed(
         new TlsError(
           `the TLS handshake with ${key} failed (${why}); check tls.ca against the server's CA, that the server's certificate is valid now and names the host (or set tls.serverName), and the client certificate if the server verifies clients`,
           "TLS_HANDSHAKE",
@@ -1017,18 +1042,20 @@ export class NatsConnection {
       );
     }
     // a layer's reason (a WebSocket close code, a TLS alert after the handshake) is reported
-    if (detail !== undefined && detail !== "") return this.#linkFailed(new ConnectionError(`the link to ${(this.#server as Server).key} failed: ${detail}`));
-    this.#dropSocket(null);
+    if (detail !== undefined && detail !== "") return this.linkFailed(new ConnectionError(`the link to ${(this.#server as Server).key} failed: ${detail}`));
+    this.dropSocket(null);
   }
 
   /** A typed failure of this attempt: reported, then the reconnect loop goes on. */
-  #linkFailed(err: Error): void {
+  /** @internal */
+  private linkFailed(err: Error): void {
     this.#lastError = err;
-    this.#emit({ type: "error", error: err });
-    this.#dropSocket(err);
+    this.emit({ type: "error", error: err });
+    this.dropSocket(err);
   }
 
-  #onReadable(count: number): void {
+  /** @internal */
+  private onReadable(count: number): void {
     const buf = this.#readBuf as Uint8Array;
     const socket = this.#socket;
     try {
@@ -1037,7 +1064,7 @@ export class NatsConnection {
         socket.read(n === buf.length ? buf : buf.subarray(0, n));
         count -= n;
         this.#rxReads++;
-        this.#parser.parse(buf, 0, n);
+        (this.#parser as Parser).parse(buf, 0, n);
       }
     } catch (e) {
       // nothing thrown here may escape into the socket's callback, where it would stop the device:
@@ -1046,68 +1073,72 @@ export class NatsConnection {
     }
   }
 
-  #onWritable(count: number): void {
-    this.#tlsPending = false;
-    if (!this.#sawWritable) {
+  /** @internal */
+  private onWritable(count: number): void {
+    this.#bits &= ~Bit.TlsPending;
+    if ((this.#bits & Bit.SawWritable) === 0) {
       // the first count after connecting is the whole send buffer
-      this.#sawWritable = true;
-      this.#out.limitTo(count);
+      this.#bits |= Bit.SawWritable;
+      (this.#out as Outbound).limitTo(count);
     }
     this.#writable = count;
-    this.#pump();
-    this.#out.settle();
+    this.pump();
+    (this.#out as Outbound).settle();
   }
 
   /** The first PONG after CONNECT: the connection is up. */
-  #onConnected(): void {
+  /** @internal */
+  private onConnected(): void {
     const server = this.#server as Server;
     if (this.#debug) traceLine(`- connected to ${server.key}${this.#subs.size > 0 ? `; restoring ${this.#subs.size} subscription(s)` : ""}`);
     this.#state = State.Connected;
-    Timer.clear(this.#connectTimer);
-    this.#connectTimer = null;
+    Timer.clear(this.#dialTimer);
+    this.#dialTimer = null;
     server.failures = 0;
     this.#lastError = null;
     // subscriptions go out before anything queued while disconnected
-    const subs = this.#encodeSubscriptions();
-    if (subs !== null) this.#out.setFront(subs);
-    this.#pingTimer = Timer.repeat(() => this.#onPingTimer(), this.options.pingInterval);
+    const subs = this.encodeSubscriptions();
+    if (subs !== null) (this.#out as Outbound).setFront(subs);
+    this.#pingTimer = Timer.repeat(() => this.onPingTimer(), this.options.pingInterval);
     if (this.options.receiveTimeout > 0) {
       this.#rxReads = 0;
-      this.#rxTimer = Timer.repeat(() => this.#onRxTimer(), this.options.receiveTimeout);
+      this.#rxTimer = Timer.repeat(() => this.onRxTimer(), this.options.receiveTimeout);
     }
     const waiting = this.#flushWaiting;
     this.#flushWaiting = [];
-    for (const done of waiting) this.#ping(done);
-    if (!this.#everConnected) {
-      this.#everConnected = true;
+    for (const done of waiting) this.ping(done);
+    if ((this.#bits & Bit.EverConnected) === 0) {
+      this.#bits |= Bit.EverConnected;
       const w = this.#connectWaiter;
       this.#connectWaiter = null;
       if (w !== null) w.resolve(this);
     } else {
       this.#stats.reconnects++;
-      this.#emit({ type: "reconnect", server: server.key });
+      this.emit({ type: "reconnect", server: server.key });
     }
-    this.#pump();
-    this.#scheduleFlush();
+    this.pump();
+    this.scheduleFlush();
   }
 
   /** A connection attempt failed before the socket opened. */
-  #attemptFailed(err: Error): void {
+  /** @internal */
+  private attemptFailed(err: Error): void {
     this.#lastError = err;
-    this.#dropSocket(err);
+    this.dropSocket(err);
   }
 
   /** Drops the socket (if any) and moves on: reconnect, give up, or finish closing. */
-  #dropSocket(err: Error | null): void {
+  /** @internal */
+  private dropSocket(err: Error | null): void {
     if (this.#debug) traceLine(`- dropping the connection${this.#server !== null ? ` to ${this.#server.key}` : ""}: ${err === null ? "closed by the server or the network" : err.message}`);
     const socket = this.#socket;
     this.#socket = this.#tap = null;
     this.#readBuf = null;
     this.#generation++;
     // whatever follows in the chunk being parsed belongs to the dropped stream
-    this.#parser.reset();
-    Timer.clear(this.#connectTimer);
-    this.#connectTimer = null;
+    if (this.#parser !== null) (this.#parser as Parser).reset();
+    Timer.clear(this.#dialTimer);
+    this.#dialTimer = null;
     Timer.clear(this.#pingTimer);
     this.#pingTimer = null;
     Timer.clear(this.#rxTimer);
@@ -1121,7 +1152,7 @@ export class NatsConnection {
     }
     const state = this.#state;
     if (state === State.Closed) return;
-    if (state === State.Closing) return this.#finishClose(null);
+    if (state === State.Closing) return this.finishClose(null);
     const server = this.#server;
     const wasConnected = state === State.Connected || state === State.Draining;
     const lost = err ?? new ConnectionError(`connection to ${server?.key} lost before the server answered`);
@@ -1129,10 +1160,10 @@ export class NatsConnection {
     this.#pongs.length = 0;
     this.#pingMarks.length = 0;
     this.#pingsOut = 0;
-    const lostBefore = this.#out.lostStreams;
-    this.#out.rewind();
+    const lostBefore = (this.#out as Outbound).lostStreams;
+    (this.#out as Outbound).rewind();
     // messages handed to the dead socket after the last PONG: TCP cannot tell whether they arrived
-    const handed = this.#stats.outMsgs - this.#out.messages();
+    const handed = this.#stats.outMsgs - (this.#out as Outbound).messages();
     const unconfirmed = wasConnectedBefore(state) ? Math.max(0, handed - this.#confirmed) : 0;
     this.#confirmed = handed;
     const open = this.#stream;
@@ -1140,40 +1171,49 @@ export class NatsConnection {
       this.#stream = null;
       open.fail(new ConnectionError("the connection was lost in the middle of a streamed message; send it again after reconnecting", err ?? undefined));
     }
-    const cut = this.#out.lostStreams - lostBefore;
+    const cut = (this.#out as Outbound).lostStreams - lostBefore;
     if (cut > 0) {
       this.#stats.dropped += cut;
-      this.#emit({ type: "error", error: new ConnectionError(`${cut} streamed message(s) cut by the disconnect were dropped`) });
+      this.emit({ type: "error", error: new ConnectionError(`${cut} streamed message(s) cut by the disconnect were dropped`) });
     }
     if (wasConnected) {
-      this.#emit({ type: "disconnect", server: server?.key, unconfirmed });
-      if (state === State.Draining || !this.options.reconnect) return this.#finishClose(lost);
+      this.emit({ type: "disconnect", server: server?.key, unconfirmed });
+      if (state === State.Draining || !this.options.reconnect) return this.finishClose(lost);
     } else if (server !== null) {
       server.failures++;
       const max = this.options.maxReconnectAttempts;
-      if ((this.#everConnected || this.options.waitOnFirstConnect) && max >= 0 && server.failures >= max) this.#pool.remove(server);
+      if (((this.#bits & Bit.EverConnected) !== 0 || this.options.waitOnFirstConnect) && max >= 0 && server.failures >= max) (this.#pool as ServerPool).remove(server);
     }
     this.#state = State.Reconnecting;
-    this.#next();
+    this.next();
   }
 
-  #giveUp(): void {
+  /** @internal */
+  private giveUp(): void {
     const tried = this.options.servers.join(", ");
-    const err = this.#everConnected
+    const err = (this.#bits & Bit.EverConnected) !== 0
       ? new ConnectionError(`gave up reconnecting after ${this.options.maxReconnectAttempts} attempts per server (${tried})`, this.#lastError ?? undefined)
       : this.#lastError instanceof AuthorizationError || this.#lastError instanceof TlsError || this.#lastError instanceof TransportUnavailableError
         ? this.#lastError
         : new ConnectionError(`could not connect to ${tried}: ${this.#lastError?.message ?? "no server answered"}; check that nats-server runs there`, this.#lastError ?? undefined);
-    this.#finishClose(err);
+    this.finishClose(err);
   }
 
-  #finishClose(err: Error | null): void {
+  /** @internal */
+  private finishClose(err: Error | null): void {
     if (this.#state === State.Closed) return;
     this.#state = State.Closed;
-    this.#parser.reset();
+    (this.#parser as Parser).reset();
+    // a closed connection keeps only what its public API still answers (options, info, stats):
+    // the parser, the queue, the servers, the request inbox and the timers go now
+    this.#parser = null;
+    this.#pool = null;
     this.#readBuf = null;
-    this.#clearTimers();
+    this.clearTimers();
     Timer.clear(this.#flushTimer);
+    this.#flushTimer = null;
+    // scheduleFlush() is a no-op from now on
+    this.#bits |= Bit.FlushScheduled;
     const socket = this.#socket;
     this.#socket = this.#tap = null;
     this.#generation++;
@@ -1189,14 +1229,17 @@ export class NatsConnection {
     this.#pongs.length = 0;
     for (const done of this.#flushWaiting) done(closedErr);
     this.#flushWaiting.length = 0;
-    this.#mux.rejectAll(closedErr);
+    if (this.#mux !== null) this.#mux.rejectAll(closedErr);
+    this.#mux = null;
+    this.#muxSub = null;
     for (const s of this.#subs.values()) s.finish(err);
     this.#subs.clear();
-    const discarded = this.#out.messages();
-    this.#out.clear();
+    const discarded = (this.#out as Outbound).messages();
+    (this.#out as Outbound).clear();
+    this.#out = null;
     if (discarded > 0) {
       this.#stats.dropped += discarded;
-      this.#emit({
+      this.emit({
         type: "error",
         error: new MessagesDiscardedError(discarded, err === null ? "the connection was closed before the server took them" : `the connection closed (${err.message})`),
       });
@@ -1208,75 +1251,81 @@ export class NatsConnection {
     const w = this.#connectWaiter;
     this.#connectWaiter = null;
     if (w !== null) w.reject(err ?? closedErr);
-    this.#emit({ type: "close", error: err ?? undefined });
+    this.emit({ type: "close", error: err ?? undefined });
     for (const s of this.#statusStreams) s.end();
     this.#statusStreams = [];
     if (this.#closeWaiter !== null) this.#closeWaiter();
     this.#closeError = err ?? undefined;
     if (this.#resolveClosed !== null) this.#resolveClosed(this.#closeError);
+    this.#resolveClosed = null;
   }
 
-  #clearTimers(): void {
-    Timer.clear(this.#connectTimer);
+  /** @internal */
+  private clearTimers(): void {
+    Timer.clear(this.#dialTimer);
     Timer.clear(this.#pingTimer);
-    Timer.clear(this.#reconnectTimer);
     Timer.clear(this.#rxTimer);
-    this.#connectTimer = this.#pingTimer = this.#reconnectTimer = this.#rxTimer = null;
+    this.#dialTimer = this.#pingTimer = this.#rxTimer = null;
   }
 
-  #onPingTimer(): void {
+  /** @internal */
+  private onPingTimer(): void {
     if (this.#state !== State.Connected && this.#state !== State.Draining) return;
     if (this.#pingsOut >= this.options.maxPingOut) {
       const err = new StaleConnectionError(this.#pingsOut);
       this.#lastError = err;
-      this.#emit({ type: "staleConnection", error: err });
-      return this.#dropSocket(err);
+      this.emit({ type: "staleConnection", error: err });
+      return this.dropSocket(err);
     }
     this.#pingsOut++;
-    this.#emit({ type: "ping", pendingPings: this.#pingsOut });
-    if (!this.#hasRoom(6)) return this.#stale("the server does not read what the client sends (the outbound queue is full)");
-    this.#ping(null);
+    this.emit({ type: "ping", pendingPings: this.#pingsOut });
+    if (!this.hasRoom(6)) return this.stale("the server does not read what the client sends (the outbound queue is full)");
+    this.ping(null);
   }
 
   /** A message stopped arriving half-way: no byte came for a whole receiveTimeout. */
-  #onRxTimer(): void {
-    if (this.#rxReads === 0 && !this.#parser.idle && (this.#state === State.Connected || this.#state === State.Draining))
-      return this.#stale(`the server sent part of a frame and then nothing for ${this.options.receiveTimeout} ms`);
+  /** @internal */
+  private onRxTimer(): void {
+    if (this.#rxReads === 0 && !(this.#parser as Parser).idle && (this.#state === State.Connected || this.#state === State.Draining))
+      return this.stale(`the server sent part of a frame and then nothing for ${this.options.receiveTimeout} ms`);
     this.#rxReads = 0;
-    this.#parser.shrink();
+    (this.#parser as Parser).shrink();
   }
 
   /** Drops a connection that no longer carries traffic both ways; it is re-established. */
-  #stale(why: string): void {
+  /** @internal */
+  private stale(why: string): void {
     const err = new StaleConnectionError(this.#pingsOut, `${why}; the connection is considered stale and is being re-established`);
     this.#lastError = err;
-    this.#emit({ type: "staleConnection", error: err });
-    this.#dropSocket(err);
+    this.emit({ type: "staleConnection", error: err });
+    this.dropSocket(err);
   }
 
   /** The server closed the connection for its control-line limit: the longest SUB line sent on it
    *  is the cause (our PUB lines are refused before sending). That subscription ends with the
    *  error instead of being sent again on every reconnect, and the lower limit holds from now on. */
-  #refuseLongestSub(): void {
+  /** @internal */
+  private refuseLongestSub(): void {
     const sub = this.#subs.get(this.#longestSubSid);
     if (this.#longestSub === 0 || sub === undefined) return;
     const err = new ProtocolLimitError("the SUB line", this.#longestSub, this.#longestSub - 1);
     this.#controlLimit = Math.min(this.#controlLimit, this.#longestSub - 1);
-    this.#deliverError(sub, err);
-    this.#removeSub(sub, err);
-    this.#emit({ type: "error", error: err });
+    this.deliverError(sub, err);
+    this.removeSub(sub, err);
+    this.emit({ type: "error", error: err });
   }
 
   // ---- outbound -----------------------------------------------------------------------------
 
   /** Throws BufferFullError unless a frame of `bytes`, of which `held` would be copies, fits the
    *  bound for the current state: copies while connected, everything while disconnected. */
-  #checkRoom(bytes: number, held: number): void {
-    const out = this.#out;
+  /** @internal */
+  private checkRoom(bytes: number, held: number): void {
+    const out = this.#out as Outbound;
     const s = this.#state;
     if (s === State.Connected || s === State.Draining) {
       if (out.held + held > this.options.maxPendingBytes && out.held > 0) {
-        this.#pump();
+        this.pump();
         if (out.held + held > this.options.maxPendingBytes) throw new BufferFullError("outbound queue", this.options.maxPendingBytes);
       }
     } else if (out.held + out.referenced + bytes > this.options.reconnectBufferBytes) {
@@ -1285,74 +1334,81 @@ export class NatsConnection {
   }
 
   /** Writes what the socket takes now; true when something was written. */
-  #pump(): boolean {
+  /** @internal */
+  private pump(): boolean {
     const socket = this.#socket;
     if (socket === null || this.#writable <= 0) return false;
     const before = this.#writable;
     const s = this.#state;
     try {
-      this.#writable = this.#out.drain(socket, this.#writable, s !== State.Connected && s !== State.Draining && s !== State.Closing);
+      this.#writable = (this.#out as Outbound).drain(socket, this.#writable, s !== State.Connected && s !== State.Draining && s !== State.Closing);
     } catch {
       // the socket's count moved under us; onWritable will report the new one
       this.#writable = 0;
     }
-    if (this.#closeWaiter !== null && this.#out.empty) this.#closeWaiter();
-    if (this.#stream !== null) this.#stream.drained(this.#out.held);
+    if (this.#closeWaiter !== null && (this.#out as Outbound).empty) this.#closeWaiter();
+    if (this.#stream !== null) this.#stream.drained((this.#out as Outbound).held);
     return this.#writable !== before;
   }
 
-  #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    Timer.schedule(this.#flushTimer, 0, IDLE);
+  /** @internal */
+  private scheduleFlush(): void {
+    if ((this.#bits & Bit.FlushScheduled) !== 0) return;
+    this.#bits |= Bit.FlushScheduled;
+    Timer.schedule(this.#flushTimer as TimerId, 0, IDLE);
   }
 
-  #onFlushTimer(): void {
-    this.#flushScheduled = false;
-    Timer.schedule(this.#flushTimer);
-    this.#pump();
+  /** @internal */
+  private onFlushTimer(): void {
+    this.#bits &= ~Bit.FlushScheduled;
+    Timer.schedule(this.#flushTimer as TimerId);
+    this.pump();
     // a batch grown by this turn goes once written (if the socket lags, when onWritable wrote it)
-    this.#out.settle();
+    (this.#out as Outbound).settle();
   }
 
   /** Queues a PING; `done` runs on its PONG (null for keepalive). */
-  #ping(done: ((err?: Error) => void) | null): void {
+  /** @internal */
+  private ping(done: ((err?: Error) => void) | null): void {
     this.#pongs.push(done);
     this.#pingMarks.push(this.#stats.outMsgs);
-    this.#control("PING\r\n", true);
+    this.control("PING\r\n", true);
   }
 
   /** True when `n` more copied bytes fit the outbound bound (after writing what the socket takes). */
-  #hasRoom(n: number): boolean {
-    const out = this.#out;
+  /** @internal */
+  private hasRoom(n: number): boolean {
+    const out = this.#out as Outbound;
     if (out.held + n <= this.options.maxPendingBytes || out.held === 0) return true;
-    this.#pump();
+    this.pump();
     return out.held + n <= this.options.maxPendingBytes;
   }
 
   /** Queues a protocol line with no subject (PING, PONG); false when the outbound bound is hit
    *  (control traffic counts against maxPendingBytes like messages). */
-  #control(text: string, force = false): boolean {
+  /** @internal */
+  private control(text: string, force = false): boolean {
     if (this.#socket === null) return true;
     if (this.#debug) traceLine(`> ${text.substring(0, text.length - 2)}`);
-    if (!force && !this.#hasRoom(text.length)) return false;
-    const out = this.#out;
+    if (!force && !this.hasRoom(text.length)) return false;
+    const out = this.#out as Outbound;
     let pos = out.reserve(text.length);
     if (pos >= 0) writeAscii(out.buffer, pos, text);
     else if ((pos = out.reserveSpill(text.length)) >= 0) writeAscii(out.page, pos, text);
-    else out.push(this.#encodeText(text), true, true, false);
-    this.#scheduleFlush();
+    else out.push(this.encodeText(text), true, true, false);
+    this.scheduleFlush();
     return true;
   }
 
-  #sendSub(sub: Subscription): void {
+  /** @internal */
+  private sendSub(sub: Subscription): void {
     if (this.#debug) traceLine(`> SUB ${sub.subject}${sub.queue === "" ? "" : ` ${sub.queue}`} ${sub.sid}`);
     const n = subLength(sub.subject, sub.queue, sub.sid);
     if (n > this.#longestSub) {
       this.#longestSub = n;
       this.#longestSubSid = sub.sid;
     }
-    const out = this.#out;
+    const out = this.#out as Outbound;
     let pos = out.reserve(n);
     if (pos >= 0) encodeSub(out.buffer, pos, sub.subject, sub.queue, sub.sid, this.encoder);
     else if ((pos = out.reserveSpill(n)) >= 0) encodeSub(out.page, pos, sub.subject, sub.queue, sub.sid, this.encoder);
@@ -1363,13 +1419,14 @@ export class NatsConnection {
     }
   }
 
-  #sendUnsub(sid: number, max: number): void {
+  /** @internal */
+  private sendUnsub(sid: number, max: number): void {
     if (this.#debug) traceLine(`> UNSUB ${sid}${max > 0 ? ` ${max}` : ""}`);
     const n = unsubLength(sid, max);
     // the server must hear it, or it keeps sending: past the bound, a new connection (which
     // restores only live subscriptions) is the way to tell it
-    if (!this.#hasRoom(n)) return this.#stale("the server does not read what the client sends (an UNSUB does not fit the outbound queue)");
-    const out = this.#out;
+    if (!this.hasRoom(n)) return this.stale("the server does not read what the client sends (an UNSUB does not fit the outbound queue)");
+    const out = this.#out as Outbound;
     let pos = out.reserve(n);
     let b = out.buffer;
     if (pos < 0 && (pos = out.reserveSpill(n)) >= 0) b = out.page;
@@ -1382,7 +1439,8 @@ export class NatsConnection {
   }
 
   /** SUB (and UNSUB for the remaining max) of every subscription, for a reconnect. */
-  #encodeSubscriptions(): Uint8Array | null {
+  /** @internal */
+  private encodeSubscriptions(): Uint8Array | null {
     let n = 0;
     for (const s of this.#subs.values()) n += subLength(s.subject, s.queue, s.sid) + (s.max > 0 ? unsubLength(s.sid, s.max) : 0);
     if (n === 0) return null;
@@ -1401,13 +1459,15 @@ export class NatsConnection {
     return b.subarray(0, pos);
   }
 
-  #encodeText(text: string): Uint8Array {
+  /** @internal */
+  private encodeText(text: string): Uint8Array {
     const b = new Uint8Array(utf8Length(text));
     writeString(b, 0, text, this.encoder);
     return b;
   }
 
-  #connectJson(): string {
+  /** @internal */
+  private connectJson(): string {
     const o = this.options;
     const s = this.#server as Server;
     const c: Record<string, unknown> = {
@@ -1453,30 +1513,34 @@ export class NatsConnection {
 
   // ---- delivery -----------------------------------------------------------------------------
 
-  #checkMax(sub: Subscription): void {
-    if (sub.max > 0 && sub.received >= sub.max) this.#removeSub(sub, null);
+  /** @internal */
+  private checkMax(sub: Subscription): void {
+    if (sub.max > 0 && sub.received >= sub.max) this.removeSub(sub, null);
   }
 
-  #removeSub(sub: Subscription, err: Error | null): void {
+  /** @internal */
+  private removeSub(sub: Subscription, err: Error | null): void {
     this.#subs.delete(sub.sid);
     if (sub === this.#muxSub) this.#muxSub = null;
     sub.finish(err);
   }
 
-  #deliverError(sub: Subscription, err: Error): void {
+  /** @internal */
+  private deliverError(sub: Subscription, err: Error): void {
     if (this.#debug) traceLine(`- subscription ${sub.sid} (${sub.subject}): ${err.message}`);
     if (sub.callback === null) {
-      this.#emit({ type: "error", error: err });
+      this.emit({ type: "error", error: err });
       return;
     }
     try {
       sub.callback(err, null);
     } catch (e) {
-      this.#emit({ type: "error", error: e as Error });
+      this.emit({ type: "error", error: e as Error });
     }
   }
 
-  #permissionError(text: string): void {
+  /** @internal */
+  private permissionError(text: string): void {
     // "Permissions Violation for Subscription to <subject>[ using queue <queue>]" or "... Publish to <subject>"
     const lower = text.toLowerCase();
     const isSub = lower.indexOf("for subscription to") >= 0;
@@ -1493,15 +1557,16 @@ export class NatsConnection {
     if (isSub) {
       for (const s of [...this.#subs.values()]) {
         if (s.subject === subject && (queue === "" || s.queue === queue)) {
-          this.#deliverError(s, err);
-          this.#removeSub(s, err);
+          this.deliverError(s, err);
+          this.removeSub(s, err);
         }
       }
     }
-    this.#emit({ type: "error", error: err });
+    this.emit({ type: "error", error: err });
   }
 
-  #emit(event: Status): void {
+  /** @internal */
+  private emit(event: Status): void {
     if (this.#debug) traceLine(`- status ${event.type}${event.server !== undefined ? ` ${event.server}` : ""}${event.error !== undefined ? `: ${event.error.message}` : ""}`);
     for (const s of this.#statusStreams) s.push(event);
   }

@@ -8,16 +8,18 @@ const SEQ_LENGTH = 10;
 /** Kept below 2^53 so that the arithmetic stays exact. */
 const MAX_SEQ = 62 ** 8 * 60;
 
+// internal methods are TypeScript-private, not #private: XS gives every instance a slot per #method
 export class Nuid {
   #prefix = "";
   #seq = 0;
   #inc = 0;
 
   constructor() {
-    this.#reset();
+    this.reset();
   }
 
-  #reset(): void {
+  /** @internal */
+  private reset(): void {
     let p = "";
     for (let i = 0; i < PREFIX_LENGTH; i++) p += DIGITS[Math.floor(Math.random() * 62)];
     this.#prefix = p;
@@ -28,7 +30,7 @@ export class Nuid {
   /** The next id (22 characters). */
   next(): string {
     this.#seq += this.#inc;
-    if (this.#seq >= MAX_SEQ) this.#reset();
+    if (this.#seq >= MAX_SEQ) this.reset();
     let s = "";
     let v = this.#seq;
     for (let i = 0; i < SEQ_LENGTH; i++) {

@@ -163,7 +163,7 @@ function bool(value: unknown, fallback: boolean, name: string): boolean {
 }
 
 function authenticators(value: unknown): Authenticator[] {
-  if (value === undefined) return [];
+  if (value === undefined) return DEFAULTS.authenticators;
   const list = Array.isArray(value) ? value.slice() : [value];
   for (const a of list)
     if (typeof a !== "function")
@@ -214,7 +214,44 @@ function onlyTrue(value: unknown, name: string, why: string): void {
   if (value !== undefined && value !== true) throw new InvalidArgumentError(`connect(): option ${name} can only be true in nats-xs: ${why}`);
 }
 
-/** Checks the caller's options and fills in the defaults; throws InvalidArgumentError. */
+/** Every option's default. A resolved options object holds as its own only the options the caller
+ *  set and inherits the others from here: with default options that is a slot per option saved on
+ *  the device, where this table sits in flash. */
+const DEFAULTS: ResolvedOptions = Object.freeze({
+  servers: Object.freeze(["127.0.0.1:4222"]) as string[],
+  name: "",
+  user: "",
+  pass: "",
+  token: "",
+  pingInterval: 120000,
+  maxPingOut: 2,
+  reconnect: true,
+  maxReconnectAttempts: 10,
+  reconnectTimeWait: 2000,
+  reconnectJitter: 100,
+  reconnectJitterTLS: 1000,
+  timeout: 20000,
+  noEcho: false,
+  noRandomize: false,
+  waitOnFirstConnect: false,
+  ignoreClusterUpdates: false,
+  inboxPrefix: "_INBOX",
+  authenticators: Object.freeze([] as Authenticator[]) as Authenticator[],
+  tls: undefined,
+  debug: false,
+  readBufferBytes: 1024,
+  receiveBufferBytes: 4096,
+  outboundBufferBytes: 2048,
+  maxPendingBytes: 32768,
+  reconnectBufferBytes: 8192,
+  dnsServers: Object.freeze(["1.1.1.1", "8.8.8.8"]) as string[],
+  maxControlLine: 4096,
+  receiveTimeout: 30000,
+});
+
+/** Checks the caller's options and fills in the defaults; throws InvalidArgumentError. The result
+ *  is read-only: it holds the options the caller set and inherits the others from the frozen
+ *  defaults. */
 export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
   if (o === null || typeof o !== "object") throw new InvalidArgumentError("connect() takes an options object");
   checkNames(o, KNOWN, "connect()", REFUSED);
@@ -225,42 +262,47 @@ export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
   if (o.port !== undefined) {
     if (o.servers !== undefined) throw new InvalidArgumentError("connect(): options port and servers exclude each other; use servers");
     servers = [`127.0.0.1:${num(o.port, 0, "port", 1, 65535)}`];
-  } else servers = o.servers === undefined ? ["127.0.0.1:4222"] : Array.isArray(o.servers) ? o.servers.slice() : [o.servers];
+  } else servers = o.servers === undefined ? DEFAULTS.servers : Array.isArray(o.servers) ? o.servers.slice() : [o.servers];
   for (const s of servers)
     if (typeof s !== "string" || s.length === 0) throw new InvalidArgumentError(`option servers must hold non-empty strings, not ${String(s)}`);
   if (servers.length === 0) throw new InvalidArgumentError("option servers must name at least one server");
-  const dns: unknown[] = o.dnsServers === undefined ? ["1.1.1.1", "8.8.8.8"] : Array.isArray(o.dnsServers) ? o.dnsServers.slice() : [o.dnsServers];
+  const dns: unknown[] = o.dnsServers === undefined ? DEFAULTS.dnsServers : Array.isArray(o.dnsServers) ? o.dnsServers.slice() : [o.dnsServers];
   for (const d of dns)
     if (typeof d !== "string" || d.length === 0) throw new InvalidArgumentError("option dnsServers must be a list of IPv4 addresses");
-  return {
+  const d = DEFAULTS;
+  const all: ResolvedOptions = {
     servers: servers as string[],
     name: str(o.name, "name"),
     user: str(o.user, "user"),
     pass: str(o.pass, "pass"),
     token: str(o.token, "token"),
-    pingInterval: num(o.pingInterval, 120000, "pingInterval", 1, MAX_MS),
-    maxPingOut: num(o.maxPingOut, 2, "maxPingOut", 1, 1000),
-    reconnect: bool(o.reconnect, true, "reconnect"),
-    maxReconnectAttempts: num(o.maxReconnectAttempts, 10, "maxReconnectAttempts", -1, 0x7fffffff),
-    reconnectTimeWait: num(o.reconnectTimeWait, 2000, "reconnectTimeWait", 0, MAX_MS),
-    reconnectJitter: num(o.reconnectJitter, 100, "reconnectJitter", 0, MAX_MS),
-    reconnectJitterTLS: num(o.reconnectJitterTLS, 1000, "reconnectJitterTLS", 0, MAX_MS),
-    timeout: num(o.timeout, 20000, "timeout", 1, MAX_MS),
-    noEcho: bool(o.noEcho, false, "noEcho"),
-    noRandomize: bool(o.noRandomize, false, "noRandomize"),
-    waitOnFirstConnect: bool(o.waitOnFirstConnect, false, "waitOnFirstConnect"),
-    ignoreClusterUpdates: bool(o.ignoreClusterUpdates, false, "ignoreClusterUpdates"),
-    inboxPrefix: o.inboxPrefix === undefined ? "_INBOX" : str(o.inboxPrefix, "inboxPrefix"),
+    pingInterval: num(o.pingInterval, d.pingInterval, "pingInterval", 1, MAX_MS),
+    maxPingOut: num(o.maxPingOut, d.maxPingOut, "maxPingOut", 1, 1000),
+    reconnect: bool(o.reconnect, d.reconnect, "reconnect"),
+    maxReconnectAttempts: num(o.maxReconnectAttempts, d.maxReconnectAttempts, "maxReconnectAttempts", -1, 0x7fffffff),
+    reconnectTimeWait: num(o.reconnectTimeWait, d.reconnectTimeWait, "reconnectTimeWait", 0, MAX_MS),
+    reconnectJitter: num(o.reconnectJitter, d.reconnectJitter, "reconnectJitter", 0, MAX_MS),
+    reconnectJitterTLS: num(o.reconnectJitterTLS, d.reconnectJitterTLS, "reconnectJitterTLS", 0, MAX_MS),
+    timeout: num(o.timeout, d.timeout, "timeout", 1, MAX_MS),
+    noEcho: bool(o.noEcho, d.noEcho, "noEcho"),
+    noRandomize: bool(o.noRandomize, d.noRandomize, "noRandomize"),
+    waitOnFirstConnect: bool(o.waitOnFirstConnect, d.waitOnFirstConnect, "waitOnFirstConnect"),
+    ignoreClusterUpdates: bool(o.ignoreClusterUpdates, d.ignoreClusterUpdates, "ignoreClusterUpdates"),
+    inboxPrefix: o.inboxPrefix === undefined ? d.inboxPrefix : str(o.inboxPrefix, "inboxPrefix"),
     authenticators: authenticators(o.authenticator),
     tls: tlsOptions(o.tls),
-    debug: bool(o.debug, false, "debug"),
-    readBufferBytes: num(o.readBufferBytes, 1024, "readBufferBytes", 64, MAX_BYTES),
-    receiveBufferBytes: num(o.receiveBufferBytes, 4096, "receiveBufferBytes", 1024, MAX_BYTES),
-    outboundBufferBytes: num(o.outboundBufferBytes, 2048, "outboundBufferBytes", 256, MAX_BYTES),
-    maxPendingBytes: num(o.maxPendingBytes, 32768, "maxPendingBytes", 256, MAX_BYTES),
-    reconnectBufferBytes: num(o.reconnectBufferBytes, 8192, "reconnectBufferBytes", 0, MAX_BYTES),
+    debug: bool(o.debug, d.debug, "debug"),
+    readBufferBytes: num(o.readBufferBytes, d.readBufferBytes, "readBufferBytes", 64, MAX_BYTES),
+    receiveBufferBytes: num(o.receiveBufferBytes, d.receiveBufferBytes, "receiveBufferBytes", 1024, MAX_BYTES),
+    outboundBufferBytes: num(o.outboundBufferBytes, d.outboundBufferBytes, "outboundBufferBytes", 256, MAX_BYTES),
+    maxPendingBytes: num(o.maxPendingBytes, d.maxPendingBytes, "maxPendingBytes", 256, MAX_BYTES),
+    reconnectBufferBytes: num(o.reconnectBufferBytes, d.reconnectBufferBytes, "reconnectBufferBytes", 0, MAX_BYTES),
     dnsServers: dns as string[],
-    maxControlLine: num(o.maxControlLine, 4096, "maxControlLine", 256, MAX_BYTES),
-    receiveTimeout: num(o.receiveTimeout, 30000, "receiveTimeout", 0, MAX_MS),
+    maxControlLine: num(o.maxControlLine, d.maxControlLine, "maxControlLine", 256, MAX_BYTES),
+    receiveTimeout: num(o.receiveTimeout, d.receiveTimeout, "receiveTimeout", 0, MAX_MS),
   };
+  // read-only like the inherited defaults (a frozen prototype's property cannot be assigned over)
+  const own: PropertyDescriptorMap = {};
+  for (const key of Object.keys(all) as (keyof ResolvedOptions)[]) if (all[key] !== DEFAULTS[key]) own[key] = { value: all[key], enumerable: true };
+  return Object.create(DEFAULTS, own) as ResolvedOptions;
 }

@@ -38,6 +38,7 @@ const LF = 10;
 /** Size of a new batch; it grows up to the option's size when a turn publishes more. */
 const SMALL = 256;
 
+// internal methods are TypeScript-private, not #private: XS gives every instance a slot per #method
 export class Outbound {
   /** The batch, made on first use (null when nothing waits in it and it was let go). */
   #buf: Uint8Array | null = null;
@@ -93,7 +94,7 @@ export class Outbound {
 
   /** Caps the batch at the socket's send-buffer size, so that it can always be written whole. */
   limitTo(socketBuffer: number): void {
-    this.#closePage();
+    this.closePage();
     this.#cap = Math.max(64, Math.min(this.#max, socketBuffer));
     if (this.#end - this.#start <= this.#cap) return;
     // queued while disconnected beyond what this socket takes at once: move it behind, frame by
@@ -164,7 +165,7 @@ export class Outbound {
   reserveSpill(n: number): number {
     if (n > this.#cap || this.#deferred !== null) return -1;
     if (this.#page === null || this.#pageEnd + n > this.#page.length) {
-      this.#closePage();
+      this.closePage();
       this.#page = new Uint8Array(this.#cap);
       this.#pageEnd = 0;
       this.#spill.push(this.#page);
@@ -177,7 +178,8 @@ export class Outbound {
   }
 
   /** Ends the open page: its spill entry becomes the filled part, and only that part stays held. */
-  #closePage(): void {
+  /** @internal */
+  private closePage(): void {
     const page = this.#page;
     if (page === null) return;
     this.#page = null;
@@ -189,7 +191,7 @@ export class Outbound {
    *  `reference` when `bytes` is the caller's array rather than our copy. */
   push(bytes: Uint8Array, start: boolean, control: boolean, reference: boolean): void {
     const flags = (start ? Flag.Start : 0) | (control ? Flag.Control : 0) | (reference ? Flag.Reference : 0);
-    this.#closePage();
+    this.closePage();
     if (this.#deferred !== null) {
       this.#deferred.push(bytes);
       this.#deferredFlags.push(flags);
@@ -203,7 +205,7 @@ export class Outbound {
 
   /** Opens a streamed message with its frame head; pieces follow with streamPiece(). */
   beginStream(head: Uint8Array): void {
-    this.#closePage();
+    this.closePage();
     this.#spill.push(head);
     this.#flags.push(Flag.Start | Flag.Stream);
     this.held += head.length;
@@ -293,7 +295,7 @@ export class Outbound {
     }
     const spill = this.#spill;
     while (this.#head < spill.length && writable > 0) {
-      if (spill[this.#head] === this.#page) this.#closePage();
+      if (spill[this.#head] === this.#page) this.closePage();
       const entry = spill[this.#head];
       const left = entry.length - this.#headOff;
       let n = left;
@@ -340,7 +342,7 @@ export class Outbound {
    */
   rewind(): number {
     this.setFront(null);
-    this.#closePage();
+    this.closePage();
     let kept = 0;
     // batch: whole frames only; keep PUB and HPUB
     const buf = this.#buf as Uint8Array;
@@ -422,7 +424,7 @@ export class Outbound {
   /** Message frames (PUB/HPUB) queued and not yet wholly handed to the socket: what clear() would
    *  discard. Walks the queue; called only when the connection closes. */
   messages(): number {
-    this.#closePage();
+    this.closePage();
     let n = 0;
     const buf = this.#buf as Uint8Array;
     for (let p = this.#start; p < this.#end; ) {

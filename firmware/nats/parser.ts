@@ -86,6 +86,7 @@ const LITERALS = Object.freeze(["", "msg", "hmsg", "info", "ping", "pong", "+ok"
 const LENGTHS = Object.freeze([0, 3, 4, 4, 4, 4, 3, 4]);
 
 /** Per-byte NATS protocol parser; one per connection, reset for every new socket. */
+// internal methods are TypeScript-private, not #private: XS gives every instance a slot per #method
 export class Parser {
   readonly #sink: ParserSink;
   readonly #decoder: TextDecoder;
@@ -145,7 +146,8 @@ export class Parser {
 
   /** The scratch, grown to hold `need` bytes (never beyond capacity): small split frames cost a
    *  small buffer, and only a large message pays for a large one. Bytes already held are kept. */
-  #scratchBuffer(need: number): Uint8Array {
+  /** @internal */
+  private scratchBuffer(need: number): Uint8Array {
     const s = this.#scratch;
     if (s !== null && s.length >= need) return s;
     const size = Math.min(this.capacity, Math.max(need, s === null ? 256 : s.length * 2));
@@ -155,7 +157,8 @@ export class Parser {
     return grown;
   }
 
-  #fail(message: string): void {
+  /** @internal */
+  private fail(message: string): void {
     this.reset();
     this.#sink.onProtocolError(message);
   }
@@ -183,7 +186,7 @@ export class Parser {
             this.#state = State.OpP;
             i++;
             continue;
-          } else return this.#fail(`unknown protocol operation starting with byte ${buf[i]}`);
+          } else return this.fail(`unknown protocol operation starting with byte ${buf[i]}`);
           this.#op = op;
           this.#literalPos = 1;
           this.#state = State.OpName;
@@ -194,7 +197,7 @@ export class Parser {
           const c = buf[i] | 0x20;
           if (c === 0x69) this.#op = Op.Ping;
           else if (c === 0x6f) this.#op = Op.Pong;
-          else return this.#fail("unknown protocol operation starting with P");
+          else return this.fail("unknown protocol operation starting with P");
           this.#literalPos = 2;
           this.#state = State.OpName;
           i++;
@@ -204,7 +207,7 @@ export class Parser {
           const literal = LITERALS[this.#op];
           if (this.#literalPos < LENGTHS[this.#op]) {
             if ((buf[i] | 0x20) !== charCode.call(literal, this.#literalPos))
-              return this.#fail(`malformed protocol operation (expected ${literal.toUpperCase()})`);
+              return this.fail(`malformed protocol operation (expected ${literal.toUpperCase()})`);
             this.#literalPos++;
             i++;
             break;
@@ -214,7 +217,7 @@ export class Parser {
             this.#state = State.OpEnd;
             break;
           }
-          if (buf[i] !== SP && buf[i] !== TAB) return this.#fail(`${literal.toUpperCase()} without arguments`);
+          if (buf[i] !== SP && buf[i] !== TAB) return this.fail(`${literal.toUpperCase()} without arguments`);
           this.#state = State.ArgStart;
           i++;
           break;
@@ -244,30 +247,30 @@ export class Parser {
           while (i < end && buf[i] !== LF) i++;
           if (i === end) {
             // the line continues in the next chunk: keep what we have
-            if (!this.#append(buf, lineStart, end)) return;
+            if (!this.append(buf, lineStart, end)) return;
             break;
           }
           let lineEnd = i;
           i++; // past LF
           if (this.#have === 0) {
             // the same limit as a split line, so that behaviour never depends on where reads cut
-            if (lineEnd - lineStart > this.capacity) return this.#fail(`protocol line longer than ${this.capacity} bytes`);
+            if (lineEnd - lineStart > this.capacity) return this.fail(`protocol line longer than ${this.capacity} bytes`);
             if (lineEnd > lineStart && buf[lineEnd - 1] === CR) lineEnd--;
-            if (!this.#arguments(buf, lineStart, lineEnd)) return;
+            if (!this.parseArguments(buf, lineStart, lineEnd)) return;
           } else {
-            if (!this.#append(buf, lineStart, lineEnd)) return;
+            if (!this.append(buf, lineStart, lineEnd)) return;
             const s = this.#scratch as Uint8Array;
             let n = this.#have;
             if (n > 0 && s[n - 1] === CR) n--;
             this.#have = 0;
-            if (!this.#arguments(s, 0, n)) return;
+            if (!this.parseArguments(s, 0, n)) return;
           }
-          // #arguments() chose the next state; a whole message in this chunk, with the line end
+          // parseArguments() chose the next state; a whole message in this chunk, with the line end
           // that proves its size right, is delivered at once from the chunk
           if ((this.#state as State) === State.Payload && end - i >= this.#total + 2) {
             const t = i + this.#total;
             const eol = buf[t] === CR && buf[t + 1] === LF ? 2 : buf[t] === LF ? 1 : 0;
-            if (eol === 0) return this.#fail("message payload longer than its announced size");
+            if (eol === 0) return this.fail("message payload longer than its announced size");
             const h = this.#hdrLen;
             this.#state = State.OpStart;
             this.#sink.onMsg(h > 0 ? buf.subarray(i, i + h) : null, buf.subarray(i + h, t));
@@ -277,7 +280,7 @@ export class Parser {
         }
         case State.Payload: {
           const take = Math.min(end - i, this.#total - this.#have);
-          const s = this.#scratchBuffer(this.#total);
+          const s = this.scratchBuffer(this.#total);
           s.set(buf.subarray(i, i + take), this.#have);
           this.#have += take;
           i += take;
@@ -290,7 +293,7 @@ export class Parser {
         }
         case State.HeaderCopy: {
           const take = Math.min(end - i, this.#hdrLen - this.#have);
-          const s = this.#scratchBuffer(this.#hdrLen);
+          const s = this.scratchBuffer(this.#hdrLen);
           s.set(buf.subarray(i, i + take), this.#have);
           this.#have += take;
           i += take;
@@ -342,7 +345,7 @@ export class Parser {
                 this.#sink.onMsg(h > 0 ? s.subarray(0, h) : null, s.subarray(h, this.#total));
               }
             }
-          } else return this.#fail("message payload longer than its announced size");
+          } else return this.fail("message payload longer than its announced size");
           i++;
           break;
       }
@@ -350,19 +353,21 @@ export class Parser {
   }
 
   /** Copies part of a control line into scratch; false (after failing) when the line is too long. */
-  #append(buf: Uint8Array, start: number, end: number): boolean {
+  /** @internal */
+  private append(buf: Uint8Array, start: number, end: number): boolean {
     const n = end - start;
     if (this.#have + n > this.capacity) {
-      this.#fail(`protocol line longer than ${this.capacity} bytes`);
+      this.fail(`protocol line longer than ${this.capacity} bytes`);
       return false;
     }
-    this.#scratchBuffer(this.#have + n).set(buf.subarray(start, end), this.#have);
+    this.scratchBuffer(this.#have + n).set(buf.subarray(start, end), this.#have);
     this.#have += n;
     return true;
   }
 
   /** Acts on a complete argument line buf[start, end); false after a failure. */
-  #arguments(buf: Uint8Array, start: number, end: number): boolean {
+  /** @internal */
+  private parseArguments(buf: Uint8Array, start: number, end: number): boolean {
     const op = this.#op;
     this.#state = State.OpStart;
     if (op === Op.Info) {
@@ -381,7 +386,7 @@ export class Parser {
       while (i < end && (buf[i] === SP || buf[i] === TAB)) i++;
       if (i === end) break;
       if (count === 6) {
-        this.#fail("too many arguments in MSG");
+        this.fail("too many arguments in MSG");
         return false;
       }
       tok[count * 2] = i;
@@ -391,14 +396,14 @@ export class Parser {
     }
     const numbers = op === Op.Hmsg ? 2 : 1;
     if (count !== 2 + numbers && count !== 3 + numbers) {
-      this.#fail(`malformed ${op === Op.Hmsg ? "HMSG" : "MSG"} arguments`);
+      this.fail(`malformed ${op === Op.Hmsg ? "HMSG" : "MSG"} arguments`);
       return false;
     }
     const sid = parseUint(buf, tok[2], tok[3]);
     const total = parseUint(buf, tok[(count - 1) * 2], tok[(count - 1) * 2 + 1]);
     const hdrLen = numbers === 2 ? parseUint(buf, tok[(count - 2) * 2], tok[(count - 2) * 2 + 1]) : 0;
     if (sid < 0 || total < 0 || hdrLen < 0 || hdrLen > total || (numbers === 2 && hdrLen < 10)) {
-      this.#fail("malformed number in MSG arguments");
+      this.fail("malformed number in MSG arguments");
       return false;
     }
     const decoder = this.#decoder;
@@ -413,7 +418,7 @@ export class Parser {
     const delivery = this.#sink.onMsgHead(subject, sid, reply, hdrLen, total);
     if ((delivery === Delivery.Whole && total > this.capacity) || (delivery === Delivery.Chunks && hdrLen > this.capacity)) {
       // the sink checks sizes against capacity first; this guards the scratch against a sink that did not
-      this.#fail(`a message of ${total} bytes cannot be assembled in ${this.capacity} bytes`);
+      this.fail(`a message of ${total} bytes cannot be assembled in ${this.capacity} bytes`);
       return false;
     }
     if (delivery === Delivery.Whole) {

@@ -84,11 +84,12 @@ export function parseServer(url: string, discovered: boolean, scheme = Scheme.Na
 }
 
 /** The ordered pool. The next server to dial is always the first; dialing moves it to the end. */
+// internal methods are TypeScript-private, not #private: XS gives every instance a slot per #method
 export class ServerPool {
   readonly servers: Server[] = [];
 
   constructor(urls: string[], randomize: boolean) {
-    for (const u of urls) this.#add(parseServer(u, false));
+    for (const u of urls) this.add(parseServer(u, false));
     if (randomize) {
       const s = this.servers;
       for (let i = s.length - 1; i > 0; i--) {
@@ -100,7 +101,8 @@ export class ServerPool {
     }
   }
 
-  #add(server: Server): boolean {
+  /** @internal */
+  private add(server: Server): boolean {
     for (const s of this.servers) if (s.key === server.key) return false;
     this.servers.push(server);
     return true;
@@ -140,7 +142,7 @@ export class ServerPool {
       // credentials a URL carried stay with that URL: a discovered server gets none of its own, and
       // CONNECT then carries only the credentials given as options (see README, "Credentials")
       seen.push(s.key);
-      if (this.#add(s)) added.push(s.key);
+      if (this.add(s)) added.push(s.key);
     }
     for (let i = this.servers.length - 1; i >= 0; i--) {
       const s = this.servers[i];

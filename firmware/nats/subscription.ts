@@ -93,6 +93,7 @@ class IteratorState {
 /** The iterator's answer when it is over. */
 const DONE: IteratorResult<Msg> = Object.freeze({ value: undefined, done: true });
 
+// internal methods are TypeScript-private, not #private: XS gives every instance a slot per #method
 export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
   readonly sid: number;
   readonly subject: string;
@@ -115,20 +116,22 @@ export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
     this.max = options.max ?? 0;
     this.callback = options.callback ?? null;
     this.#flags = (options.chunks === true ? Flag.Chunks : 0) | (options.zeroCopy === true ? Flag.ZeroCopy : 0) | (isLiteral(subject) ? Flag.Literal : 0);
-    if (options.queue !== undefined) this.#extra().queue = options.queue;
+    if (options.queue !== undefined) this.extra().queue = options.queue;
     if (options.maxPending !== undefined || options.maxPendingBytes !== undefined) {
-      const it = this.#iter();
+      const it = this.iter();
       it.maxPending = options.maxPending ?? 64;
       it.maxPendingBytes = options.maxPendingBytes ?? MAX_PENDING_BYTES;
     }
   }
 
-  #extra(): Extra {
+  /** @internal */
+  private extra(): Extra {
     if (this.#x === null) this.#x = new Extra();
     return this.#x;
   }
 
-  #iter(): IteratorState {
+  /** @internal */
+  private iter(): IteratorState {
     if (this.#it === null) this.#it = new IteratorState();
     return this.#it;
   }
@@ -158,19 +161,19 @@ export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
     return this.#x === null ? 0 : this.#x.dropped;
   }
   set dropped(n: number) {
-    this.#extra().dropped = n;
+    this.extra().dropped = n;
   }
   /** The last error reported on this subscription without ending it (e.g. SlowConsumerError). */
   get lastError(): Error | null {
     return this.#x === null ? null : this.#x.lastError;
   }
   set lastError(e: Error | null) {
-    this.#extra().lastError = e;
+    this.extra().lastError = e;
   }
 
   /** Resolves when the subscription ends (unsubscribed, max reached, drained, or closed). */
   get closed(): Promise<void> {
-    const x = this.#extra();
+    const x = this.extra();
     if (x.closed === null) {
       x.closed = this.done
         ? Promise.resolve()
@@ -223,7 +226,7 @@ export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
    *  when a bound is hit (the caller counts the drop and, when `firstDrop()` says so, reports it).
    *  Asked before the caller copies the message, so that a drop costs no copy. */
   room(bytes: number): number {
-    const x = this.#iter();
+    const x = this.iter();
     if (x.waiting !== null) return Enqueued.Ok;
     const n = x.pending === null ? 0 : x.pending.length;
     if (n >= x.maxPending) return Enqueued.FullMessages;
@@ -233,7 +236,7 @@ export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
 
   /** @internal Hands the iterator a message the caller owns (after room() said Ok). */
   enqueue(msg: Msg): void {
-    const x = this.#iter();
+    const x = this.iter();
     this.#flags &= ~Flag.Overflowing;
     const w = x.waiting;
     if (w !== null) {
@@ -257,7 +260,7 @@ export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
   finish(error: Error | null): void {
     if (this.done) return;
     this.#flags |= Flag.Done;
-    if (error !== null) this.#extra().error = error;
+    if (error !== null) this.extra().error = error;
     const it = this.#it;
     if (it !== null && it.waiting !== null) {
       const w = it.waiting;
@@ -277,7 +280,7 @@ export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
 
   /** The iterator's next message: read the subscription with `for await`. */
   next(): Promise<IteratorResult<Msg>> {
-    const it = this.#iter();
+    const it = this.iter();
     const p = it.pending;
     if (p !== null && p.length > 0) {
       const m = p.shift() as Msg;
