@@ -2,8 +2,9 @@
 // nats-xs/jetstream, nats-xs/obj and nats-xs/bridge preloaded), with nats.js and @nats-io/obj as the
 // peer: a nats-os:// link to a 1 MB object nats.js wrote in 128 KB chunks is received by
 // smartsubscribe into a sink, a link to a bucket the device does not allow is refused, and the
-// device sends 1 MB through the bucket for nats.js to read; the live heap rises by no more than 700
-// slots, and 16 KB receiving (the Object Store's own bound, test/xs-obj.test.ts), 20 KB sending.
+// device sends 1 MB through the bucket for nats.js to read; the live heap rises by no more than 800
+// slots (receiving measured 591 to 764 over runs, the same spread on the commit before this
+// session's changes: which promises and pending pieces are live at a sample is timing), and 16 KB receiving (the Object Store's own bound, test/xs-obj.test.ts), 20 KB sending.
 import { createHash, randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
@@ -16,7 +17,7 @@ import { peerEnvelope } from "./shared/bridge-peer.mjs";
 beforeAll(prepareXs, 300_000);
 
 const SIZE = 1024 * 1024;
-const BOUND = { chunkBytes: 16 * 1024, slots: 700 };
+const BOUND = { chunkBytes: 16 * 1024, slots: 800 };
 
 function computed(n: number): Uint8Array {
   const b = new Uint8Array(n);
