@@ -4,7 +4,8 @@
 // smartsubscribe into a sink, a link to a bucket the device does not allow is refused, and the
 // device sends 1 MB through the bucket for nats.js to read; the live heap rises by no more than 800
 // slots (receiving measured 591 to 764 over runs, the same spread on the commit before this
-// session's changes: which promises and pending pieces are live at a sample is timing), and 16 KB receiving (the Object Store's own bound, test/xs-obj.test.ts), 20 KB sending.
+// session's changes: which promises and pending pieces are live at a sample is timing), and by
+// 16 KB receiving (the Object Store's own bound, test/xs-obj.test.ts), 20 KB sending.
 import { createHash, randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
