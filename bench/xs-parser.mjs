@@ -5,27 +5,12 @@
 // Prints one JSON line: [{ size, msgs, mbps }] per payload size.
 import { Delivery, Parser } from "nats-xs";
 import TextDecoder from "text/decoder";
+import { frames } from "./xs/frames.mjs";
 
 const SIZES = [16, 128, 1024];
 const STREAM_BYTES = 16 * 1024; // fits the ESP32 chunk budget next to the parser's scratch
 const SLICE = 1024;
 const MS = 1000; // per payload size
-
-function frames(size) {
-  const subject = "sensors.temp.device-7";
-  const head = `MSG ${subject} 1 ${size}\r\n`;
-  const frameLen = head.length + size + 2;
-  const count = Math.max(1, Math.floor(STREAM_BYTES / frameLen));
-  const out = new Uint8Array(frameLen * count);
-  let p = 0;
-  for (let k = 0; k < count; k++) {
-    for (let i = 0; i < head.length; i++) out[p++] = head.charCodeAt(i);
-    for (let i = 0; i < size; i++) out[p++] = 97 + (i % 26);
-    out[p++] = 13;
-    out[p++] = 10;
-  }
-  return out;
-}
 
 class Counter {
   msgs = 0;
@@ -54,7 +39,7 @@ class Counter {
 
 const rows = [];
 for (const size of SIZES) {
-  const stream = frames(size);
+  const stream = frames(size, STREAM_BYTES);
   const sink = new Counter();
   const parser = new Parser(sink, new TextDecoder(), 4096);
   const feed = () => {

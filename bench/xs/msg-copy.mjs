@@ -6,26 +6,12 @@
 // line: per payload size, messages per second both ways and the extra microseconds per message.
 import { Delivery, Msg, Parser } from "nats-xs";
 import TextDecoder from "text/decoder";
+import { frames } from "./frames.mjs";
 
 const SIZES = [16, 128, 1024];
 const STREAM_BYTES = 16 * 1024;
 const SLICE = 1024;
 const MS = 1000;
-
-function frames(size) {
-  const head = `MSG sensors.temp.device-7 1 ${size}\r\n`;
-  const frameLen = head.length + size + 2;
-  const count = Math.max(1, Math.floor(STREAM_BYTES / frameLen));
-  const out = new Uint8Array(frameLen * count);
-  let p = 0;
-  for (let k = 0; k < count; k++) {
-    for (let i = 0; i < head.length; i++) out[p++] = head.charCodeAt(i);
-    for (let i = 0; i < size; i++) out[p++] = 97 + (i % 26);
-    out[p++] = 13;
-    out[p++] = 10;
-  }
-  return out;
-}
 
 class Sink {
   msgs = 0;
@@ -79,7 +65,7 @@ function rate(stream, copy) {
 
 const rows = [];
 for (const size of SIZES) {
-  const stream = frames(size);
+  const stream = frames(size, STREAM_BYTES);
   // interleaved, best of three each, so that a busy host does not favour one side
   let view = 0;
   let copied = 0;

@@ -34,7 +34,7 @@ export interface OutboxStoreStatus {
 }
 
 /**
- * Where the outbox keeps its entries so that they outlive the process. Every method is
+ * Where the outbox keeps its entries so that they outlive a reboot. Every method is
  * synchronous: when `add` returns, the entry survives a power loss.
  */
 export interface OutboxStore {
