@@ -256,7 +256,7 @@ declare module "ota/boot" {
   /** Marks the running image invalid and reboots into the previous one
    *  (esp_ota_mark_app_invalid_rollback_and_reboot); throws when there is none. */
   export function rollback(): never;
-  /** Reboots now (esp_restart). host-sim and the XS host end the process with status 100, which
+  /** Reboots now (esp_restart). host-sim and the XS host exit with status 100, which
    *  their device runners take as a reboot. */
   export function restart(): never;
 }
