@@ -51,6 +51,8 @@ export {
   TlsError,
   TransportUnavailableError,
 } from "./nats/errors.js";
+/** @internal Names error classes on their prototypes, for the modules' own errors. */
+export { nameErrors } from "./nats/errors.js";
 export { checkJson, parseJson } from "./nats/json.js";
 export type { JsonLimits } from "./nats/json.js";
 export { checkNames } from "./nats/check.js";

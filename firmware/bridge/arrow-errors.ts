@@ -1,17 +1,15 @@
 /**
  * Error classes of the Arrow IPC reader (nats-xs/bridge/arrow). They extend the bridge's
  * BridgeError, imported through the bridge's public API so that `instanceof BridgeError` holds
- * across the two modules. `name` is a getter: a preloaded Error.prototype is frozen on Moddable.
+ * across the two modules. `name` is set once on each prototype (nameErrors): a preloaded Error.prototype is frozen on Moddable.
  */
 import { BridgeError } from "nats-xs/bridge";
+import { nameErrors } from "nats-xs";
 
 /** The Arrow stream is malformed (framing, FlatBuffer offsets, buffer layout). */
 export class ArrowFormatError extends BridgeError {
   constructor(why: string) {
     super(`the Arrow IPC stream of a table payload is malformed: ${why}; check the sender's Arrow writer`, "BRIDGE_ARROW_FORMAT");
-  }
-  override get name(): string {
-    return "ArrowFormatError";
   }
 }
 
@@ -27,9 +25,6 @@ export class ArrowTypeError extends BridgeError {
     this.arrowType = arrowType;
     this.column = column;
   }
-  override get name(): string {
-    return "ArrowTypeError";
-  }
 }
 
 /** A bound of the reader was hit (metadata bytes, columns, rows, string bytes). */
@@ -43,7 +38,11 @@ export class ArrowLimitError extends BridgeError {
     this.size = size;
     this.limit = limit;
   }
-  override get name(): string {
-    return "ArrowLimitError";
-  }
 }
+
+// `name` on each prototype, set once (see nats-xs's errors.ts)
+nameErrors([
+  [ArrowFormatError, "ArrowFormatError"],
+  [ArrowTypeError, "ArrowTypeError"],
+  [ArrowLimitError, "ArrowLimitError"],
+]);

@@ -3,17 +3,15 @@
  * catches them all) and carries a stable `code`. A malformed envelope costs only that envelope:
  * the connection, the subscription and the envelopes after it keep working.
  *
- * `name` is a getter, never an assignment: a preloaded Error.prototype is frozen on Moddable.
+ * `name` is set once on each prototype (nameErrors), never assigned: a preloaded Error.prototype is frozen on Moddable.
  */
 import { NatsError } from "nats-xs";
+import { nameErrors } from "nats-xs";
 
 /** Base class of the bridge errors. */
 export class BridgeError extends NatsError {
   constructor(message: string, code: string, cause?: unknown) {
     super(message, code, cause);
-  }
-  override get name(): string {
-    return "BridgeError";
   }
 }
 
@@ -25,9 +23,6 @@ export class EnvelopeSyntaxError extends BridgeError {
     super(`the NATSBridge envelope is not valid JSON: ${message}${offset >= 0 ? ` (at byte ${offset})` : ""}; check the sender's JSON writer`, "BRIDGE_BAD_JSON");
     this.offset = offset;
   }
-  override get name(): string {
-    return "EnvelopeSyntaxError";
-  }
 }
 
 /** A required field is missing, or a field has the wrong JSON type. */
@@ -36,9 +31,6 @@ export class EnvelopeFieldError extends BridgeError {
   constructor(field: string, why: string) {
     super(`NATSBridge envelope field ${JSON.stringify(field)} ${why}; the sender must write it as the NATSBridge README describes`, "BRIDGE_BAD_FIELD");
     this.field = field;
-  }
-  override get name(): string {
-    return "EnvelopeFieldError";
   }
 }
 
@@ -52,9 +44,6 @@ export class UnknownPayloadTypeError extends BridgeError {
     );
     this.type = type;
   }
-  override get name(): string {
-    return "UnknownPayloadTypeError";
-  }
 }
 
 /** A direct payload's data is not valid base64 (RFC 4648 standard alphabet). */
@@ -64,9 +53,6 @@ export class Base64Error extends BridgeError {
   constructor(why: string, position: number) {
     super(`invalid base64 in a NATSBridge payload: ${why}${position >= 0 ? ` at character ${position}` : ""}; the sender must use the standard base64 alphabet with padding`, "BRIDGE_BAD_BASE64");
     this.position = position;
-  }
-  override get name(): string {
-    return "Base64Error";
   }
 }
 
@@ -83,9 +69,6 @@ export class PayloadSizeError extends BridgeError {
     this.declared = declared;
     this.actual = actual;
   }
-  override get name(): string {
-    return "PayloadSizeError";
-  }
 }
 
 /** A payload (or an envelope field) is larger than this device accepts. */
@@ -96,9 +79,6 @@ export class PayloadLimitError extends BridgeError {
     super(`${what} of ${size} bytes exceeds the limit of ${limit} bytes; ${hint}`, "BRIDGE_LIMIT");
     this.size = size;
     this.limit = limit;
-  }
-  override get name(): string {
-    return "PayloadLimitError";
   }
 }
 
@@ -117,9 +97,6 @@ export class LinkError extends BridgeError {
     this.url = url;
     this.status = status;
   }
-  override get name(): string {
-    return "LinkError";
-  }
 }
 
 /** An envelope goes past a structural bound of this receiver (nesting depth, number of payloads or
@@ -132,9 +109,6 @@ export class EnvelopeLimitError extends BridgeError {
     super(`the NATSBridge envelope ${what}, beyond this receiver's ${option} of ${limit}; raise ${option} in the receive options if the sender is trusted`, "BRIDGE_BOUND");
     this.option = option;
     this.limit = limit;
-  }
-  override get name(): string {
-    return "EnvelopeLimitError";
   }
 }
 
@@ -152,9 +126,6 @@ export class DigestError extends BridgeError {
     this.expected = expected;
     this.actual = actual;
   }
-  override get name(): string {
-    return "DigestError";
-  }
 }
 
 /** An envelope arrived while earlier ones still waited for their link downloads and the wait queue
@@ -166,7 +137,19 @@ export class EnvelopeDroppedError extends BridgeError {
     super(`a NATSBridge envelope on ${JSON.stringify(subject)} was dropped: ${why} (${dropped} dropped so far); raise max_pending / max_pending_bytes or lower the link deadline`, "BRIDGE_DROPPED");
     this.dropped = dropped;
   }
-  override get name(): string {
-    return "EnvelopeDroppedError";
-  }
 }
+
+// `name` on each prototype, set once (see nats-xs's errors.ts)
+nameErrors([
+  [BridgeError, "BridgeError"],
+  [EnvelopeSyntaxError, "EnvelopeSyntaxError"],
+  [EnvelopeFieldError, "EnvelopeFieldError"],
+  [UnknownPayloadTypeError, "UnknownPayloadTypeError"],
+  [Base64Error, "Base64Error"],
+  [PayloadSizeError, "PayloadSizeError"],
+  [PayloadLimitError, "PayloadLimitError"],
+  [LinkError, "LinkError"],
+  [EnvelopeLimitError, "EnvelopeLimitError"],
+  [DigestError, "DigestError"],
+  [EnvelopeDroppedError, "EnvelopeDroppedError"],
+]);

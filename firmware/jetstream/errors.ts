@@ -3,8 +3,10 @@
  * JetStreamApiError's `code` is the JetStream error code (`err_code`, e.g. 10059) and `status` the
  * HTTP-like code (e.g. 404), so that code written against nats.js tests the same numbers here.
  *
- * `name` is a getter, never an assignment: a preloaded Error.prototype is frozen on Moddable.
+ * `name` is set once on each prototype (nameErrors), never assigned: a preloaded Error.prototype is frozen on Moddable.
  */
+
+import { nameErrors } from "nats-xs";
 
 /** The body of a JetStream API error (`{"error":{"code":404,"err_code":10059,"description":"..."}}`). */
 export interface ApiError {
@@ -26,9 +28,6 @@ export const JetStreamApiCodes = Object.freeze({
 export class JetStreamError extends Error {
   constructor(message: string, cause?: unknown) {
     super(message, cause === undefined ? undefined : { cause });
-  }
-  override get name(): string {
-    return "JetStreamError";
   }
 }
 
@@ -57,32 +56,20 @@ export class JetStreamApiError extends JetStreamError {
   apiError(): ApiError {
     return { code: this.#api.code, err_code: this.#api.err_code, description: this.#api.description };
   }
-  override get name(): string {
-    return "JetStreamApiError";
-  }
 }
 
 /** The stream named does not exist (err_code 10059). */
 export class StreamNotFoundError extends JetStreamApiError {
-  override get name(): string {
-    return "StreamNotFoundError";
-  }
 }
 
 /** The consumer named does not exist (err_code 10014). */
 export class ConsumerNotFoundError extends JetStreamApiError {
-  override get name(): string {
-    return "ConsumerNotFoundError";
-  }
 }
 
 /** Nobody answers the JetStream API: the server has JetStream off, or the domain/prefix is wrong. */
 export class JetStreamNotEnabled extends JetStreamError {
   constructor(subject: string) {
     super(`nobody answered the JetStream API on ${JSON.stringify(subject)}: enable JetStream on the server (-js) or check the domain and apiPrefix options`);
-  }
-  override get name(): string {
-    return "JetStreamNotEnabled";
   }
 }
 
@@ -92,9 +79,6 @@ export class NoStreamError extends JetStreamError {
   constructor(subject: string) {
     super(`no JetStream stream captures subject ${JSON.stringify(subject)} (the server answered 503): create a stream whose subjects include it, or check the subject`);
     this.subject = subject;
-  }
-  override get name(): string {
-    return "NoStreamError";
   }
 }
 
@@ -107,9 +91,6 @@ export class JetStreamStatusError extends JetStreamError {
     this.code = code;
     this.description = description;
   }
-  override get name(): string {
-    return "JetStreamStatusError";
-  }
 }
 
 /** A reply from the server is not what the JetStream API defines: too large, nested too deep, not
@@ -117,9 +98,6 @@ export class JetStreamStatusError extends JetStreamError {
 export class JetStreamResponseError extends JetStreamError {
   constructor(why: string) {
     super(`a JetStream reply was refused: ${why}`);
-  }
-  override get name(): string {
-    return "JetStreamResponseError";
   }
 }
 
@@ -139,9 +117,6 @@ export class OutboxFullError extends JetStreamError {
     this.bytes = bytes;
     this.limit = limit;
   }
-  override get name(): string {
-    return "OutboxFullError";
-  }
 }
 
 /** Builds the typed error for an API error body (stream and consumer not found get their class). */
@@ -150,3 +125,16 @@ export function apiError(api: ApiError): JetStreamApiError {
   if (api.err_code === JetStreamApiCodes.ConsumerNotFound) return new ConsumerNotFoundError(api);
   return new JetStreamApiError(api);
 }
+
+// `name` on each prototype, set once (see nats-xs's errors.ts)
+nameErrors([
+  [JetStreamError, "JetStreamError"],
+  [JetStreamApiError, "JetStreamApiError"],
+  [StreamNotFoundError, "StreamNotFoundError"],
+  [ConsumerNotFoundError, "ConsumerNotFoundError"],
+  [JetStreamNotEnabled, "JetStreamNotEnabled"],
+  [NoStreamError, "NoStreamError"],
+  [JetStreamStatusError, "JetStreamStatusError"],
+  [JetStreamResponseError, "JetStreamResponseError"],
+  [OutboxFullError, "OutboxFullError"],
+]);

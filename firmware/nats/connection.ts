@@ -74,7 +74,7 @@ const enum State {
   Closed,
 }
 
-/** Flags of a connection (its #bits). */
+/** Flags of a connection (its bits). */
 const enum Bit {
   /** The plain socket has connected (its first onWritable came). */
   TcpUp = 1,
@@ -158,103 +158,105 @@ export interface Stats {
 /** A connection to a NATS server. Create it with `connect()`. */
 // no `implements ParserSink, MsgOwner, SubscriptionOwner`: those hooks are internal and left out
 // of the published declarations, where the clause would no longer hold
-// internal methods are TypeScript-private, not #private: XS gives every instance a slot per #method
+// internal state and methods are TypeScript-private, not #private: XS gives every instance a slot
+// per #method, and, imported at run time, every method a slot per #field it names (bench/MEMORY.md)
 export class NatsConnection {
   /** The options in force, read-only: those given to connect() and the defaults of the others. */
   readonly options: Readonly<ResolvedOptions>;
   /** Trace protocol lines and decisions (option debug); tested before any line is built. */
-  readonly #debug: boolean;
+  private readonly debug: boolean;
   /** @internal */
   readonly decoder: TextDecoder = new TextDecoder();
   /** @internal */
   readonly encoder: TextEncoder = new TextEncoder();
-  #state = State.Connecting;
+  private state = State.Connecting;
   /** Bit flags (Bit): one slot for what would take one each. */
-  #bits = 0;
-  #pool: ServerPool | null;
-  #server: Server | null = null;
-  #info: ServerInfo | undefined = undefined;
-  #maxPayload = 1048576;
+  private bits = 0;
+  private pool: ServerPool | null;
+  private server: Server | null = null;
+  private serverInfo: ServerInfo | undefined = undefined;
+  private maxPayload = 1048576;
   /** What the connection reads and writes: the plain TCP socket, or the top layer stacked on it. */
-  #socket: Socket | null = null;
+  private socket: Socket | null = null;
   /** The layer that takes the plain socket's events once stacked on it (TLS or WebSocket). */
-  #tap: Layer | null = null;
+  private tap: Layer | null = null;
   /** Layer modules, loaded by import() on first need (kept per connection: modules hold no state). */
-  #tlsModule: LayerModule | null = null;
-  #wsModule: LayerModule | null = null;
+  private tlsModule: LayerModule | null = null;
+  private wsModule: LayerModule | null = null;
   /** Bumped for every dial: callbacks of an older socket or resolver see a different number. */
-  #generation = 0;
-  #writable = 0;
+  private generation = 0;
+  private writable = 0;
   /** Made when a socket opens, let go when it closes. */
-  #readBuf: Uint8Array | null = null;
+  private readBuf: Uint8Array | null = null;
   /** The parser, the outbound queue and the per-turn flush timer: let go when the connection closes. */
-  #parser: Parser | null;
-  #out: Outbound | null;
-  #flushTimer: TimerId | null;
-  #pingTimer: TimerId | null = null;
+  private parser: Parser | null;
+  private out: Outbound | null;
+  private flushTimer: TimerId | null;
+  private pingTimer: TimerId | null = null;
   /** While connected: fires every receiveTimeout ms to catch a message that stopped arriving. */
-  #rxTimer: TimerId | null = null;
-  /** Reads since the last tick of #rxTimer. */
-  #rxReads = 0;
+  private rxTimer: TimerId | null = null;
+  /** Reads since the last tick of rxTimer. */
+  private rxReads = 0;
   /** The longest SUB line sent on this connection and its sid: the one to blame when the server
    *  closes the connection for its control-line limit. */
-  #longestSub = 0;
-  #longestSubSid = 0;
+  private longestSub = 0;
+  private longestSubSid = 0;
   /** Control-line limit in force: the option, lowered when the server proved its own lower. */
-  #controlLimit: number;
+  private controlLimit: number;
   /** The wait before the next dial, or the handshake's deadline once dialed (never both). */
-  #dialTimer: TimerId | null = null;
-  #pingsOut = 0;
+  private dialTimer: TimerId | null = null;
+  private pingsOut = 0;
   /** One entry per PING in flight: the flush() to resolve, or null for a keepalive PING. */
-  #pongs: (((err?: Error) => void) | null)[] = [];
+  private pongs: (((err?: Error) => void) | null)[] = [];
   /** Per PING in flight, stats.outMsgs when it was queued: its PONG proves the server processed
    *  that many (the queue is in order). */
-  #pingMarks: number[] = [];
-  /** Messages the server is known to have processed (see #pingMarks). */
-  #confirmed = 0;
+  private pingMarks: number[] = [];
+  /** Messages the server is known to have processed (see pingMarks). */
+  private confirmed = 0;
   /** flush() calls made while disconnected: their PINGs go out after the next handshake. */
-  #flushWaiting: ((err?: Error) => void)[] = [];
-  readonly #subs = new Map<number, Subscription>();
-  #sid = 0;
+  private flushWaiting: ((err?: Error) => void)[] | null = null;
+  private readonly subs = new Map<number, Subscription>();
+  private sid = 0;
   /** The subscription and subject of the message being parsed. */
-  #cur: Subscription | null = null;
-  #curSubject = "";
-  #curReply = "";
-  #curSize = 0;
-  #muxSub: Subscription | null = null;
+  private cur: Subscription | null = null;
+  private curSubject = "";
+  private curReply = "";
+  private curSize = 0;
+  private muxSub: Subscription | null = null;
   /** The request inbox, made by the first request(). */
-  #mux: RequestMux | null = null;
-  #statusStreams: StatusListener[] = [];
+  private mux: RequestMux | null = null;
+  /** Made by the first listener (nats-xs/status): most devices never have one. */
+  private statusStreams: StatusListener[] | null = null;
   /** The open streamed message (nats-xs/stream), if any. */
-  #stream: StreamHook | null = null;
-  #lastError: Error | null = null;
-  #connectWaiter: { resolve(nc: NatsConnection): void; reject(err: Error): void } | null = null;
-  #closeWaiter: (() => void) | null = null;
-  /** closed(): made on first call (most devices never ask), settled by #finishClose. */
-  #closed: Promise<Error | undefined> | null = null;
-  #resolveClosed: ((err: Error | undefined) => void) | null = null;
-  #closeError: Error | undefined = undefined;
-  readonly #stats: Stats = { inMsgs: 0, outMsgs: 0, inBytes: 0, outBytes: 0, reconnects: 0, dropped: 0 };
+  private stream: StreamHook | null = null;
+  private lastError: Error | null = null;
+  private connectWaiter: { resolve(nc: NatsConnection): void; reject(err: Error): void } | null = null;
+  private closeWaiter: (() => void) | null = null;
+  /** closed(): made on first call (most devices never ask), settled by finishClose. */
+  private closedPromise: Promise<Error | undefined> | null = null;
+  private resolveClosed: ((err: Error | undefined) => void) | null = null;
+  private closeError: Error | undefined = undefined;
+  private readonly counters: Stats = { inMsgs: 0, outMsgs: 0, inBytes: 0, outBytes: 0, reconnects: 0, dropped: 0 };
 
   constructor(options: ConnectionOptions) {
     this.options = resolveOptions(options);
-    this.#debug = this.options.debug;
-    this.#pool = new ServerPool(this.options.servers, !this.options.noRandomize);
+    this.debug = this.options.debug;
+    this.pool = new ServerPool(this.options.servers, !this.options.noRandomize);
     if (this.options.tls === null)
-      for (const s of (this.#pool as ServerPool).servers)
+      for (const s of (this.pool as ServerPool).servers)
         if (s.scheme === Scheme.Tls || s.scheme === Scheme.Wss)
           throw new InvalidArgumentError(`${SCHEMES[s.scheme]}://${s.key} asks for TLS, which tls: null refuses; remove one of them`);
-    this.#parser = new Parser(this, this.decoder, this.options.receiveBufferBytes);
-    this.#out = new Outbound(this.options.outboundBufferBytes);
-    this.#controlLimit = this.options.maxControlLine;
-    this.#flushTimer = Timer.set(() => this.onFlushTimer(), IDLE, IDLE);
-    Timer.schedule(this.#flushTimer);
+    this.parser = new Parser(this, this.decoder, this.options.receiveBufferBytes);
+    this.out = new Outbound(this.options.outboundBufferBytes);
+    this.controlLimit = this.options.maxControlLine;
+    this.flushTimer = Timer.set(() => this.onFlushTimer(), IDLE, IDLE);
+    Timer.schedule(this.flushTimer);
   }
 
   /** Dials the servers; resolves once connected. Used by connect(). */
   start(): Promise<NatsConnection> {
     return new Promise((resolve, reject) => {
-      this.#connectWaiter = { resolve, reject };
+      this.connectWaiter = { resolve, reject };
       this.next();
     });
   }
@@ -263,32 +265,32 @@ export class NatsConnection {
 
   /** The server's INFO, once connected. */
   get info(): ServerInfo | undefined {
-    return this.#info;
+    return this.serverInfo;
   }
 
   isClosed(): boolean {
-    return this.#state === State.Closed;
+    return this.state === State.Closed;
   }
 
   isDraining(): boolean {
-    return this.#state === State.Draining;
+    return this.state === State.Draining;
   }
 
   /** host:port of the server in use, or "" when not connected. */
   getServer(): string {
-    return this.#server !== null && (this.#state === State.Connected || this.#state === State.Draining) ? this.#server.key : "";
+    return this.server !== null && (this.state === State.Connected || this.state === State.Draining) ? this.server.key : "";
   }
 
   stats(): Stats {
-    return { ...this.#stats };
+    return { ...this.counters };
   }
 
   /** Bytes the connection's buffers hold now: read buffer, receive buffer, outbound queue (0
    *  once closed). What each costs and how it grows is in the README, "Memory". */
   bufferBytes(): number {
-    const parser = this.#parser;
-    const out = this.#out as Outbound;
-    return (this.#readBuf === null ? 0 : this.#readBuf.length) + (parser === null ? 0 : parser.scratchBytes) + (out === null ? 0 : out.bufferBytes);
+    const parser = this.parser;
+    const out = this.out as Outbound;
+    return (this.readBuf === null ? 0 : this.readBuf.length) + (parser === null ? 0 : parser.scratchBytes) + (out === null ? 0 : out.bufferBytes);
   }
 
   /** nats.js's status iterator is a module of its own: `status(nc)` of nats-xs/status. */
@@ -298,28 +300,29 @@ export class NatsConnection {
 
   /** @internal Adds a status listener (nats-xs/status); false when the connection is closed. */
   listen(l: StatusListener): boolean {
-    if (this.#state === State.Closed) return false;
-    this.#statusStreams.push(l);
+    if (this.state === State.Closed) return false;
+    if (this.statusStreams === null) this.statusStreams = [];
+    this.statusStreams.push(l);
     return true;
   }
 
   /** @internal */
   unlisten(l: StatusListener): void {
-    const i = this.#statusStreams.indexOf(l);
-    if (i >= 0) this.#statusStreams.splice(i, 1);
+    const i = this.statusStreams === null ? -1 : this.statusStreams.indexOf(l);
+    if (i >= 0) (this.statusStreams as StatusListener[]).splice(i, 1);
   }
 
   /** Resolves when the connection is closed: with the error that closed it, if any. */
   closed(): Promise<Error | undefined> {
-    if (this.#closed === null) {
-      this.#closed =
-        this.#state === State.Closed
-          ? Promise.resolve(this.#closeError)
+    if (this.closedPromise === null) {
+      this.closedPromise =
+        this.state === State.Closed
+          ? Promise.resolve(this.closeError)
           : new Promise((resolve) => {
-              this.#resolveClosed = resolve;
+              this.resolveClosed = resolve;
             });
     }
-    return this.#closed;
+    return this.closedPromise;
   }
 
   /** Publishes `data` (bytes or a UTF-8 string) on `subject`. Throws at once on misuse, when the
@@ -334,7 +337,7 @@ export class NatsConnection {
 
   /** @internal */
   private publishFrame(subject: string, data: Uint8Array | string | undefined, options: PublishOptions | undefined): boolean {
-    const state = this.#state;
+    const state = this.state;
     if (state >= State.Closing) throw new ClosedConnectionError();
     checkPublishSubject(subject);
     let reply = "";
@@ -357,13 +360,13 @@ export class NatsConnection {
     }
     const hdrLen = hdrs === null ? 0 : hdrs.encodedLength();
     const total = hdrLen + size;
-    if (total > this.#maxPayload) throw new MaxPayloadError(total, this.#maxPayload);
+    if (total > this.maxPayload) throw new MaxPayloadError(total, this.maxPayload);
     const subjectLen = utf8Length(subject);
     const replyLen = reply === "" ? 0 : utf8Length(reply);
     const line = pubLineLength(subjectLen, replyLen, hdrs === null ? -1 : hdrLen, total);
-    if (line > this.#controlLimit) throw new ProtocolLimitError("the PUB line", line, this.#controlLimit);
+    if (line > this.controlLimit) throw new ProtocolLimitError("the PUB line", line, this.controlLimit);
     const frame = line + total + 2;
-    const out = this.#out as Outbound;
+    const out = this.out as Outbound;
     // a payload larger than the batch is never copied: only its frame head is held
     const byReference = typeof data !== "string" && data !== undefined && size > out.capacity;
     this.checkRoom(frame, byReference ? frame - size : frame);
@@ -387,9 +390,9 @@ export class NatsConnection {
       encodePub(copy, 0, subject, reply, hdrs, hdrLen, total, data, false, this.encoder);
       out.push(copy, true, false, false);
     }
-    this.#stats.outMsgs++;
-    this.#stats.outBytes += size;
-    if (this.#debug) traceLine(`> ${hdrs === null ? "PUB" : "HPUB"} ${frameFields(subject, "", reply, hdrs === null ? -1 : hdrLen, total)}`);
+    this.counters.outMsgs++;
+    this.counters.outBytes += size;
+    if (this.debug) traceLine(`> ${hdrs === null ? "PUB" : "HPUB"} ${frameFields(subject, "", reply, hdrs === null ? -1 : hdrLen, total)}`);
     this.scheduleFlush();
     return out.held < out.capacity;
   }
@@ -397,46 +400,46 @@ export class NatsConnection {
   /** @internal nats-xs/stream: opens a message of `size` payload bytes on `subject`, checked by
    *  the caller, whose payload follows in pieces (streamWrite, streamEnd, streamAbort). */
   openStream(w: StreamHook, subject: string, reply: string, hdrs: MsgHdrsImpl | null, size: number): void {
-    if (this.#state >= State.Closing) throw new ClosedConnectionError();
-    if (this.#stream !== null) throw new StreamBusyError();
+    if (this.state >= State.Closing) throw new ClosedConnectionError();
+    if (this.stream !== null) throw new StreamBusyError();
     const hdrLen = hdrs === null ? 0 : hdrs.encodedLength();
     const total = hdrLen + size;
-    if (total > this.#maxPayload) throw new MaxPayloadError(total, this.#maxPayload);
+    if (total > this.maxPayload) throw new MaxPayloadError(total, this.maxPayload);
     const line = pubLineLength(utf8Length(subject), reply === "" ? 0 : utf8Length(reply), hdrs === null ? -1 : hdrLen, total);
-    if (line > this.#controlLimit) throw new ProtocolLimitError("the PUB line", line, this.#controlLimit);
+    if (line > this.controlLimit) throw new ProtocolLimitError("the PUB line", line, this.controlLimit);
     this.checkRoom(line + hdrLen, line + hdrLen);
     const head = new Uint8Array(line + hdrLen);
     encodePub(head, 0, subject, reply, hdrs, hdrLen, total, undefined, true, this.encoder);
-    (this.#out as Outbound).beginStream(head);
-    if (this.#debug) traceLine(`> ${hdrs === null ? "PUB" : "HPUB"} ${frameFields(subject, "", reply, hdrs === null ? -1 : hdrLen, total)} (payload streamed)`);
-    this.#stream = w;
+    (this.out as Outbound).beginStream(head);
+    if (this.debug) traceLine(`> ${hdrs === null ? "PUB" : "HPUB"} ${frameFields(subject, "", reply, hdrs === null ? -1 : hdrLen, total)} (payload streamed)`);
+    this.stream = w;
     this.scheduleFlush();
   }
 
   /** @internal A piece of the open streamed message; returns the copied bytes now queued. */
   streamWrite(w: StreamHook, bytes: Uint8Array): number {
-    if (this.#stream !== w) throw new ClosedConnectionError();
+    if (this.stream !== w) throw new ClosedConnectionError();
     this.checkRoom(bytes.length, bytes.length);
-    (this.#out as Outbound).streamPiece(bytes.slice());
+    (this.out as Outbound).streamPiece(bytes.slice());
     this.scheduleFlush();
-    return (this.#out as Outbound).held;
+    return (this.out as Outbound).held;
   }
 
   /** @internal Ends the open streamed message. */
   streamEnd(w: StreamHook): void {
-    if (this.#stream !== w) throw new ClosedConnectionError();
-    this.#stream = null;
-    (this.#out as Outbound).endStream(Uint8Array.of(13, 10));
-    this.#stats.outMsgs++;
-    this.#stats.outBytes += w.size;
+    if (this.stream !== w) throw new ClosedConnectionError();
+    this.stream = null;
+    (this.out as Outbound).endStream(Uint8Array.of(13, 10));
+    this.counters.outMsgs++;
+    this.counters.outBytes += w.size;
     this.scheduleFlush();
   }
 
   /** @internal Withdraws the open streamed message (see MessageWriter.abort). */
   streamAbort(w: StreamHook): void {
-    if (this.#stream !== w) return;
-    this.#stream = null;
-    if (!(this.#out as Outbound).abortStream()) {
+    if (this.stream !== w) return;
+    this.stream = null;
+    if (!(this.out as Outbound).abortStream()) {
       // part of the frame is on the wire: only a new connection drops it cleanly
       this.dropSocket(new ConnectionError("a streamed message was aborted after part of it was sent; reconnecting to drop it"));
     }
@@ -445,7 +448,7 @@ export class NatsConnection {
 
   /** @internal The open streamed message, if any. */
   get streaming(): StreamHook | null {
-    return this.#stream;
+    return this.stream;
   }
 
   /** Subscribes to `subject` (wildcards allowed). With `chunks: true` the callback gets each
@@ -454,8 +457,8 @@ export class NatsConnection {
   subscribe(subject: string, options?: SubscriptionOptions): Subscription;
   subscribe(subject: string, opts: SubscriptionOptions | ChunkSubscriptionOptions = {}): Subscription {
     const options = opts as SubscriptionOptions;
-    if (this.#state >= State.Closing) throw new ClosedConnectionError();
-    if (this.#state === State.Draining) throw new DrainingConnectionError();
+    if (this.state >= State.Closing) throw new ClosedConnectionError();
+    if (this.state === State.Draining) throw new DrainingConnectionError();
     checkSubscribeSubject(subject);
     if (options === null || typeof options !== "object") throw new InvalidArgumentError("subscribe() takes an options object");
     checkNames(options, SUBSCRIBE_OPTIONS, "subscribe()", SUBSCRIBE_REFUSED);
@@ -467,15 +470,15 @@ export class NatsConnection {
         throw new InvalidArgumentError("maxPending and maxPendingBytes must be whole numbers of at least 1");
     if (options.callback !== undefined && typeof options.callback !== "function") throw new InvalidArgumentError("callback must be a function");
     if (options.chunks === true && options.callback === undefined) throw new InvalidArgumentError("a subscription with chunks needs a callback");
-    const sid = this.#sid + 1;
+    const sid = this.sid + 1;
     const n = subLength(subject, options.queue ?? "", sid);
-    if (n > this.#controlLimit) throw new ProtocolLimitError("the SUB line", n, this.#controlLimit);
-    if (this.#state === State.Connected && !this.hasRoom(n + (options.max !== undefined && options.max > 0 ? unsubLength(sid, options.max) : 0)))
+    if (n > this.controlLimit) throw new ProtocolLimitError("the SUB line", n, this.controlLimit);
+    if (this.state === State.Connected && !this.hasRoom(n + (options.max !== undefined && options.max > 0 ? unsubLength(sid, options.max) : 0)))
       throw new BufferFullError("outbound queue", this.options.maxPendingBytes);
-    this.#sid = sid;
+    this.sid = sid;
     const sub = new Subscription(this, sid, subject, options);
-    this.#subs.set(sid, sub);
-    if (this.#state === State.Connected) {
+    this.subs.set(sid, sub);
+    if (this.state === State.Connected) {
       this.sendSub(sub);
       if (sub.max > 0) this.sendUnsub(sub.sid, sub.max);
       this.scheduleFlush();
@@ -486,8 +489,8 @@ export class NatsConnection {
   /** Sends a request and resolves with the first reply; rejects with TimeoutError or
    *  NoRespondersError. The reply's bytes are a copy the caller may keep. */
   request(subject: string, data?: Uint8Array | string, options: RequestOptions = {}): Promise<Msg> {
-    if (this.#state >= State.Closing) return Promise.reject(new ClosedConnectionError());
-    if (this.#state === State.Draining) return Promise.reject(new DrainingConnectionError());
+    if (this.state >= State.Closing) return Promise.reject(new ClosedConnectionError());
+    if (this.state === State.Draining) return Promise.reject(new DrainingConnectionError());
     try {
       if (options === null || typeof options !== "object") throw new InvalidArgumentError("request() takes an options object");
       checkNames(options, REQUEST_OPTIONS, "request()", REQUEST_REFUSED);
@@ -502,15 +505,11 @@ export class NatsConnection {
     } catch (e) {
       return Promise.reject(e);
     }
-    if (this.#mux === null) this.#mux = new RequestMux(`${this.options.inboxPrefix}.${new Nuid().next()}.`);
-    const mux = this.#mux;
-    if (this.#muxSub === null) {
-      this.#muxSub = this.subscribe(`${mux.prefix}*`, {
-        zeroCopy: true, // settle() copies the one reply it keeps
-        callback: (_err, msg) => {
-          if (msg !== null) mux.settle(msg);
-        },
-      });
+    if (this.mux === null) this.mux = new RequestMux(`${this.options.inboxPrefix}.${new Nuid().next()}.`);
+    const mux = this.mux;
+    if (this.muxSub === null) {
+      // settle() copies the one reply it keeps; the callback is one function for every connection
+      this.muxSub = this.subscribe(`${mux.prefix}*`, { zeroCopy: true, callback: onReply });
     }
     return new Promise((resolve, reject) => {
       const reply = mux.add(subject, timeout, resolve, reject);
@@ -525,26 +524,29 @@ export class NatsConnection {
 
   /** Resolves when the server has processed everything sent before this call. */
   flush(): Promise<void> {
-    if (this.#state >= State.Closing) return Promise.reject(new ClosedConnectionError());
+    if (this.state >= State.Closing) return Promise.reject(new ClosedConnectionError());
     return new Promise((resolve, reject) => {
       const done = (err?: Error) => (err === undefined ? resolve() : reject(err));
-      if (this.#state === State.Connected || this.#state === State.Draining) {
+      if (this.state === State.Connected || this.state === State.Draining) {
         // flush() is how a caller waits for a full queue to drain, so its PING is not refused for
         // bytes; the number of flushes in flight is bounded instead
-        if (this.#pongs.length >= MAX_FLUSHES) return reject(new BufferFullError(`list of flush() calls in flight (${MAX_FLUSHES})`, MAX_FLUSHES));
+        if (this.pongs.length >= MAX_FLUSHES) return reject(new BufferFullError(`list of flush() calls in flight (${MAX_FLUSHES})`, MAX_FLUSHES));
         this.ping(done);
-      } else if (this.#flushWaiting.length >= MAX_FLUSHES) reject(new BufferFullError(`list of flush() calls waiting for a connection (${MAX_FLUSHES})`, MAX_FLUSHES));
-      else this.#flushWaiting.push(done);
+      } else {
+        if (this.flushWaiting === null) this.flushWaiting = [];
+        if (this.flushWaiting.length >= MAX_FLUSHES) reject(new BufferFullError(`list of flush() calls waiting for a connection (${MAX_FLUSHES})`, MAX_FLUSHES));
+        else this.flushWaiting.push(done);
+      }
     });
   }
 
   /** Unsubscribes everything, delivers what the server already sent, flushes, then closes. */
   async drain(): Promise<void> {
-    if (this.#state >= State.Closing) throw new ClosedConnectionError();
-    if (this.#state === State.Draining) throw new DrainingConnectionError();
-    this.#state = this.#state === State.Connected ? State.Draining : this.#state;
-    const subs = [...this.#subs.values()].filter((s) => s !== this.#muxSub);
-    if (this.#state === State.Draining) for (const s of subs) this.sendUnsub(s.sid, 0);
+    if (this.state >= State.Closing) throw new ClosedConnectionError();
+    if (this.state === State.Draining) throw new DrainingConnectionError();
+    this.state = this.state === State.Connected ? State.Draining : this.state;
+    const subs = [...this.subs.values()].filter((s) => s !== this.muxSub);
+    if (this.state === State.Draining) for (const s of subs) this.sendUnsub(s.sid, 0);
     try {
       await this.flush();
     } catch {
@@ -556,25 +558,25 @@ export class NatsConnection {
 
   /** Closes the connection: unsent data gets a short chance to go out, pending requests fail. */
   async close(): Promise<void> {
-    if (this.#state === State.Closed) return;
-    if (this.#state === State.Closing) {
+    if (this.state === State.Closed) return;
+    if (this.state === State.Closing) {
       await this.closed();
       return;
     }
-    const wasConnected = this.#state === State.Connected || this.#state === State.Draining;
-    this.#state = State.Closing;
+    const wasConnected = this.state === State.Connected || this.state === State.Draining;
+    this.state = State.Closing;
     this.clearTimers();
-    if (wasConnected && this.#socket !== null) {
+    if (wasConnected && this.socket !== null) {
       this.pump();
-      if (!(this.#out as Outbound).empty) {
+      if (!(this.out as Outbound).empty) {
         await new Promise<void>((resolve) => {
           const t = Timer.set(() => {
-            this.#closeWaiter = null;
+            this.closeWaiter = null;
             resolve();
           }, CLOSE_FLUSH_MS);
-          this.#closeWaiter = () => {
+          this.closeWaiter = () => {
             Timer.clear(t);
-            this.#closeWaiter = null;
+            this.closeWaiter = null;
             resolve();
           };
         });
@@ -585,8 +587,8 @@ export class NatsConnection {
 
   /** Drops the current connection and reconnects (for tests and for moving off a server). */
   reconnect(): void {
-    if (this.#state >= State.Closing) throw new ClosedConnectionError();
-    if (this.#socket !== null) this.dropSocket(null);
+    if (this.state >= State.Closing) throw new ClosedConnectionError();
+    if (this.socket !== null) this.dropSocket(null);
   }
 
   // ---- SubscriptionOwner ------------------------------------------------------------------
@@ -597,14 +599,14 @@ export class NatsConnection {
     if (sub.done) return;
     if (max > 0 && max > sub.received) {
       sub.max = max;
-      if (this.#state === State.Connected || this.#state === State.Draining) {
+      if (this.state === State.Connected || this.state === State.Draining) {
         this.sendUnsub(sub.sid, max);
         this.scheduleFlush();
       }
       return;
     }
     this.removeSub(sub, null);
-    if (this.#state === State.Connected || this.#state === State.Draining) {
+    if (this.state === State.Connected || this.state === State.Draining) {
       this.sendUnsub(sub.sid, 0);
       this.scheduleFlush();
     }
@@ -613,7 +615,7 @@ export class NatsConnection {
   /** @internal */
   /** @internal Called by Subscription.drain(). */
   async drainSubscription(sub: Subscription): Promise<void> {
-    if (this.#state === State.Connected || this.#state === State.Draining) {
+    if (this.state === State.Connected || this.state === State.Draining) {
       this.sendUnsub(sub.sid, 0);
       try {
         await this.flush();
@@ -629,12 +631,12 @@ export class NatsConnection {
   /** @internal */
   onInfo(buf: Uint8Array, start: number, end: number): void {
     // close() inside a callback of this chunk: the rest of it is for nobody
-    if (this.#state === State.Closed) return;
-    const first = this.#state === State.Connecting;
+    if (this.state === State.Closed) return;
+    const first = this.state === State.Connecting;
     let info: ServerInfo;
     try {
       const text = buf.subarray(start, end);
-      if (this.#debug) traceLine(`< INFO ${this.decoder.decode(text)}`);
+      if (this.debug) traceLine(`< INFO ${this.decoder.decode(text)}`);
       checkJson(text, INFO_LIMITS);
       info = JSON.parse(this.decoder.decode(text)) as ServerInfo;
       if (info === null || typeof info !== "object" || Array.isArray(info)) throw new ProtocolError("INFO is not a JSON object");
@@ -642,30 +644,30 @@ export class NatsConnection {
       const err = e instanceof NatsError ? e : new ProtocolError(`INFO is not valid JSON: ${(e as Error).message}`);
       // a bad first INFO fails this attempt; a bad update is reported and the connection goes on
       if (first) {
-        this.#lastError = err;
+        this.lastError = err;
         this.emit({ type: "error", error: err });
         return this.dropSocket(err);
       }
       this.emit({ type: "error", error: err });
       return;
     }
-    this.#info = info;
-    if (typeof info.max_payload === "number" && Number.isSafeInteger(info.max_payload) && info.max_payload > 0) this.#maxPayload = info.max_payload;
+    this.serverInfo = info;
+    if (typeof info.max_payload === "number" && Number.isSafeInteger(info.max_payload) && info.max_payload > 0) this.maxPayload = info.max_payload;
     if (!this.options.ignoreClusterUpdates && Array.isArray(info.connect_urls)) {
       const urls = info.connect_urls.filter((u) => typeof u === "string").slice(0, MAX_DISCOVERED);
-      const change = (this.#pool as ServerPool).update(urls, this.#server);
+      const change = (this.pool as ServerPool).update(urls, this.server);
       if (!first && (change.added.length > 0 || change.deleted.length > 0))
         this.emit({ type: "update", added: change.added, deleted: change.deleted });
     }
     if (info.ldm === true) {
-      this.emit({ type: "ldm", server: this.#server?.key });
+      this.emit({ type: "ldm", server: this.server?.key });
       // the server will close its clients once its grace period ends: move to another server of
       // the pool now, while the connection still works, rather than be cut off later
-      if (!first && this.#state === State.Connected && (this.#pool as ServerPool).servers.length > 1) return this.dropSocket(null);
+      if (!first && this.state === State.Connected && (this.pool as ServerPool).servers.length > 1) return this.dropSocket(null);
     }
     if (!first) return;
-    const server = this.#server as Server;
-    if (server.scheme <= Scheme.Tls && this.#tap === null) {
+    const server = this.server as Server;
+    if (server.scheme <= Scheme.Tls && this.tap === null) {
       // nats-server 2.9 sends INFO in clear; TLS then starts on the same connection
       if (info.tls_required === true) {
         if (this.options.tls === null)
@@ -689,18 +691,18 @@ export class NatsConnection {
     } catch (e) {
       // an authenticator that cannot sign (a bad seed, unreadable creds) fails this attempt; its
       // message never carries the secret
-      this.#lastError = new AuthorizationError((e as Error).message, e);
-      return this.dropSocket(this.#lastError);
+      this.lastError = new AuthorizationError((e as Error).message, e);
+      return this.dropSocket(this.lastError);
     }
-    this.#state = State.Handshake;
-    if (this.#debug) traceLine("> PING");
-    (this.#out as Outbound).setFront(this.encodeText(`CONNECT ${connect}\r\nPING\r\n`));
+    this.state = State.Handshake;
+    if (this.debug) traceLine("> PING");
+    (this.out as Outbound).setFront(this.encodeText(`CONNECT ${connect}\r\nPING\r\n`));
     this.pump();
   }
 
   /** @internal */
   onPing(): void {
-    if (this.#debug) traceLine("< PING");
+    if (this.debug) traceLine("< PING");
     // a server that sends PINGs but does not read our PONGs would fill memory: past the bound the
     // connection is stale
     if (!this.control("PONG\r\n")) this.stale("the server does not read what the client sends (its PONGs fill the outbound queue)");
@@ -708,24 +710,24 @@ export class NatsConnection {
 
   /** @internal */
   onPong(): void {
-    if (this.#debug) traceLine("< PONG");
-    this.#pingsOut = 0;
-    if (this.#state === State.Handshake) return this.onConnected();
-    const mark = this.#pingMarks.shift();
-    if (mark !== undefined && mark > this.#confirmed) this.#confirmed = mark;
-    const done = this.#pongs.shift();
+    if (this.debug) traceLine("< PONG");
+    this.pingsOut = 0;
+    if (this.state === State.Handshake) return this.onConnected();
+    const mark = this.pingMarks.shift();
+    if (mark !== undefined && mark > this.confirmed) this.confirmed = mark;
+    const done = this.pongs.shift();
     if (done) done();
   }
 
   /** @internal */
   onOk(): void {
-    if (this.#debug) traceLine("< +OK");
+    if (this.debug) traceLine("< +OK");
   }
 
   /** @internal */
   onErr(buf: Uint8Array, start: number, end: number): void {
     let text = this.decoder.decode(buf.subarray(start, end)).trim();
-    if (this.#debug) traceLine(`< -ERR ${text}`);
+    if (this.debug) traceLine(`< -ERR ${text}`);
     if (text.length >= 2 && text.charCodeAt(0) === 39 && text.charCodeAt(text.length - 1) === 39) text = text.substring(1, text.length - 1);
     const lower = text.toLowerCase();
     if (lower.startsWith("permissions violation")) return this.permissionError(text);
@@ -738,25 +740,25 @@ export class NatsConnection {
     if (lower.indexOf("authorization") >= 0 || lower.indexOf("authentication") >= 0) err = new AuthorizationError(text);
     else if (lower.startsWith("stale connection")) err = new StaleConnectionError(0);
     else err = new ServerError(text);
-    this.#lastError = err;
+    this.lastError = err;
     this.emit({ type: "error", error: err });
     this.dropSocket(err);
   }
 
   /** @internal */
   onMsgHead(subject: string, sid: number, reply: string, hdrLen: number, total: number): number {
-    if (this.#debug) traceLine(`< ${hdrLen > 0 ? "HMSG" : "MSG"} ${frameFields(subject, String(sid), reply, hdrLen > 0 ? hdrLen : -1, total)}`);
-    const stats = this.#stats;
+    if (this.debug) traceLine(`< ${hdrLen > 0 ? "HMSG" : "MSG"} ${frameFields(subject, String(sid), reply, hdrLen > 0 ? hdrLen : -1, total)}`);
+    const stats = this.counters;
     stats.inMsgs++;
     stats.inBytes += total - hdrLen;
-    const cur = this.#cur;
-    const sub = cur !== null && cur.sid === sid ? cur : this.#subs.get(sid);
+    const cur = this.cur;
+    const sub = cur !== null && cur.sid === sid ? cur : this.subs.get(sid);
     if (sub === undefined || sub.done) return Delivery.Discard; // unsubscribed; the server had sent it already
-    this.#cur = sub;
-    this.#curSubject = subject;
-    this.#curReply = reply;
-    this.#curSize = total - hdrLen;
-    const limit = (this.#parser as Parser).capacity;
+    this.cur = sub;
+    this.curSubject = subject;
+    this.curReply = reply;
+    this.curSize = total - hdrLen;
+    const limit = (this.parser as Parser).capacity;
     if (sub.chunks ? hdrLen > limit : total > limit) {
       sub.received++;
       sub.dropped++;
@@ -771,14 +773,14 @@ export class NatsConnection {
   /** @internal */
   literalSubject(sid: number): string | null {
     // kept for the onMsgHead that follows at once: one lookup per message
-    const sub = this.#subs.get(sid);
-    this.#cur = sub ?? null;
+    const sub = this.subs.get(sid);
+    this.cur = sub ?? null;
     return sub !== undefined && sub.literal ? sub.subject : null;
   }
 
   /** @internal */
   onMsg(hdr: Uint8Array | null, data: Uint8Array): void {
-    const sub = this.#cur as Subscription;
+    const sub = this.cur as Subscription;
     sub.received++;
     const cb = sub.callback;
     if (cb !== null) {
@@ -786,8 +788,8 @@ export class NatsConnection {
       // unless its subscription asked for the views (zeroCopy)
       const view = sub.zeroCopy;
       const msg = view
-        ? new Msg(this, this.#curSubject, sub.sid, this.#curReply, hdr, data)
-        : new Msg(this, this.#curSubject, sub.sid, this.#curReply, hdr === null ? null : hdr.slice(), data.slice());
+        ? new Msg(this, this.curSubject, sub.sid, this.curReply, hdr, data)
+        : new Msg(this, this.curSubject, sub.sid, this.curReply, hdr === null ? null : hdr.slice(), data.slice());
       try {
         cb(null, msg);
       } catch (e) {
@@ -797,10 +799,10 @@ export class NatsConnection {
     } else {
       // the iterator keeps the message: it gets a copy, made only once there is room for it
       const full = sub.room(data.length + (hdr === null ? 0 : hdr.length));
-      if (full === Enqueued.Ok) sub.enqueue(new Msg(this, this.#curSubject, sub.sid, this.#curReply, hdr === null ? null : hdr.slice(), data.slice()));
+      if (full === Enqueued.Ok) sub.enqueue(new Msg(this, this.curSubject, sub.sid, this.curReply, hdr === null ? null : hdr.slice(), data.slice()));
       else {
         sub.dropped++;
-        this.#stats.dropped++;
+        this.counters.dropped++;
         if (sub.firstDrop()) {
           const err = new SlowConsumerError(sub.subject, sub.sid, full === Enqueued.FullBytes ? "its iterator queue is full (maxPendingBytes)" : "its iterator queue is full (maxPending)");
           sub.lastError = err;
@@ -813,10 +815,10 @@ export class NatsConnection {
 
   /** @internal */
   onChunk(hdr: Uint8Array | null, offset: number, bytes: Uint8Array, last: boolean): void {
-    const sub = this.#cur as Subscription;
+    const sub = this.cur as Subscription;
     if (sub.done) return; // unsubscribed in the middle of the message
     if (last) sub.received++;
-    const msg = new MsgChunk(this, this.#curSubject, sub.sid, this.#curReply, hdr, bytes, offset, this.#curSize, last);
+    const msg = new MsgChunk(this, this.curSubject, sub.sid, this.curReply, hdr, bytes, offset, this.curSize, last);
     try {
       (sub.callback as unknown as MsgCallback<MsgChunk>)(null, msg);
     } catch (e) {
@@ -828,9 +830,9 @@ export class NatsConnection {
 
   /** @internal */
   onProtocolError(message: string): void {
-    if (this.#debug) traceLine(`- protocol error: ${message}`);
+    if (this.debug) traceLine(`- protocol error: ${message}`);
     const err = new ProtocolError(message);
-    this.#lastError = err;
+    this.lastError = err;
     this.emit({ type: "error", error: err });
     this.dropSocket(err);
   }
@@ -840,9 +842,9 @@ export class NatsConnection {
   /** Dials the next server of the pool, or gives up. */
   /** @internal */
   private next(): void {
-    this.#dialTimer = null;
-    if (this.#state >= State.Closing) return;
-    const servers = (this.#pool as ServerPool).servers;
+    this.dialTimer = null;
+    if (this.state >= State.Closing) return;
+    const servers = (this.pool as ServerPool).servers;
     if (servers.length === 0) return this.giveUp();
     // the first server (in pool order) whose wait is over, else the one whose wait ends first: a
     // server just lost must not hold up the others the cluster announced
@@ -858,32 +860,32 @@ export class NatsConnection {
         if (w <= 0) break;
       }
     }
-    if ((this.#bits & Bit.EverConnected) === 0 && !o.waitOnFirstConnect && server.lastAttempt !== 0) return this.giveUp();
+    if ((this.bits & Bit.EverConnected) === 0 && !o.waitOnFirstConnect && server.lastAttempt !== 0) return this.giveUp();
     const jitter = server.scheme === Scheme.Tls || server.scheme === Scheme.Wss || (o.tls !== undefined && o.tls !== null) ? o.reconnectJitterTLS : o.reconnectJitter;
     if (wait > 0) wait += Math.floor(Math.random() * (jitter + 1));
     if (wait > 0) {
-      if (this.#debug) traceLine(`- waiting ${wait} ms before dialing ${server.key}`);
-      this.#state = State.Reconnecting;
-      this.#dialTimer = Timer.set(() => this.next(), wait < MAX_MS ? wait : MAX_MS);
+      if (this.debug) traceLine(`- waiting ${wait} ms before dialing ${server.key}`);
+      this.state = State.Reconnecting;
+      this.dialTimer = Timer.set(() => this.next(), wait < MAX_MS ? wait : MAX_MS);
       return;
     }
-    if (this.#debug) traceLine(`- dialing ${server.key}`);
+    if (this.debug) traceLine(`- dialing ${server.key}`);
     this.dial(server);
   }
 
   /** @internal */
   private dial(server: Server): void {
-    this.#state = State.Connecting;
-    this.#server = server;
+    this.state = State.Connecting;
+    this.server = server;
     server.lastAttempt = Date.now();
-    (this.#pool as ServerPool).rotate(server);
-    const generation = ++this.#generation;
-    if ((this.#bits & Bit.EverConnected) !== 0) this.emit({ type: "reconnecting", server: server.key });
-    this.#dialTimer = Timer.set(() => {
-      this.#dialTimer = null;
-      if (generation !== this.#generation) return;
-      this.#lastError = new ConnectionError(`${server.key} did not complete the handshake within ${this.options.timeout} ms`);
-      this.dropSocket(this.#lastError);
+    (this.pool as ServerPool).rotate(server);
+    const generation = ++this.generation;
+    if ((this.bits & Bit.EverConnected) !== 0) this.emit({ type: "reconnecting", server: server.key });
+    this.dialTimer = Timer.set(() => {
+      this.dialTimer = null;
+      if (generation !== this.generation) return;
+      this.lastError = new ConnectionError(`${server.key} did not complete the handshake within ${this.options.timeout} ms`);
+      this.dropSocket(this.lastError);
     }, this.options.timeout);
     const host = server.host;
     if (isIPv4(host)) return this.open(server, host, generation);
@@ -893,11 +895,11 @@ export class NatsConnection {
       host,
       onResolved: (_host: string, address: string) => {
         resolver.close();
-        if (generation === this.#generation) this.open(server, String(address), generation);
+        if (generation === this.generation) this.open(server, String(address), generation);
       },
       onError: () => {
         resolver.close();
-        if (generation !== this.#generation) return;
+        if (generation !== this.generation) return;
         this.attemptFailed(new ConnectionError(`cannot resolve ${host}; check the name or use an IPv4 address`));
       },
     });
@@ -907,17 +909,17 @@ export class NatsConnection {
   private open(server: Server, address: string, generation: number): void {
     const scheme = server.scheme;
     // the layers a WebSocket URL needs are loaded before dialing
-    if (scheme === Scheme.Wss && this.#tlsModule === null) return this.load(Scheme.Tls, generation, () => this.open(server, address, generation));
-    if (scheme >= Scheme.Ws && this.#wsModule === null) return this.load(Scheme.Ws, generation, () => this.open(server, address, generation));
-    (this.#parser as Parser).reset();
-    if (this.#readBuf === null) this.#readBuf = new Uint8Array(this.options.readBufferBytes);
+    if (scheme === Scheme.Wss && this.tlsModule === null) return this.load(Scheme.Tls, generation, () => this.open(server, address, generation));
+    if (scheme >= Scheme.Ws && this.wsModule === null) return this.load(Scheme.Ws, generation, () => this.open(server, address, generation));
+    (this.parser as Parser).reset();
+    if (this.readBuf === null) this.readBuf = new Uint8Array(this.options.readBufferBytes);
     // a control-line refusal during the handshake (a long CONNECT) is no subscription's fault
-    this.#longestSub = 0;
-    this.#writable = 0;
-    this.#bits &= ~Bit.SawWritable;
-    this.#tap = null;
-    this.#bits &= ~Bit.TcpUp;
-    this.#bits &= ~Bit.TlsPending;
+    this.longestSub = 0;
+    this.writable = 0;
+    this.bits &= ~Bit.SawWritable;
+    this.tap = null;
+    this.bits &= ~Bit.TcpUp;
+    this.bits &= ~Bit.TlsPending;
     let tcp: TCP;
     try {
       // the plain socket's events go to the layer stacked on it, once there is one
@@ -926,21 +928,21 @@ export class NatsConnection {
         port: server.port,
         nodelay: true,
         onReadable: (count: number) => {
-          if (generation !== this.#generation) return;
-          const tap = this.#tap;
+          if (generation !== this.generation) return;
+          const tap = this.tap;
           if (tap !== null) tap.onReadable(count);
           else this.onReadable(count);
         },
         onWritable: (count: number) => {
-          if (generation !== this.#generation) return;
-          this.#bits |= Bit.TcpUp;
-          const tap = this.#tap;
+          if (generation !== this.generation) return;
+          this.bits |= Bit.TcpUp;
+          const tap = this.tap;
           if (tap !== null) tap.onWritable(count);
           else this.onWritable(count);
         },
         onError: () => {
-          if (generation !== this.#generation) return;
-          const tap = this.#tap;
+          if (generation !== this.generation) return;
+          const tap = this.tap;
           if (tap !== null) tap.onError();
           else this.onSocketError();
         },
@@ -948,24 +950,24 @@ export class NatsConnection {
     } catch (e) {
       return this.attemptFailed(new ConnectionError(`cannot open a socket to ${server.key}`, e));
     }
-    this.#socket = tcp;
+    this.socket = tcp;
     if (scheme < Scheme.Ws) return;
     const events = this.layerEvents(generation);
     const options = this.layerOptions(server);
-    const ws = this.#wsModule as LayerModule;
+    const ws = this.wsModule as LayerModule;
     if (scheme === Scheme.Ws) {
-      this.#socket = this.#tap = ws.wrap(tcp, 0, options, events);
+      this.socket = this.tap = ws.wrap(tcp, 0, options, events);
       return;
     }
     // wss: TLS first (no INFO in clear on a websocket listener), then WebSocket over it
     const relay = new Relay();
-    const tls = (this.#tlsModule as LayerModule).wrap(tcp, 0, options, relay);
-    this.#tap = tls;
-    this.#bits |= Bit.TlsPending;
+    const tls = (this.tlsModule as LayerModule).wrap(tcp, 0, options, relay);
+    this.tap = tls;
+    this.bits |= Bit.TlsPending;
     relay.onUp = () => {
-      if (generation === this.#generation) this.#bits &= ~Bit.TlsPending;
+      if (generation === this.generation) this.bits &= ~Bit.TlsPending;
     };
-    relay.target = this.#socket = ws.wrap(tls, 0, options, events);
+    relay.target = this.socket = ws.wrap(tls, 0, options, events);
   }
 
   /** The events the top layer hands the connection; made only when a layer is stacked (a plain
@@ -974,13 +976,13 @@ export class NatsConnection {
   private layerEvents(generation: number): Events {
     return {
       onReadable: (count: number) => {
-        if (generation === this.#generation) this.onReadable(count);
+        if (generation === this.generation) this.onReadable(count);
       },
       onWritable: (count: number) => {
-        if (generation === this.#generation) this.onWritable(count);
+        if (generation === this.generation) this.onWritable(count);
       },
       onError: (detail?: string) => {
-        if (generation === this.#generation) this.onSocketError(detail);
+        if (generation === this.generation) this.onSocketError(detail);
       },
     };
   }
@@ -994,13 +996,13 @@ export class NatsConnection {
   /** @internal */
   private load(which: Scheme.Tls | Scheme.Ws, generation: number, then: () => void): void {
     const loaded = (m: LayerModule) => {
-      if (which === Scheme.Tls) this.#tlsModule = m;
-      else this.#wsModule = m;
-      if (generation === this.#generation) then();
+      if (which === Scheme.Tls) this.tlsModule = m;
+      else this.wsModule = m;
+      if (generation === this.generation) then();
     };
     const failed = (e: unknown) => {
-      if (generation !== this.#generation) return;
-      const server = this.#server as Server;
+      if (generation !== this.generation) return;
+      const server = this.server as Server;
       const need = server.scheme === Scheme.Nats ? `TLS (${server.key} requires it)` : `${SCHEMES[server.scheme]}://`;
       const err =
         which === Scheme.Tls
@@ -1016,13 +1018,13 @@ export class NatsConnection {
   /** INFO said TLS: stacks the TLS layer on the open plain socket, then sends CONNECT through it. */
   /** @internal */
   private startTls(server: Server): void {
-    const tls = this.#tlsModule;
-    if (tls === null) return this.load(Scheme.Tls, this.#generation, () => this.startTls(server));
-    const layer = tls.wrap(this.#socket as Socket, this.#writable, this.layerOptions(server), this.layerEvents(this.#generation));
-    this.#socket = this.#tap = layer;
-    this.#writable = 0;
-    this.#bits &= ~Bit.SawWritable;
-    this.#bits |= Bit.TlsPending;
+    const tls = this.tlsModule;
+    if (tls === null) return this.load(Scheme.Tls, this.generation, () => this.startTls(server));
+    const layer = tls.wrap(this.socket as Socket, this.writable, this.layerOptions(server), this.layerEvents(this.generation));
+    this.socket = this.tap = layer;
+    this.writable = 0;
+    this.bits &= ~Bit.SawWritable;
+    this.bits |= Bit.TlsPending;
     this.sendConnect();
   }
 
@@ -1031,8 +1033,8 @@ export class NatsConnection {
    *  other time is a ConnectionError; a plain close is a plain drop and reconnect. */
   /** @internal */
   private onSocketError(detail?: string): void {
-    if ((this.#bits & Bit.TlsPending) !== 0 && (this.#bits & Bit.TcpUp) !== 0) {
-      const key = (this.#server as Server).key;
+    if ((this.bits & Bit.TlsPending) !== 0 && (this.bits & Bit.TcpUp) !== 0) {
+      const key = (this.server as Server).key;
       const why = detail !== undefined && detail !== "" ? detail : "the server closed the connection";
       return this.linkFailed(
         new TlsError(
@@ -1042,78 +1044,78 @@ export class NatsConnection {
       );
     }
     // a layer's reason (a WebSocket close code, a TLS alert after the handshake) is reported
-    if (detail !== undefined && detail !== "") return this.linkFailed(new ConnectionError(`the link to ${(this.#server as Server).key} failed: ${detail}`));
+    if (detail !== undefined && detail !== "") return this.linkFailed(new ConnectionError(`the link to ${(this.server as Server).key} failed: ${detail}`));
     this.dropSocket(null);
   }
 
   /** A typed failure of this attempt: reported, then the reconnect loop goes on. */
   /** @internal */
   private linkFailed(err: Error): void {
-    this.#lastError = err;
+    this.lastError = err;
     this.emit({ type: "error", error: err });
     this.dropSocket(err);
   }
 
   /** @internal */
   private onReadable(count: number): void {
-    const buf = this.#readBuf as Uint8Array;
-    const socket = this.#socket;
+    const buf = this.readBuf as Uint8Array;
+    const socket = this.socket;
     try {
-      while (count > 0 && socket !== null && this.#socket === socket) {
+      while (count > 0 && socket !== null && this.socket === socket) {
         const n = count < buf.length ? count : buf.length;
         socket.read(n === buf.length ? buf : buf.subarray(0, n));
         count -= n;
-        this.#rxReads++;
-        (this.#parser as Parser).parse(buf, 0, n);
+        this.rxReads++;
+        (this.parser as Parser).parse(buf, 0, n);
       }
     } catch (e) {
       // nothing thrown here may escape into the socket's callback, where it would stop the device:
       // the stream is dropped and the connection re-established instead
-      if (this.#socket === socket) this.onProtocolError(`reading the socket failed: ${(e as Error).message}`);
+      if (this.socket === socket) this.onProtocolError(`reading the socket failed: ${(e as Error).message}`);
     }
   }
 
   /** @internal */
   private onWritable(count: number): void {
-    this.#bits &= ~Bit.TlsPending;
-    if ((this.#bits & Bit.SawWritable) === 0) {
+    this.bits &= ~Bit.TlsPending;
+    if ((this.bits & Bit.SawWritable) === 0) {
       // the first count after connecting is the whole send buffer
-      this.#bits |= Bit.SawWritable;
-      (this.#out as Outbound).limitTo(count);
+      this.bits |= Bit.SawWritable;
+      (this.out as Outbound).limitTo(count);
     }
-    this.#writable = count;
+    this.writable = count;
     this.pump();
-    (this.#out as Outbound).settle();
+    (this.out as Outbound).settle();
   }
 
   /** The first PONG after CONNECT: the connection is up. */
   /** @internal */
   private onConnected(): void {
-    const server = this.#server as Server;
-    if (this.#debug) traceLine(`- connected to ${server.key}${this.#subs.size > 0 ? `; restoring ${this.#subs.size} subscription(s)` : ""}`);
-    this.#state = State.Connected;
-    Timer.clear(this.#dialTimer);
-    this.#dialTimer = null;
+    const server = this.server as Server;
+    if (this.debug) traceLine(`- connected to ${server.key}${this.subs.size > 0 ? `; restoring ${this.subs.size} subscription(s)` : ""}`);
+    this.state = State.Connected;
+    Timer.clear(this.dialTimer);
+    this.dialTimer = null;
     server.failures = 0;
-    this.#lastError = null;
+    this.lastError = null;
     // subscriptions go out before anything queued while disconnected
     const subs = this.encodeSubscriptions();
-    if (subs !== null) (this.#out as Outbound).setFront(subs);
-    this.#pingTimer = Timer.repeat(() => this.onPingTimer(), this.options.pingInterval);
+    if (subs !== null) (this.out as Outbound).setFront(subs);
+    this.pingTimer = Timer.repeat(() => this.onPingTimer(), this.options.pingInterval);
     if (this.options.receiveTimeout > 0) {
-      this.#rxReads = 0;
-      this.#rxTimer = Timer.repeat(() => this.onRxTimer(), this.options.receiveTimeout);
+      this.rxReads = 0;
+      this.rxTimer = Timer.repeat(() => this.onRxTimer(), this.options.receiveTimeout);
     }
-    const waiting = this.#flushWaiting;
-    this.#flushWaiting = [];
-    for (const done of waiting) this.ping(done);
-    if ((this.#bits & Bit.EverConnected) === 0) {
-      this.#bits |= Bit.EverConnected;
-      const w = this.#connectWaiter;
-      this.#connectWaiter = null;
+    const waiting = this.flushWaiting;
+    this.flushWaiting = null;
+    if (waiting !== null) for (const done of waiting) this.ping(done);
+    if ((this.bits & Bit.EverConnected) === 0) {
+      this.bits |= Bit.EverConnected;
+      const w = this.connectWaiter;
+      this.connectWaiter = null;
       if (w !== null) w.resolve(this);
     } else {
-      this.#stats.reconnects++;
+      this.counters.reconnects++;
       this.emit({ type: "reconnect", server: server.key });
     }
     this.pump();
@@ -1123,26 +1125,26 @@ export class NatsConnection {
   /** A connection attempt failed before the socket opened. */
   /** @internal */
   private attemptFailed(err: Error): void {
-    this.#lastError = err;
+    this.lastError = err;
     this.dropSocket(err);
   }
 
   /** Drops the socket (if any) and moves on: reconnect, give up, or finish closing. */
   /** @internal */
   private dropSocket(err: Error | null): void {
-    if (this.#debug) traceLine(`- dropping the connection${this.#server !== null ? ` to ${this.#server.key}` : ""}: ${err === null ? "closed by the server or the network" : err.message}`);
-    const socket = this.#socket;
-    this.#socket = this.#tap = null;
-    this.#readBuf = null;
-    this.#generation++;
+    if (this.debug) traceLine(`- dropping the connection${this.server !== null ? ` to ${this.server.key}` : ""}: ${err === null ? "closed by the server or the network" : err.message}`);
+    const socket = this.socket;
+    this.socket = this.tap = null;
+    this.readBuf = null;
+    this.generation++;
     // whatever follows in the chunk being parsed belongs to the dropped stream
-    if (this.#parser !== null) (this.#parser as Parser).reset();
-    Timer.clear(this.#dialTimer);
-    this.#dialTimer = null;
-    Timer.clear(this.#pingTimer);
-    this.#pingTimer = null;
-    Timer.clear(this.#rxTimer);
-    this.#rxTimer = null;
+    if (this.parser !== null) (this.parser as Parser).reset();
+    Timer.clear(this.dialTimer);
+    this.dialTimer = null;
+    Timer.clear(this.pingTimer);
+    this.pingTimer = null;
+    Timer.clear(this.rxTimer);
+    this.rxTimer = null;
     if (socket !== null) {
       try {
         socket.close();
@@ -1150,30 +1152,30 @@ export class NatsConnection {
         // already closed by the peer
       }
     }
-    const state = this.#state;
+    const state = this.state;
     if (state === State.Closed) return;
     if (state === State.Closing) return this.finishClose(null);
-    const server = this.#server;
+    const server = this.server;
     const wasConnected = state === State.Connected || state === State.Draining;
     const lost = err ?? new ConnectionError(`connection to ${server?.key} lost before the server answered`);
-    for (const done of this.#pongs) if (done !== null) done(lost);
-    this.#pongs.length = 0;
-    this.#pingMarks.length = 0;
-    this.#pingsOut = 0;
-    const lostBefore = (this.#out as Outbound).lostStreams;
-    (this.#out as Outbound).rewind();
+    for (const done of this.pongs) if (done !== null) done(lost);
+    this.pongs.length = 0;
+    this.pingMarks.length = 0;
+    this.pingsOut = 0;
+    const lostBefore = (this.out as Outbound).lostStreams;
+    (this.out as Outbound).rewind();
     // messages handed to the dead socket after the last PONG: TCP cannot tell whether they arrived
-    const handed = this.#stats.outMsgs - (this.#out as Outbound).messages();
-    const unconfirmed = wasConnectedBefore(state) ? Math.max(0, handed - this.#confirmed) : 0;
-    this.#confirmed = handed;
-    const open = this.#stream;
+    const handed = this.counters.outMsgs - (this.out as Outbound).messages();
+    const unconfirmed = wasConnectedBefore(state) ? Math.max(0, handed - this.confirmed) : 0;
+    this.confirmed = handed;
+    const open = this.stream;
     if (open !== null) {
-      this.#stream = null;
+      this.stream = null;
       open.fail(new ConnectionError("the connection was lost in the middle of a streamed message; send it again after reconnecting", err ?? undefined));
     }
-    const cut = (this.#out as Outbound).lostStreams - lostBefore;
+    const cut = (this.out as Outbound).lostStreams - lostBefore;
     if (cut > 0) {
-      this.#stats.dropped += cut;
+      this.counters.dropped += cut;
       this.emit({ type: "error", error: new ConnectionError(`${cut} streamed message(s) cut by the disconnect were dropped`) });
     }
     if (wasConnected) {
@@ -1182,41 +1184,42 @@ export class NatsConnection {
     } else if (server !== null) {
       server.failures++;
       const max = this.options.maxReconnectAttempts;
-      if (((this.#bits & Bit.EverConnected) !== 0 || this.options.waitOnFirstConnect) && max >= 0 && server.failures >= max) (this.#pool as ServerPool).remove(server);
+      if (((this.bits & Bit.EverConnected) !== 0 || this.options.waitOnFirstConnect) && max >= 0 && server.failures >= max) (this.pool as ServerPool).remove(server);
     }
-    this.#state = State.Reconnecting;
+    this.state = State.Reconnecting;
     this.next();
   }
 
   /** @internal */
   private giveUp(): void {
     const tried = this.options.servers.join(", ");
-    const err = (this.#bits & Bit.EverConnected) !== 0
-      ? new ConnectionError(`gave up reconnecting after ${this.options.maxReconnectAttempts} attempts per server (${tried})`, this.#lastError ?? undefined)
-      : this.#lastError instanceof AuthorizationError || this.#lastError instanceof TlsError || this.#lastError instanceof TransportUnavailableError
-        ? this.#lastError
-        : new ConnectionError(`could not connect to ${tried}: ${this.#lastError?.message ?? "no server answered"}; check that nats-server runs there`, this.#lastError ?? undefined);
+    const err = (this.bits & Bit.EverConnected) !== 0
+      ? new ConnectionError(`gave up reconnecting after ${this.options.maxReconnectAttempts} attempts per server (${tried})`, this.lastError ?? undefined)
+      : this.lastError instanceof AuthorizationError || this.lastError instanceof TlsError || this.lastError instanceof TransportUnavailableError
+        ? this.lastError
+        : new ConnectionError(`could not connect to ${tried}: ${this.lastError?.message ?? "no server answered"}; check that nats-server runs there`, this.lastError ?? undefined);
     this.finishClose(err);
   }
 
   /** @internal */
   private finishClose(err: Error | null): void {
-    if (this.#state === State.Closed) return;
-    this.#state = State.Closed;
-    (this.#parser as Parser).reset();
+    if (this.state === State.Closed) return;
+    this.state = State.Closed;
+    (this.parser as Parser).reset();
     // a closed connection keeps only what its public API still answers (options, info, stats):
     // the parser, the queue, the servers, the request inbox and the timers go now
-    this.#parser = null;
-    this.#pool = null;
-    this.#readBuf = null;
+    this.parser = null;
+    this.pool = null;
+    this.server = null;
+    this.readBuf = null;
     this.clearTimers();
-    Timer.clear(this.#flushTimer);
-    this.#flushTimer = null;
+    Timer.clear(this.flushTimer);
+    this.flushTimer = null;
     // scheduleFlush() is a no-op from now on
-    this.#bits |= Bit.FlushScheduled;
-    const socket = this.#socket;
-    this.#socket = this.#tap = null;
-    this.#generation++;
+    this.bits |= Bit.FlushScheduled;
+    const socket = this.socket;
+    this.socket = this.tap = null;
+    this.generation++;
     if (socket !== null) {
       try {
         socket.close();
@@ -1225,60 +1228,62 @@ export class NatsConnection {
       }
     }
     const closedErr = new ClosedConnectionError(undefined, err ?? undefined);
-    for (const done of this.#pongs) if (done !== null) done(closedErr);
-    this.#pongs.length = 0;
-    for (const done of this.#flushWaiting) done(closedErr);
-    this.#flushWaiting.length = 0;
-    if (this.#mux !== null) this.#mux.rejectAll(closedErr);
-    this.#mux = null;
-    this.#muxSub = null;
-    for (const s of this.#subs.values()) s.finish(err);
-    this.#subs.clear();
-    const discarded = (this.#out as Outbound).messages();
-    (this.#out as Outbound).clear();
-    this.#out = null;
+    for (const done of this.pongs) if (done !== null) done(closedErr);
+    this.pongs.length = 0;
+    const waiting = this.flushWaiting;
+    this.flushWaiting = null;
+    if (waiting !== null) for (const done of waiting) done(closedErr);
+    if (this.mux !== null) this.mux.rejectAll(closedErr);
+    this.mux = null;
+    this.muxSub = null;
+    for (const s of this.subs.values()) s.finish(err);
+    this.subs.clear();
+    const discarded = (this.out as Outbound).messages();
+    (this.out as Outbound).clear();
+    this.out = null;
     if (discarded > 0) {
-      this.#stats.dropped += discarded;
+      this.counters.dropped += discarded;
       this.emit({
         type: "error",
         error: new MessagesDiscardedError(discarded, err === null ? "the connection was closed before the server took them" : `the connection closed (${err.message})`),
       });
     }
-    if (this.#stream !== null) {
-      this.#stream.fail(closedErr);
-      this.#stream = null;
+    if (this.stream !== null) {
+      this.stream.fail(closedErr);
+      this.stream = null;
     }
-    const w = this.#connectWaiter;
-    this.#connectWaiter = null;
+    const w = this.connectWaiter;
+    this.connectWaiter = null;
     if (w !== null) w.reject(err ?? closedErr);
     this.emit({ type: "close", error: err ?? undefined });
-    for (const s of this.#statusStreams) s.end();
-    this.#statusStreams = [];
-    if (this.#closeWaiter !== null) this.#closeWaiter();
-    this.#closeError = err ?? undefined;
-    if (this.#resolveClosed !== null) this.#resolveClosed(this.#closeError);
-    this.#resolveClosed = null;
+    const listeners = this.statusStreams;
+    this.statusStreams = null;
+    if (listeners !== null) for (const s of listeners) s.end();
+    if (this.closeWaiter !== null) this.closeWaiter();
+    this.closeError = err ?? undefined;
+    if (this.resolveClosed !== null) this.resolveClosed(this.closeError);
+    this.resolveClosed = null;
   }
 
   /** @internal */
   private clearTimers(): void {
-    Timer.clear(this.#dialTimer);
-    Timer.clear(this.#pingTimer);
-    Timer.clear(this.#rxTimer);
-    this.#dialTimer = this.#pingTimer = this.#rxTimer = null;
+    Timer.clear(this.dialTimer);
+    Timer.clear(this.pingTimer);
+    Timer.clear(this.rxTimer);
+    this.dialTimer = this.pingTimer = this.rxTimer = null;
   }
 
   /** @internal */
   private onPingTimer(): void {
-    if (this.#state !== State.Connected && this.#state !== State.Draining) return;
-    if (this.#pingsOut >= this.options.maxPingOut) {
-      const err = new StaleConnectionError(this.#pingsOut);
-      this.#lastError = err;
+    if (this.state !== State.Connected && this.state !== State.Draining) return;
+    if (this.pingsOut >= this.options.maxPingOut) {
+      const err = new StaleConnectionError(this.pingsOut);
+      this.lastError = err;
       this.emit({ type: "staleConnection", error: err });
       return this.dropSocket(err);
     }
-    this.#pingsOut++;
-    this.emit({ type: "ping", pendingPings: this.#pingsOut });
+    this.pingsOut++;
+    this.emit({ type: "ping", pendingPings: this.pingsOut });
     if (!this.hasRoom(6)) return this.stale("the server does not read what the client sends (the outbound queue is full)");
     this.ping(null);
   }
@@ -1286,17 +1291,17 @@ export class NatsConnection {
   /** A message stopped arriving half-way: no byte came for a whole receiveTimeout. */
   /** @internal */
   private onRxTimer(): void {
-    if (this.#rxReads === 0 && !(this.#parser as Parser).idle && (this.#state === State.Connected || this.#state === State.Draining))
+    if (this.rxReads === 0 && !(this.parser as Parser).idle && (this.state === State.Connected || this.state === State.Draining))
       return this.stale(`the server sent part of a frame and then nothing for ${this.options.receiveTimeout} ms`);
-    this.#rxReads = 0;
-    (this.#parser as Parser).shrink();
+    this.rxReads = 0;
+    (this.parser as Parser).shrink();
   }
 
   /** Drops a connection that no longer carries traffic both ways; it is re-established. */
   /** @internal */
   private stale(why: string): void {
-    const err = new StaleConnectionError(this.#pingsOut, `${why}; the connection is considered stale and is being re-established`);
-    this.#lastError = err;
+    const err = new StaleConnectionError(this.pingsOut, `${why}; the connection is considered stale and is being re-established`);
+    this.lastError = err;
     this.emit({ type: "staleConnection", error: err });
     this.dropSocket(err);
   }
@@ -1306,10 +1311,10 @@ export class NatsConnection {
    *  error instead of being sent again on every reconnect, and the lower limit holds from now on. */
   /** @internal */
   private refuseLongestSub(): void {
-    const sub = this.#subs.get(this.#longestSubSid);
-    if (this.#longestSub === 0 || sub === undefined) return;
-    const err = new ProtocolLimitError("the SUB line", this.#longestSub, this.#longestSub - 1);
-    this.#controlLimit = Math.min(this.#controlLimit, this.#longestSub - 1);
+    const sub = this.subs.get(this.longestSubSid);
+    if (this.longestSub === 0 || sub === undefined) return;
+    const err = new ProtocolLimitError("the SUB line", this.longestSub, this.longestSub - 1);
+    this.controlLimit = Math.min(this.controlLimit, this.longestSub - 1);
     this.deliverError(sub, err);
     this.removeSub(sub, err);
     this.emit({ type: "error", error: err });
@@ -1321,8 +1326,8 @@ export class NatsConnection {
    *  bound for the current state: copies while connected, everything while disconnected. */
   /** @internal */
   private checkRoom(bytes: number, held: number): void {
-    const out = this.#out as Outbound;
-    const s = this.#state;
+    const out = this.out as Outbound;
+    const s = this.state;
     if (s === State.Connected || s === State.Draining) {
       if (out.held + held > this.options.maxPendingBytes && out.held > 0) {
         this.pump();
@@ -1336,49 +1341,49 @@ export class NatsConnection {
   /** Writes what the socket takes now; true when something was written. */
   /** @internal */
   private pump(): boolean {
-    const socket = this.#socket;
-    if (socket === null || this.#writable <= 0) return false;
-    const before = this.#writable;
-    const s = this.#state;
+    const socket = this.socket;
+    if (socket === null || this.writable <= 0) return false;
+    const before = this.writable;
+    const s = this.state;
     try {
-      this.#writable = (this.#out as Outbound).drain(socket, this.#writable, s !== State.Connected && s !== State.Draining && s !== State.Closing);
+      this.writable = (this.out as Outbound).drain(socket, this.writable, s !== State.Connected && s !== State.Draining && s !== State.Closing);
     } catch {
       // the socket's count moved under us; onWritable will report the new one
-      this.#writable = 0;
+      this.writable = 0;
     }
-    if (this.#closeWaiter !== null && (this.#out as Outbound).empty) this.#closeWaiter();
-    if (this.#stream !== null) this.#stream.drained((this.#out as Outbound).held);
-    return this.#writable !== before;
+    if (this.closeWaiter !== null && (this.out as Outbound).empty) this.closeWaiter();
+    if (this.stream !== null) this.stream.drained((this.out as Outbound).held);
+    return this.writable !== before;
   }
 
   /** @internal */
   private scheduleFlush(): void {
-    if ((this.#bits & Bit.FlushScheduled) !== 0) return;
-    this.#bits |= Bit.FlushScheduled;
-    Timer.schedule(this.#flushTimer as TimerId, 0, IDLE);
+    if ((this.bits & Bit.FlushScheduled) !== 0) return;
+    this.bits |= Bit.FlushScheduled;
+    Timer.schedule(this.flushTimer as TimerId, 0, IDLE);
   }
 
   /** @internal */
   private onFlushTimer(): void {
-    this.#bits &= ~Bit.FlushScheduled;
-    Timer.schedule(this.#flushTimer as TimerId);
+    this.bits &= ~Bit.FlushScheduled;
+    Timer.schedule(this.flushTimer as TimerId);
     this.pump();
     // a batch grown by this turn goes once written (if the socket lags, when onWritable wrote it)
-    (this.#out as Outbound).settle();
+    (this.out as Outbound).settle();
   }
 
   /** Queues a PING; `done` runs on its PONG (null for keepalive). */
   /** @internal */
   private ping(done: ((err?: Error) => void) | null): void {
-    this.#pongs.push(done);
-    this.#pingMarks.push(this.#stats.outMsgs);
+    this.pongs.push(done);
+    this.pingMarks.push(this.counters.outMsgs);
     this.control("PING\r\n", true);
   }
 
   /** True when `n` more copied bytes fit the outbound bound (after writing what the socket takes). */
   /** @internal */
   private hasRoom(n: number): boolean {
-    const out = this.#out as Outbound;
+    const out = this.out as Outbound;
     if (out.held + n <= this.options.maxPendingBytes || out.held === 0) return true;
     this.pump();
     return out.held + n <= this.options.maxPendingBytes;
@@ -1388,10 +1393,10 @@ export class NatsConnection {
    *  (control traffic counts against maxPendingBytes like messages). */
   /** @internal */
   private control(text: string, force = false): boolean {
-    if (this.#socket === null) return true;
-    if (this.#debug) traceLine(`> ${text.substring(0, text.length - 2)}`);
+    if (this.socket === null) return true;
+    if (this.debug) traceLine(`> ${text.substring(0, text.length - 2)}`);
     if (!force && !this.hasRoom(text.length)) return false;
-    const out = this.#out as Outbound;
+    const out = this.out as Outbound;
     let pos = out.reserve(text.length);
     if (pos >= 0) writeAscii(out.buffer, pos, text);
     else if ((pos = out.reserveSpill(text.length)) >= 0) writeAscii(out.page, pos, text);
@@ -1402,13 +1407,13 @@ export class NatsConnection {
 
   /** @internal */
   private sendSub(sub: Subscription): void {
-    if (this.#debug) traceLine(`> SUB ${sub.subject}${sub.queue === "" ? "" : ` ${sub.queue}`} ${sub.sid}`);
+    if (this.debug) traceLine(`> SUB ${sub.subject}${sub.queue === "" ? "" : ` ${sub.queue}`} ${sub.sid}`);
     const n = subLength(sub.subject, sub.queue, sub.sid);
-    if (n > this.#longestSub) {
-      this.#longestSub = n;
-      this.#longestSubSid = sub.sid;
+    if (n > this.longestSub) {
+      this.longestSub = n;
+      this.longestSubSid = sub.sid;
     }
-    const out = this.#out as Outbound;
+    const out = this.out as Outbound;
     let pos = out.reserve(n);
     if (pos >= 0) encodeSub(out.buffer, pos, sub.subject, sub.queue, sub.sid, this.encoder);
     else if ((pos = out.reserveSpill(n)) >= 0) encodeSub(out.page, pos, sub.subject, sub.queue, sub.sid, this.encoder);
@@ -1421,12 +1426,12 @@ export class NatsConnection {
 
   /** @internal */
   private sendUnsub(sid: number, max: number): void {
-    if (this.#debug) traceLine(`> UNSUB ${sid}${max > 0 ? ` ${max}` : ""}`);
+    if (this.debug) traceLine(`> UNSUB ${sid}${max > 0 ? ` ${max}` : ""}`);
     const n = unsubLength(sid, max);
     // the server must hear it, or it keeps sending: past the bound, a new connection (which
     // restores only live subscriptions) is the way to tell it
     if (!this.hasRoom(n)) return this.stale("the server does not read what the client sends (an UNSUB does not fit the outbound queue)");
-    const out = this.#out as Outbound;
+    const out = this.out as Outbound;
     let pos = out.reserve(n);
     let b = out.buffer;
     if (pos < 0 && (pos = out.reserveSpill(n)) >= 0) b = out.page;
@@ -1442,17 +1447,17 @@ export class NatsConnection {
   /** @internal */
   private encodeSubscriptions(): Uint8Array | null {
     let n = 0;
-    for (const s of this.#subs.values()) n += subLength(s.subject, s.queue, s.sid) + (s.max > 0 ? unsubLength(s.sid, s.max) : 0);
+    for (const s of this.subs.values()) n += subLength(s.subject, s.queue, s.sid) + (s.max > 0 ? unsubLength(s.sid, s.max) : 0);
     if (n === 0) return null;
     const b = new Uint8Array(n);
     let pos = 0;
-    for (const s of this.#subs.values()) {
-      if (this.#debug) traceLine(`> SUB ${s.subject}${s.queue === "" ? "" : ` ${s.queue}`} ${s.sid}${s.max > 0 ? ` (and UNSUB ${s.sid} ${s.max})` : ""}`);
+    for (const s of this.subs.values()) {
+      if (this.debug) traceLine(`> SUB ${s.subject}${s.queue === "" ? "" : ` ${s.queue}`} ${s.sid}${s.max > 0 ? ` (and UNSUB ${s.sid} ${s.max})` : ""}`);
       const start = pos;
       pos = encodeSub(b, pos, s.subject, s.queue, s.sid, this.encoder);
-      if (pos - start > this.#longestSub) {
-        this.#longestSub = pos - start;
-        this.#longestSubSid = s.sid;
+      if (pos - start > this.longestSub) {
+        this.longestSub = pos - start;
+        this.longestSubSid = s.sid;
       }
       if (s.max > 0) pos = encodeUnsub(b, pos, s.sid, s.max);
     }
@@ -1469,7 +1474,7 @@ export class NatsConnection {
   /** @internal */
   private connectJson(): string {
     const o = this.options;
-    const s = this.#server as Server;
+    const s = this.server as Server;
     const c: Record<string, unknown> = {
       verbose: false,
       pedantic: false,
@@ -1493,7 +1498,7 @@ export class NatsConnection {
       c.pass = pass;
     }
     if (token !== "") c.auth_token = token;
-    const nonce = this.#info?.nonce;
+    const nonce = this.serverInfo?.nonce;
     // an indexed loop: a for-of keeps its iterator on the stack, and signing (nacl) runs deep below
     // this frame on a 512-slot stack
     const authenticators = o.authenticators;
@@ -1507,11 +1512,16 @@ export class NatsConnection {
         c[key] = value;
       }
     }
-    if (this.#debug) traceLine(`> CONNECT ${redactedConnect(c)}`);
+    if (this.debug) traceLine(`> CONNECT ${redactedConnect(c)}`);
     return JSON.stringify(c);
   }
 
   // ---- delivery -----------------------------------------------------------------------------
+
+  /** @internal A reply on the request inbox (onReply). */
+  settleReply(msg: Msg): void {
+    if (this.mux !== null) this.mux.settle(msg);
+  }
 
   /** @internal */
   private checkMax(sub: Subscription): void {
@@ -1520,14 +1530,14 @@ export class NatsConnection {
 
   /** @internal */
   private removeSub(sub: Subscription, err: Error | null): void {
-    this.#subs.delete(sub.sid);
-    if (sub === this.#muxSub) this.#muxSub = null;
+    this.subs.delete(sub.sid);
+    if (sub === this.muxSub) this.muxSub = null;
     sub.finish(err);
   }
 
   /** @internal */
   private deliverError(sub: Subscription, err: Error): void {
-    if (this.#debug) traceLine(`- subscription ${sub.sid} (${sub.subject}): ${err.message}`);
+    if (this.debug) traceLine(`- subscription ${sub.sid} (${sub.subject}): ${err.message}`);
     if (sub.callback === null) {
       this.emit({ type: "error", error: err });
       return;
@@ -1555,7 +1565,7 @@ export class NatsConnection {
     if (subject.length > 1 && subject.charCodeAt(0) === 34) subject = subject.substring(1, subject.length - 1);
     const err = new PermissionViolationError(text, isSub ? "subscription" : "publish", subject, queue);
     if (isSub) {
-      for (const s of [...this.#subs.values()]) {
+      for (const s of [...this.subs.values()]) {
         if (s.subject === subject && (queue === "" || s.queue === queue)) {
           this.deliverError(s, err);
           this.removeSub(s, err);
@@ -1567,8 +1577,8 @@ export class NatsConnection {
 
   /** @internal */
   private emit(event: Status): void {
-    if (this.#debug) traceLine(`- status ${event.type}${event.server !== undefined ? ` ${event.server}` : ""}${event.error !== undefined ? `: ${event.error.message}` : ""}`);
-    for (const s of this.#statusStreams) s.push(event);
+    if (this.debug) traceLine(`- status ${event.type}${event.server !== undefined ? ` ${event.server}` : ""}${event.error !== undefined ? `: ${event.error.message}` : ""}`);
+    if (this.statusStreams !== null) for (const s of this.statusStreams) s.push(event);
   }
 }
 
@@ -1580,6 +1590,11 @@ export interface StreamHook {
   fail(err: Error): void;
   /** The outbound queue was written out down to `held` copied bytes. */
   drained(held: number): void;
+}
+
+/** The request inbox's callback: one function for every connection, no closure per connection. */
+function onReply(_err: Error | null, msg: Msg | null): void {
+  if (msg !== null) (msg.owner as NatsConnection).settleReply(msg);
 }
 
 function wasConnectedBefore(state: State): boolean {

@@ -2,8 +2,9 @@
  * Error classes of nats-xs. Callers test them with `instanceof`; `code` is a stable string for
  * logs and switch statements. Every message says what happened and what to do about it.
  *
- * `name` is a getter on each class, never an assignment: a preloaded `Error.prototype` is frozen on
- * Moddable, and writing `this.name` would throw there.
+ * `name` is a read-only value on each class's prototype, set once below, never an assignment in a
+ * constructor: a preloaded `Error.prototype` is frozen on Moddable, and writing `this.name` would
+ * throw there. (A getter per class did the same for six slots each when imported at run time.)
  */
 export class NatsError extends Error {
   /** Stable machine-readable code, e.g. "TIMEOUT" or "503". */
@@ -12,18 +13,12 @@ export class NatsError extends Error {
     super(message, cause === undefined ? undefined : { cause });
     this.code = code;
   }
-  override get name(): string {
-    return "NatsError";
-  }
 }
 
 /** A caller passed something the API cannot accept (wrong type, out of range, bad header). */
 export class InvalidArgumentError extends NatsError {
   constructor(message: string) {
     super(message, "INVALID_ARGUMENT");
-  }
-  override get name(): string {
-    return "InvalidArgumentError";
   }
 }
 
@@ -33,9 +28,6 @@ export class InvalidSubjectError extends NatsError {
   constructor(subject: string, why: string) {
     super(`invalid subject ${JSON.stringify(subject)}: ${why}`, "BAD_SUBJECT");
     this.subject = subject;
-  }
-  override get name(): string {
-    return "InvalidSubjectError";
   }
 }
 
@@ -51,18 +43,12 @@ export class MaxPayloadError extends NatsError {
     this.size = size;
     this.max = max;
   }
-  override get name(): string {
-    return "MaxPayloadError";
-  }
 }
 
 /** A request or flush got no answer in time. */
 export class TimeoutError extends NatsError {
   constructor(message = "timed out waiting for the server or responder; raise the timeout or check that a responder is running") {
     super(message, "TIMEOUT");
-  }
-  override get name(): string {
-    return "TimeoutError";
   }
 }
 
@@ -73,18 +59,12 @@ export class NoRespondersError extends NatsError {
     super(`no responders are subscribed to ${JSON.stringify(subject)}; start a responder or check the subject`, "503");
     this.subject = subject;
   }
-  override get name(): string {
-    return "NoRespondersError";
-  }
 }
 
 /** The connection is closed: nothing more can be sent or received on it. Connect again. */
 export class ClosedConnectionError extends NatsError {
   constructor(message = "the connection is closed; create a new one with connect()", cause?: unknown) {
     super(message, "CONNECTION_CLOSED", cause);
-  }
-  override get name(): string {
-    return "ClosedConnectionError";
   }
 }
 
@@ -93,18 +73,12 @@ export class DrainingConnectionError extends NatsError {
   constructor() {
     super("the connection is draining and accepts no new subscriptions or requests", "CONNECTION_DRAINING");
   }
-  override get name(): string {
-    return "DrainingConnectionError";
-  }
 }
 
 /** No server could be reached, or the connection to it failed. */
 export class ConnectionError extends NatsError {
   constructor(message: string, cause?: unknown) {
     super(message, "CONNECTION_REFUSED", cause);
-  }
-  override get name(): string {
-    return "ConnectionError";
   }
 }
 
@@ -120,9 +94,6 @@ export class AuthorizationError extends NatsError {
       cause,
     );
   }
-  override get name(): string {
-    return "AuthorizationError";
-  }
 }
 
 /** The server denied a publish or a subscription; the connection stays open. */
@@ -137,18 +108,12 @@ export class PermissionViolationError extends NatsError {
     this.subject = subject;
     this.queue = queue;
   }
-  override get name(): string {
-    return "PermissionViolationError";
-  }
 }
 
 /** The server or the byte stream broke the NATS protocol; the connection is closed and retried. */
 export class ProtocolError extends NatsError {
   constructor(message: string) {
     super(message, "PROTOCOL_ERROR");
-  }
-  override get name(): string {
-    return "ProtocolError";
   }
 }
 
@@ -157,9 +122,6 @@ export class ServerError extends NatsError {
   constructor(text: string) {
     super(`server error: ${text}`, "SERVER_ERROR");
   }
-  override get name(): string {
-    return "ServerError";
-  }
 }
 
 /** The server stopped answering PINGs, stopped taking what the client must send (PONGs and other
@@ -167,9 +129,6 @@ export class ServerError extends NatsError {
 export class StaleConnectionError extends NatsError {
   constructor(outstanding: number, message?: string) {
     super(message ?? `the server did not answer ${outstanding} PINGs; the connection is considered stale and is being re-established`, "STALE_CONNECTION");
-  }
-  override get name(): string {
-    return "StaleConnectionError";
   }
 }
 
@@ -182,9 +141,6 @@ export class BufferFullError extends NatsError {
       "BUFFER_FULL",
     );
     this.limit = limit;
-  }
-  override get name(): string {
-    return "BufferFullError";
   }
 }
 
@@ -203,18 +159,12 @@ export class MessageTooLargeError extends NatsError {
     this.size = size;
     this.limit = limit;
   }
-  override get name(): string {
-    return "MessageTooLargeError";
-  }
 }
 
 /** Another streamed message is open on this connection; `await streamIdle(nc)` (nats-xs/stream) and try again. */
 export class StreamBusyError extends NatsError {
   constructor() {
     super("another streamed message is open on this connection; await streamIdle() and try again", "STREAM_BUSY");
-  }
-  override get name(): string {
-    return "StreamBusyError";
   }
 }
 
@@ -228,9 +178,6 @@ export class JsonLimitError extends NatsError {
     this.limit = limit;
     this.max = max;
   }
-  override get name(): string {
-    return "JsonLimitError";
-  }
 }
 
 /** A subscription read with an iterator fell behind: messages beyond its queue bounds (messages or
@@ -242,9 +189,6 @@ export class SlowConsumerError extends NatsError {
     super(`subscription ${sid} (${JSON.stringify(subject)}) dropped a message: ${why}; read it faster or raise maxPending / maxPendingBytes`, "SLOW_CONSUMER");
     this.subject = subject;
     this.sid = sid;
-  }
-  override get name(): string {
-    return "SlowConsumerError";
   }
 }
 
@@ -258,9 +202,6 @@ export class ProtocolLimitError extends NatsError {
     this.size = size;
     this.max = max;
   }
-  override get name(): string {
-    return "ProtocolLimitError";
-  }
 }
 
 /** Messages accepted by publish() were discarded before they could be sent: the connection was
@@ -270,9 +211,6 @@ export class MessagesDiscardedError extends NatsError {
   constructor(count: number, why: string) {
     super(`${count} published message(s) held for sending were discarded: ${why}; flush() before close(), or check the servers`, "MESSAGES_DISCARDED");
     this.count = count;
-  }
-  override get name(): string {
-    return "MessagesDiscardedError";
   }
 }
 
@@ -287,9 +225,6 @@ export class MessagesDiscardedError extends NatsError {
 export class TlsError extends NatsError {
   constructor(message: string, code: "TLS_REQUIRED" | "TLS_NOT_OFFERED" | "TLS_HANDSHAKE", cause?: unknown) {
     super(message, code, cause);
-  }
-  override get name(): string {
-    return "TlsError";
   }
 }
 
@@ -306,7 +241,35 @@ export class TransportUnavailableError extends NatsError {
     );
     this.module = module;
   }
-  override get name(): string {
-    return "TransportUnavailableError";
-  }
 }
+
+/** Names each error class on its prototype; the table is garbage once the module has run. */
+export function nameErrors(classes: ReadonlyArray<readonly [Function, string]>): void {
+  for (const [c, name] of classes) Object.defineProperty(c.prototype, "name", { value: name });
+}
+
+nameErrors([
+  [NatsError, "NatsError"],
+  [InvalidArgumentError, "InvalidArgumentError"],
+  [InvalidSubjectError, "InvalidSubjectError"],
+  [MaxPayloadError, "MaxPayloadError"],
+  [TimeoutError, "TimeoutError"],
+  [NoRespondersError, "NoRespondersError"],
+  [ClosedConnectionError, "ClosedConnectionError"],
+  [DrainingConnectionError, "DrainingConnectionError"],
+  [ConnectionError, "ConnectionError"],
+  [AuthorizationError, "AuthorizationError"],
+  [PermissionViolationError, "PermissionViolationError"],
+  [ProtocolError, "ProtocolError"],
+  [ServerError, "ServerError"],
+  [StaleConnectionError, "StaleConnectionError"],
+  [BufferFullError, "BufferFullError"],
+  [MessageTooLargeError, "MessageTooLargeError"],
+  [StreamBusyError, "StreamBusyError"],
+  [JsonLimitError, "JsonLimitError"],
+  [SlowConsumerError, "SlowConsumerError"],
+  [ProtocolLimitError, "ProtocolLimitError"],
+  [MessagesDiscardedError, "MessagesDiscardedError"],
+  [TlsError, "TlsError"],
+  [TransportUnavailableError, "TransportUnavailableError"],
+]);

@@ -77,13 +77,13 @@ export function statusCode(raw: Uint8Array): number {
 /** Headers of one message. Create outgoing ones with `headers()`. */
 export class MsgHdrsImpl implements MsgHdrs {
   /** Alternating key, value. */
-  #list: string[] = [];
-  #code = 0;
-  #description = "";
+  private list: string[] = [];
+  private statusCode = 0;
+  private statusText = "";
 
   constructor(code = 0, description = "") {
-    this.#code = code;
-    this.#description = description;
+    this.statusCode = code;
+    this.statusText = description;
   }
 
   /** Decodes a received header block (from `NATS/1.0` through the blank line). */
@@ -99,9 +99,9 @@ export class MsgHdrsImpl implements MsgHdrs {
     let start = i;
     while (i < lineEnd && raw[i] >= 48 && raw[i] <= 57) code = code * 10 + raw[i++] - 48;
     if (i > start) {
-      h.#code = code;
+      h.statusCode = code;
       while (i < lineEnd && (raw[i] === SP || raw[i] === TAB)) i++;
-      if (i < lineEnd) h.#description = decoder.decode(raw.subarray(i, trimEnd(raw, i, lineEnd)));
+      if (i < lineEnd) h.statusText = decoder.decode(raw.subarray(i, trimEnd(raw, i, lineEnd)));
     }
     i = skipEol(raw, lineEnd);
     while (i < n) {
@@ -113,7 +113,7 @@ export class MsgHdrsImpl implements MsgHdrs {
       if (colon < lineEnd && colon > i) {
         let v = colon + 1;
         while (v < lineEnd && (raw[v] === SP || raw[v] === TAB)) v++;
-        h.#list.push(decoder.decode(raw.subarray(i, trimEnd(raw, i, colon))), decoder.decode(raw.subarray(v, trimEnd(raw, v, lineEnd))));
+        h.list.push(decoder.decode(raw.subarray(i, trimEnd(raw, i, colon))), decoder.decode(raw.subarray(v, trimEnd(raw, v, lineEnd))));
       }
       i = skipEol(raw, lineEnd);
     }
@@ -121,42 +121,42 @@ export class MsgHdrsImpl implements MsgHdrs {
   }
 
   get code(): number {
-    return this.#code;
+    return this.statusCode;
   }
   get description(): string {
-    return this.#description;
+    return this.statusText;
   }
   get hasError(): boolean {
-    return this.#code >= 300;
+    return this.statusCode >= 300;
   }
   get status(): string {
-    return this.#code === 0 ? this.#description : this.#description === "" ? String(this.#code) : `${this.#code} ${this.#description}`;
+    return this.statusCode === 0 ? this.statusText : this.statusText === "" ? String(this.statusCode) : `${this.statusCode} ${this.statusText}`;
   }
 
   get(key: string, match: number = Match.Exact): string {
-    const l = this.#list;
+    const l = this.list;
     for (let i = 0; i < l.length; i += 2) if (sameKey(l[i], key, match)) return l[i + 1];
     return "";
   }
   last(key: string, match: number = Match.Exact): string {
-    const l = this.#list;
+    const l = this.list;
     for (let i = l.length - 2; i >= 0; i -= 2) if (sameKey(l[i], key, match)) return l[i + 1];
     return "";
   }
   has(key: string, match: number = Match.Exact): boolean {
-    const l = this.#list;
+    const l = this.list;
     for (let i = 0; i < l.length; i += 2) if (sameKey(l[i], key, match)) return true;
     return false;
   }
   values(key: string, match: number = Match.Exact): string[] {
     const out: string[] = [];
-    const l = this.#list;
+    const l = this.list;
     for (let i = 0; i < l.length; i += 2) if (sameKey(l[i], key, match)) out.push(l[i + 1]);
     return out;
   }
   keys(): string[] {
     const out: string[] = [];
-    const l = this.#list;
+    const l = this.list;
     for (let i = 0; i < l.length; i += 2) if (out.indexOf(l[i]) < 0) out.push(l[i]);
     return out;
   }
@@ -166,10 +166,10 @@ export class MsgHdrsImpl implements MsgHdrs {
   }
   append(key: string, value: string): void {
     checkKey(key);
-    this.#list.push(key, checkValue(value));
+    this.list.push(key, checkValue(value));
   }
   delete(key: string, match: number = Match.Exact): void {
-    const l = this.#list;
+    const l = this.list;
     let w = 0;
     for (let i = 0; i < l.length; i += 2) {
       if (sameKey(l[i], key, match)) continue;
@@ -188,11 +188,11 @@ export class MsgHdrsImpl implements MsgHdrs {
   /** Exact encoded size in bytes, CRLFCRLF included (the header length HPUB announces). */
   encodedLength(): number {
     let n = PREFIX_LENGTH + 2 + 2;
-    if (this.#code !== 0) {
-      n += 1 + uintLength(this.#code);
-      if (this.#description !== "") n += 1 + utf8Length(this.#description);
+    if (this.statusCode !== 0) {
+      n += 1 + uintLength(this.statusCode);
+      if (this.statusText !== "") n += 1 + utf8Length(this.statusText);
     }
-    const l = this.#list;
+    const l = this.list;
     for (let i = 0; i < l.length; i += 2) n += utf8Length(l[i]) + 2 + utf8Length(l[i + 1]) + 2;
     return n;
   }
@@ -200,17 +200,17 @@ export class MsgHdrsImpl implements MsgHdrs {
   /** Writes the block at `pos` (encodedLength() bytes must be free); returns the new position. */
   encode(out: Uint8Array, pos: number, encoder: TextEncoder): number {
     pos = writeAscii(out, pos, "NATS/1.0");
-    if (this.#code !== 0) {
+    if (this.statusCode !== 0) {
       out[pos++] = SP;
-      pos = writeUint(out, pos, this.#code);
-      if (this.#description !== "") {
+      pos = writeUint(out, pos, this.statusCode);
+      if (this.statusText !== "") {
         out[pos++] = SP;
-        pos = writeString(out, pos, this.#description, encoder);
+        pos = writeString(out, pos, this.statusText, encoder);
       }
     }
     out[pos++] = CR;
     out[pos++] = LF;
-    const l = this.#list;
+    const l = this.list;
     for (let i = 0; i < l.length; i += 2) {
       pos = writeString(out, pos, l[i], encoder);
       out[pos++] = COLON;

@@ -30,43 +30,44 @@ export class Msg {
   readonly sid: number;
   readonly reply: string;
   readonly data: Uint8Array;
-  #raw: Uint8Array | null;
-  #headers: MsgHdrs | undefined = undefined;
+  private raw: Uint8Array | null;
+  private parsedHeaders: MsgHdrs | undefined = undefined;
   /** False once the callback that received a view has returned. */
-  #live = true;
-  readonly #owner: MsgOwner;
+  private live = true;
+  /** @internal The connection the message came through. */
+  readonly owner: MsgOwner;
 
   constructor(owner: MsgOwner, subject: string, sid: number, reply: string, raw: Uint8Array | null, data: Uint8Array) {
-    this.#owner = owner;
+    this.owner = owner;
     this.subject = subject;
     this.sid = sid;
     this.reply = reply;
-    this.#raw = raw;
+    this.raw = raw;
     this.data = data;
   }
 
   /** The headers, or undefined when the message has none. Decoded on first access: read them
    *  inside the callback (the raw bytes share the lifetime of `data`). */
   get headers(): MsgHdrs | undefined {
-    if (this.#headers === undefined && this.#raw !== null) {
-      if (!this.#live) throw expired();
-      this.#headers = MsgHdrsImpl.parse(this.#raw, this.#owner.decoder);
-      this.#raw = null;
+    if (this.parsedHeaders === undefined && this.raw !== null) {
+      if (!this.live) throw expired();
+      this.parsedHeaders = MsgHdrsImpl.parse(this.raw, this.owner.decoder);
+      this.raw = null;
     }
-    return this.#headers;
+    return this.parsedHeaders;
   }
 
   /** Publishes `data` to the reply subject; false when the message has no reply subject. */
   respond(data?: Uint8Array | string, options?: { headers?: MsgHdrs }): boolean {
     if (this.reply === "") return false;
-    this.#owner.publish(this.reply, data, options);
+    this.owner.publish(this.reply, data, options);
     return true;
   }
 
   /** The payload decoded as UTF-8. */
   string(): string {
-    if (!this.#live) throw expired();
-    return this.#owner.decoder.decode(this.data);
+    if (!this.live) throw expired();
+    return this.owner.decoder.decode(this.data);
   }
 
   /** The payload parsed as JSON; `reviver` as JSON.parse takes it (nats.js's `json(reviver)`).
@@ -79,18 +80,18 @@ export class Msg {
 
   /** Bytes this message holds: payload plus undecoded headers (what a queued copy costs). */
   get heldBytes(): number {
-    return this.data.length + (this.#raw === null ? 0 : this.#raw.length);
+    return this.data.length + (this.raw === null ? 0 : this.raw.length);
   }
 
   /** @internal The callback that received this view has returned: its bytes are no longer its own. */
   expire(): void {
-    this.#live = false;
+    this.live = false;
   }
 
   /** A copy whose bytes stay valid after the callback (used for request replies and iterators). */
   copy(): Msg {
-    if (!this.#live) throw expired();
-    return new Msg(this.#owner, this.subject, this.sid, this.reply, this.#raw === null ? null : this.#raw.slice(), this.data.slice());
+    if (!this.live) throw expired();
+    return new Msg(this.owner, this.subject, this.sid, this.reply, this.raw === null ? null : this.raw.slice(), this.data.slice());
   }
 }
 

@@ -18,8 +18,8 @@ interface PendingRequest {
 export class RequestMux {
   /** `<inboxPrefix>.<nuid>.`: the wildcard subscription is this plus `*`. */
   readonly prefix: string;
-  #seq = 0;
-  readonly #pending = new Map<string, PendingRequest>();
+  private seq = 0;
+  private readonly pending = new Map<string, PendingRequest>();
 
   constructor(prefix: string) {
     this.prefix = prefix;
@@ -28,29 +28,29 @@ export class RequestMux {
   /** Registers a request to `subject`; returns the reply subject to publish it with. It settles
    *  with the reply, NoRespondersError, or TimeoutError after `timeout` ms. */
   add(subject: string, timeout: number, resolve: (msg: Msg) => void, reject: (err: Error) => void): string {
-    const token = (++this.#seq).toString(36);
+    const token = (++this.seq).toString(36);
     const timer = Timer.set(() => {
-      if (this.#pending.delete(token)) reject(new TimeoutError(`no reply to the request on ${JSON.stringify(subject)} within ${timeout} ms`));
+      if (this.pending.delete(token)) reject(new TimeoutError(`no reply to the request on ${JSON.stringify(subject)} within ${timeout} ms`));
     }, timeout);
-    this.#pending.set(token, { resolve, reject, timer, subject });
+    this.pending.set(token, { resolve, reject, timer, subject });
     return this.prefix + token;
   }
 
   /** Forgets a request whose publish failed. */
   cancel(reply: string): void {
     const token = reply.substring(this.prefix.length);
-    const r = this.#pending.get(token);
+    const r = this.pending.get(token);
     if (r === undefined) return;
     Timer.clear(r.timer);
-    this.#pending.delete(token);
+    this.pending.delete(token);
   }
 
   /** A message on the inbox: settles its request with a copy the caller may keep. */
   settle(msg: Msg): void {
     const token = msg.subject.substring(this.prefix.length);
-    const r = this.#pending.get(token);
+    const r = this.pending.get(token);
     if (r === undefined) return; // timed out already
-    this.#pending.delete(token);
+    this.pending.delete(token);
     Timer.clear(r.timer);
     const copy = msg.copy();
     if (copy.data.length === 0) {
@@ -62,10 +62,10 @@ export class RequestMux {
 
   /** Fails every waiting request (the connection closed). */
   rejectAll(err: Error): void {
-    for (const r of this.#pending.values()) {
+    for (const r of this.pending.values()) {
       Timer.clear(r.timer);
       r.reject(err);
     }
-    this.#pending.clear();
+    this.pending.clear();
   }
 }

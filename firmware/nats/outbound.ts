@@ -38,107 +38,108 @@ const LF = 10;
 /** Size of a new batch; it grows up to the option's size when a turn publishes more. */
 const SMALL = 256;
 
-// internal methods are TypeScript-private, not #private: XS gives every instance a slot per #method
+// internal state and methods are TypeScript-private, not #private: XS gives every instance a slot
+// per #method, and, imported at run time, every method a slot per #field it names (bench/MEMORY.md)
 export class Outbound {
   /** The batch, made on first use (null when nothing waits in it and it was let go). */
-  #buf: Uint8Array | null = null;
+  private buf: Uint8Array | null = null;
   /** outboundBufferBytes: the largest the batch grows. */
-  readonly #max: number;
+  private readonly max: number;
   /** Largest usable batch: never more than the socket's whole send buffer. */
-  #cap: number;
-  #start = 0;
-  #end = 0;
-  #spill: Uint8Array[] = [];
-  #flags: number[] = [];
+  private cap: number;
+  private start = 0;
+  private end = 0;
+  private spill: Uint8Array[] = [];
+  private flags: number[] = [];
   /** Entry being written, offset within it, and the first entry of its frame. */
-  #head = 0;
-  #headOff = 0;
-  #frameHead = 0;
-  #front: Uint8Array | null = null;
-  #frontOff = 0;
+  private head = 0;
+  private headOff = 0;
+  private frameHead = 0;
+  private front: Uint8Array | null = null;
+  private frontOff = 0;
   /** Bytes copied into our memory and not yet handed to the socket. */
   held = 0;
   /** Caller-owned payload bytes queued by reference and not yet handed to the socket. */
   referenced = 0;
   /** Frames queued while a streamed message is open; they follow it. */
-  #deferred: Uint8Array[] | null = null;
-  #deferredFlags: number[] = [];
+  private deferred: Uint8Array[] | null = null;
+  private deferredFlags: number[] = [];
   /** Streamed messages that a disconnect cut and rewind() dropped. */
   lostStreams = 0;
   /** The open spill page: the last spill entry, taking more whole message frames until full. */
-  #page: Uint8Array | null = null;
-  #pageEnd = 0;
+  private spillPage: Uint8Array | null = null;
+  private pageEnd = 0;
 
   constructor(capacity: number) {
-    this.#max = capacity;
-    this.#cap = capacity;
+    this.max = capacity;
+    this.cap = capacity;
   }
 
   /** The batch buffer: write a frame at the offset reserve() returned. */
   get buffer(): Uint8Array {
-    return this.#buf as Uint8Array;
+    return this.buf as Uint8Array;
   }
 
   /** Bytes of memory the queue holds now: the batch, the spill, the handshake. */
   get bufferBytes(): number {
-    let n = (this.#buf === null ? 0 : this.#buf.length) + (this.#front === null ? 0 : this.#front.length);
-    for (let i = this.#head; i < this.#spill.length; i++) if ((this.#flags[i] & Flag.Reference) === 0) n += this.#spill[i].length;
-    if (this.#deferred !== null) for (let i = 0; i < this.#deferred.length; i++) if ((this.#deferredFlags[i] & Flag.Reference) === 0) n += this.#deferred[i].length;
+    let n = (this.buf === null ? 0 : this.buf.length) + (this.front === null ? 0 : this.front.length);
+    for (let i = this.head; i < this.spill.length; i++) if ((this.flags[i] & Flag.Reference) === 0) n += this.spill[i].length;
+    if (this.deferred !== null) for (let i = 0; i < this.deferred.length; i++) if ((this.deferredFlags[i] & Flag.Reference) === 0) n += this.deferred[i].length;
     return n;
   }
 
   /** Bytes the batch may hold; frames larger than this take the spill path. */
   get capacity(): number {
-    return this.#cap;
+    return this.cap;
   }
 
   /** Caps the batch at the socket's send-buffer size, so that it can always be written whole. */
   limitTo(socketBuffer: number): void {
     this.closePage();
-    this.#cap = Math.max(64, Math.min(this.#max, socketBuffer));
-    if (this.#end - this.#start <= this.#cap) return;
+    this.cap = Math.max(64, Math.min(this.max, socketBuffer));
+    if (this.end - this.start <= this.cap) return;
     // queued while disconnected beyond what this socket takes at once: move it behind, frame by
     // frame, ahead of anything already spilled
-    const buf = this.#buf as Uint8Array;
+    const buf = this.buf as Uint8Array;
     const spill: Uint8Array[] = [];
     const flags: number[] = [];
-    for (let p = this.#start; p < this.#end; ) {
-      const len = frameLength(buf, p, this.#end);
+    for (let p = this.start; p < this.end; ) {
+      const len = frameLength(buf, p, this.end);
       spill.push(buf.slice(p, p + len));
       flags.push(Flag.Start);
       p += len;
     }
-    this.#spill = spill.concat(this.#spill.slice(this.#head));
-    this.#flags = flags.concat(this.#flags.slice(this.#head));
-    this.#head = this.#headOff = this.#frameHead = 0;
-    this.#start = this.#end = 0;
+    this.spill = spill.concat(this.spill.slice(this.head));
+    this.flags = flags.concat(this.flags.slice(this.head));
+    this.head = this.headOff = this.frameHead = 0;
+    this.start = this.end = 0;
   }
 
   /** True when nothing waits to be written. */
   get empty(): boolean {
-    return this.#front === null && this.#start === this.#end && this.#head === this.#spill.length;
+    return this.front === null && this.start === this.end && this.head === this.spill.length;
   }
 
   /** Reserves `n` contiguous bytes in the batch; the offset, or -1 when the frame must spill. */
   reserve(n: number): number {
-    if (this.#head < this.#spill.length || this.#deferred !== null) return -1; // keep order behind the spill
-    let buf = this.#buf;
-    const live = this.#end - this.#start;
-    if (buf === null || this.#end + n > buf.length) {
-      if (live + n > this.#cap) return -1;
+    if (this.head < this.spill.length || this.deferred !== null) return -1; // keep order behind the spill
+    let buf = this.buf;
+    const live = this.end - this.start;
+    if (buf === null || this.end + n > buf.length) {
+      if (live + n > this.cap) return -1;
       if (buf === null || live + n > buf.length) {
         // grow (doubling) to what this turn needs, never beyond the usable size
         let size = buf === null ? SMALL : buf.length * 2;
         while (size < live + n) size *= 2;
-        const grown = new Uint8Array(size < this.#cap ? size : this.#cap);
-        if (buf !== null && live > 0) grown.set(buf.subarray(this.#start, this.#end));
-        this.#buf = buf = grown;
-      } else buf.copyWithin(0, this.#start, this.#end);
-      this.#end = live;
-      this.#start = 0;
+        const grown = new Uint8Array(size < this.cap ? size : this.cap);
+        if (buf !== null && live > 0) grown.set(buf.subarray(this.start, this.end));
+        this.buf = buf = grown;
+      } else buf.copyWithin(0, this.start, this.end);
+      this.end = live;
+      this.start = 0;
     }
-    const pos = this.#end;
-    this.#end += n;
+    const pos = this.end;
+    this.end += n;
     this.held += n;
     return pos;
   }
@@ -148,13 +149,13 @@ export class Outbound {
    * has been written out is let go (the next frame starts a small one).
    */
   settle(): void {
-    const buf = this.#buf;
-    if (buf !== null && buf.length > SMALL && this.#start === this.#end) this.#buf = null;
+    const buf = this.buf;
+    if (buf !== null && buf.length > SMALL && this.start === this.end) this.buf = null;
   }
 
   /** The open spill page: write a frame at the offset reserveSpill() returned. */
   get page(): Uint8Array {
-    return this.#page as Uint8Array;
+    return this.spillPage as Uint8Array;
   }
 
   /** Reserves `n` bytes for a whole frame in the open spill page (opening a page of the batch's
@@ -163,28 +164,28 @@ export class Outbound {
    *  frame is larger than a page or a stream is open. An open page counts whole in `held`: the
    *  bound is on memory, not on frame bytes. */
   reserveSpill(n: number): number {
-    if (n > this.#cap || this.#deferred !== null) return -1;
-    if (this.#page === null || this.#pageEnd + n > this.#page.length) {
+    if (n > this.cap || this.deferred !== null) return -1;
+    if (this.spillPage === null || this.pageEnd + n > this.spillPage.length) {
       this.closePage();
-      this.#page = new Uint8Array(this.#cap);
-      this.#pageEnd = 0;
-      this.#spill.push(this.#page);
-      this.#flags.push(Flag.Start | Flag.Page);
-      this.held += this.#cap;
+      this.spillPage = new Uint8Array(this.cap);
+      this.pageEnd = 0;
+      this.spill.push(this.spillPage);
+      this.flags.push(Flag.Start | Flag.Page);
+      this.held += this.cap;
     }
-    const pos = this.#pageEnd;
-    this.#pageEnd += n;
+    const pos = this.pageEnd;
+    this.pageEnd += n;
     return pos;
   }
 
   /** Ends the open page: its spill entry becomes the filled part, and only that part stays held. */
   /** @internal */
   private closePage(): void {
-    const page = this.#page;
+    const page = this.spillPage;
     if (page === null) return;
-    this.#page = null;
-    this.held -= page.length - this.#pageEnd;
-    this.#spill[this.#spill.length - 1] = page.subarray(0, this.#pageEnd);
+    this.spillPage = null;
+    this.held -= page.length - this.pageEnd;
+    this.spill[this.spill.length - 1] = page.subarray(0, this.pageEnd);
   }
 
   /** Appends a spill entry: `start` on the first entry of a frame, `control` for non-messages,
@@ -192,12 +193,12 @@ export class Outbound {
   push(bytes: Uint8Array, start: boolean, control: boolean, reference: boolean): void {
     const flags = (start ? Flag.Start : 0) | (control ? Flag.Control : 0) | (reference ? Flag.Reference : 0);
     this.closePage();
-    if (this.#deferred !== null) {
-      this.#deferred.push(bytes);
-      this.#deferredFlags.push(flags);
+    if (this.deferred !== null) {
+      this.deferred.push(bytes);
+      this.deferredFlags.push(flags);
     } else {
-      this.#spill.push(bytes);
-      this.#flags.push(flags);
+      this.spill.push(bytes);
+      this.flags.push(flags);
     }
     if (reference) this.referenced += bytes.length;
     else this.held += bytes.length;
@@ -206,31 +207,31 @@ export class Outbound {
   /** Opens a streamed message with its frame head; pieces follow with streamPiece(). */
   beginStream(head: Uint8Array): void {
     this.closePage();
-    this.#spill.push(head);
-    this.#flags.push(Flag.Start | Flag.Stream);
+    this.spill.push(head);
+    this.flags.push(Flag.Start | Flag.Stream);
     this.held += head.length;
-    this.#deferred = [];
-    this.#deferredFlags = [];
+    this.deferred = [];
+    this.deferredFlags = [];
   }
 
   /** Appends our own copy of a piece of the open streamed message. */
   streamPiece(bytes: Uint8Array): void {
-    this.#spill.push(bytes);
-    this.#flags.push(Flag.Stream);
+    this.spill.push(bytes);
+    this.flags.push(Flag.Stream);
     this.held += bytes.length;
   }
 
   /** Closes the streamed message (its final CRLF) and queues what was published meanwhile. */
   endStream(tail: Uint8Array): void {
     this.streamPiece(tail);
-    const deferred = this.#deferred;
-    this.#deferred = null;
+    const deferred = this.deferred;
+    this.deferred = null;
     if (deferred === null) return;
     for (let i = 0; i < deferred.length; i++) {
-      this.#spill.push(deferred[i]);
-      this.#flags.push(this.#deferredFlags[i]);
+      this.spill.push(deferred[i]);
+      this.flags.push(this.deferredFlags[i]);
     }
-    this.#deferredFlags = [];
+    this.deferredFlags = [];
   }
 
   /**
@@ -239,34 +240,34 @@ export class Outbound {
    * only dropping the connection can keep the protocol stream whole.
    */
   abortStream(): boolean {
-    const deferred = this.#deferred;
+    const deferred = this.deferred;
     if (deferred === null) return true;
-    const spill = this.#spill;
-    const flags = this.#flags;
+    const spill = this.spill;
+    const flags = this.flags;
     let start = spill.length - 1;
     while (start >= 0 && (flags[start] & Flag.Start) === 0) start--;
-    if (start < this.#head || (start === this.#head && this.#headOff > 0)) return false;
+    if (start < this.head || (start === this.head && this.headOff > 0)) return false;
     for (let i = start; i < spill.length; i++) this.held -= spill[i].length;
     spill.length = start;
     flags.length = start;
-    this.#deferred = null;
+    this.deferred = null;
     for (let i = 0; i < deferred.length; i++) {
       spill.push(deferred[i]);
-      flags.push(this.#deferredFlags[i]);
+      flags.push(this.deferredFlags[i]);
     }
-    this.#deferredFlags = [];
+    this.deferredFlags = [];
     return true;
   }
 
   /** True while a streamed message is open. */
   get streaming(): boolean {
-    return this.#deferred !== null;
+    return this.deferred !== null;
   }
 
   /** Sets the handshake bytes that go out before everything else. */
   setFront(bytes: Uint8Array | null): void {
-    this.#front = bytes;
-    this.#frontOff = 0;
+    this.front = bytes;
+    this.frontOff = 0;
   }
 
   /**
@@ -276,61 +277,61 @@ export class Outbound {
    * With `frontOnly`, nothing but the handshake is written.
    */
   drain(socket: TCP, writable: number, frontOnly: boolean): number {
-    const front = this.#front;
+    const front = this.front;
     if (front !== null && writable > 0) {
-      const left = front.length - this.#frontOff;
+      const left = front.length - this.frontOff;
       const n = left <= writable ? left : writable;
-      writable = socket.write(front.subarray(this.#frontOff, this.#frontOff + n)) ?? 0;
-      this.#frontOff += n;
-      if (this.#frontOff === front.length) this.setFront(null);
+      writable = socket.write(front.subarray(this.frontOff, this.frontOff + n)) ?? 0;
+      this.frontOff += n;
+      if (this.frontOff === front.length) this.setFront(null);
     }
-    if (this.#front !== null || frontOnly) return writable;
-    const queued = this.#end - this.#start;
+    if (this.front !== null || frontOnly) return writable;
+    const queued = this.end - this.start;
     if (queued > 0) {
       if (queued > writable) return writable; // wait until the batch fits whole
-      const buf = this.#buf as Uint8Array;
-      writable = socket.write(queued === buf.length ? buf : buf.subarray(this.#start, this.#end)) ?? 0;
+      const buf = this.buf as Uint8Array;
+      writable = socket.write(queued === buf.length ? buf : buf.subarray(this.start, this.end)) ?? 0;
       this.held -= queued;
-      this.#start = this.#end = 0;
+      this.start = this.end = 0;
     }
-    const spill = this.#spill;
-    while (this.#head < spill.length && writable > 0) {
-      if (spill[this.#head] === this.#page) this.closePage();
-      const entry = spill[this.#head];
-      const left = entry.length - this.#headOff;
+    const spill = this.spill;
+    while (this.head < spill.length && writable > 0) {
+      if (spill[this.head] === this.spillPage) this.closePage();
+      const entry = spill[this.head];
+      const left = entry.length - this.headOff;
       let n = left;
       if (left > writable) {
         // small entries wait to go whole; only a large one is cut to keep the socket busy
-        if (entry.length <= this.#cap) break;
+        if (entry.length <= this.cap) break;
         n = writable;
       }
-      writable = socket.write(this.#headOff === 0 && n === entry.length ? entry : entry.subarray(this.#headOff, this.#headOff + n)) ?? 0;
-      if ((this.#flags[this.#head] & Flag.Reference) !== 0) this.referenced -= n;
+      writable = socket.write(this.headOff === 0 && n === entry.length ? entry : entry.subarray(this.headOff, this.headOff + n)) ?? 0;
+      if ((this.flags[this.head] & Flag.Reference) !== 0) this.referenced -= n;
       else this.held -= n;
-      this.#headOff += n;
-      if (this.#headOff === entry.length) {
-        if ((this.#flags[this.#head] & Flag.Stream) !== 0) spill[this.#head] = Empty;
-        this.#head++;
-        this.#headOff = 0;
-        if (this.#head === spill.length || (this.#flags[this.#head] & Flag.Start) !== 0) {
+      this.headOff += n;
+      if (this.headOff === entry.length) {
+        if ((this.flags[this.head] & Flag.Stream) !== 0) spill[this.head] = Empty;
+        this.head++;
+        this.headOff = 0;
+        if (this.head === spill.length || (this.flags[this.head] & Flag.Start) !== 0) {
           // the frame went out whole: nothing before it is needed for a replay any more
-          for (let i = this.#frameHead; i < this.#head; i++) spill[i] = Empty;
-          this.#frameHead = this.#head;
+          for (let i = this.frameHead; i < this.head; i++) spill[i] = Empty;
+          this.frameHead = this.head;
         }
       }
     }
-    if (this.#head === spill.length && spill.length > 0 && this.#deferred === null) {
+    if (this.head === spill.length && spill.length > 0 && this.deferred === null) {
       spill.length = 0;
-      this.#flags.length = 0;
-      this.#head = this.#headOff = this.#frameHead = 0;
-    } else if (this.#frameHead >= 64) {
+      this.flags.length = 0;
+      this.head = this.headOff = this.frameHead = 0;
+    } else if (this.frameHead >= 64) {
       // streamed messages back to back never leave the spill empty: drop the entries of frames
       // that went out whole, or the two arrays grow by an entry per piece for as long as they last
-      const n = this.#frameHead;
+      const n = this.frameHead;
       spill.splice(0, n);
-      this.#flags.splice(0, n);
-      this.#head -= n;
-      this.#frameHead = 0;
+      this.flags.splice(0, n);
+      this.head -= n;
+      this.frameHead = 0;
     }
     return writable;
   }
@@ -345,11 +346,11 @@ export class Outbound {
     this.closePage();
     let kept = 0;
     // batch: whole frames only; keep PUB and HPUB
-    const buf = this.#buf as Uint8Array;
+    const buf = this.buf as Uint8Array;
     let w = 0;
-    let p = this.#start;
-    while (p < this.#end) {
-      const len = frameLength(buf, p, this.#end);
+    let p = this.start;
+    while (p < this.end) {
+      const len = frameLength(buf, p, this.end);
       if (isMessage(buf, p)) {
         if (w !== p) buf.copyWithin(w, p, p + len);
         w += len;
@@ -357,33 +358,33 @@ export class Outbound {
       }
       p += len;
     }
-    this.#start = 0;
-    this.#end = w;
+    this.start = 0;
+    this.end = w;
     // spill: from the start of the frame being written, message frames only
-    const spill = this.#spill;
-    const flags = this.#flags;
+    const spill = this.spill;
+    const flags = this.flags;
     let keep = false;
     let out = 0;
     this.held = w;
     this.referenced = 0;
-    const open = this.#deferred;
+    const open = this.deferred;
     // while a stream is open nothing else starts in the spill, so the last start is the open stream
     let openStart = -1;
     if (open !== null) for (let i = spill.length - 1; i >= 0 && openStart < 0; i--) if ((flags[i] & Flag.Start) !== 0) openStart = i;
     if (open !== null) {
       // the open stream is cut: what was published meanwhile follows the frames before it
-      this.#deferred = null;
+      this.deferred = null;
       for (let i = 0; i < open.length; i++) {
         spill.push(open[i]);
-        flags.push(this.#deferredFlags[i]);
+        flags.push(this.deferredFlags[i]);
       }
-      this.#deferredFlags = [];
+      this.deferredFlags = [];
     }
-    for (let i = this.#frameHead; i < spill.length; i++) {
+    for (let i = this.frameHead; i < spill.length; i++) {
       const f = flags[i];
       if ((f & Flag.Start) !== 0) {
         keep = (f & Flag.Control) === 0;
-        if (keep && (f & Flag.Stream) !== 0 && (spill[i] === Empty || i < this.#head || (i === this.#head && this.#headOff > 0) || i === openStart)) {
+        if (keep && (f & Flag.Stream) !== 0 && (spill[i] === Empty || i < this.head || (i === this.head && this.headOff > 0) || i === openStart)) {
           // a stream whose first bytes already went out (or that is still open) cannot be replayed
           keep = false;
           this.lostStreams++;
@@ -417,7 +418,7 @@ export class Outbound {
     }
     spill.length = out;
     flags.length = out;
-    this.#head = this.#headOff = this.#frameHead = 0;
+    this.head = this.headOff = this.frameHead = 0;
     return kept;
   }
 
@@ -426,28 +427,28 @@ export class Outbound {
   messages(): number {
     this.closePage();
     let n = 0;
-    const buf = this.#buf as Uint8Array;
-    for (let p = this.#start; p < this.#end; ) {
-      const len = frameLength(buf, p, this.#end);
+    const buf = this.buf as Uint8Array;
+    for (let p = this.start; p < this.end; ) {
+      const len = frameLength(buf, p, this.end);
       if (isMessage(buf, p)) n++;
       p += len;
     }
-    n += countFrames(this.#spill, this.#flags, this.#frameHead);
-    if (this.#deferred !== null) n += countFrames(this.#deferred, this.#deferredFlags, 0);
+    n += countFrames(this.spill, this.flags, this.frameHead);
+    if (this.deferred !== null) n += countFrames(this.deferred, this.deferredFlags, 0);
     return n;
   }
 
   /** Drops everything and lets every buffer go (the connection is closed). */
   clear(): void {
-    this.#buf = null;
-    this.#spill = [];
-    this.#flags = [];
-    this.#page = null;
-    this.#deferred = null;
-    this.#deferredFlags = [];
+    this.buf = null;
+    this.spill = [];
+    this.flags = [];
+    this.spillPage = null;
+    this.deferred = null;
+    this.deferredFlags = [];
     this.setFront(null);
-    this.#start = this.#end = 0;
-    this.#head = this.#headOff = this.#frameHead = 0;
+    this.start = this.end = 0;
+    this.head = this.headOff = this.frameHead = 0;
     this.held = this.referenced = 0;
   }
 }

@@ -51,7 +51,7 @@ function sameAscii(buf: Uint8Array, from: number, to: number, s: string): boolea
 
 const enum State {
   OpStart,
-  OpName, // matching the rest of an op name in #literal
+  OpName, // matching the rest of an op name in literal
   OpP, // "P" seen: PING or PONG follows
   OpEnd, // op without arguments: skip to end of line
   ArgStart, // white space before the arguments
@@ -86,89 +86,90 @@ const LITERALS = Object.freeze(["", "msg", "hmsg", "info", "ping", "pong", "+ok"
 const LENGTHS = Object.freeze([0, 3, 4, 4, 4, 4, 3, 4]);
 
 /** Per-byte NATS protocol parser; one per connection, reset for every new socket. */
-// internal methods are TypeScript-private, not #private: XS gives every instance a slot per #method
+// internal state and methods are TypeScript-private, not #private: XS gives every instance a slot
+// per #method, and, imported at run time, every method a slot per #field it names (bench/MEMORY.md)
 export class Parser {
-  readonly #sink: ParserSink;
-  readonly #decoder: TextDecoder;
+  private readonly sink: ParserSink;
+  private readonly decoder: TextDecoder;
   /** Largest frame (control line, or headers plus payload) that can be assembled when split. */
   readonly capacity: number;
-  #scratch: Uint8Array | null = null;
-  #state = State.OpStart;
-  #op = Op.None;
-  #literalPos = 0;
+  private scratch: Uint8Array | null = null;
+  private state = State.OpStart;
+  private op = Op.None;
+  private literalPos = 0;
   /** Bytes of the current control line (or message) already copied into scratch. */
-  #have = 0;
+  private have = 0;
   /** Token bounds of the argument line: start, end pairs. */
-  readonly #tok = new Int32Array(12);
-  #hdrLen = 0;
-  #total = 0;
+  private readonly tok = new Int32Array(12);
+  private hdrLen = 0;
+  private total = 0;
   /** Payload bytes still to skip or stream. */
-  #remaining = 0;
-  #offset = 0;
-  #hdr: Uint8Array | null = null;
+  private remaining = 0;
+  private offset = 0;
+  private hdr: Uint8Array | null = null;
   /** A whole message sits in scratch, waiting for its line end. */
-  #pendingWhole = false;
+  private pendingWhole = false;
   /** Bumped by reset(): a parse() in progress stops when its sink dropped the stream. */
-  #epoch = 0;
+  private epoch = 0;
 
   constructor(sink: ParserSink, decoder: TextDecoder, capacity: number) {
-    this.#sink = sink;
-    this.#decoder = decoder;
+    this.sink = sink;
+    this.decoder = decoder;
     this.capacity = capacity;
   }
 
   /** Forget any partial frame and let the receive buffer go (a new socket starts a new stream). */
   reset(): void {
-    this.#epoch++;
-    this.#scratch = null;
-    this.#state = State.OpStart;
-    this.#op = Op.None;
-    this.#have = 0;
-    this.#hdr = null;
-    this.#pendingWhole = false;
+    this.epoch++;
+    this.scratch = null;
+    this.state = State.OpStart;
+    this.op = Op.None;
+    this.have = 0;
+    this.hdr = null;
+    this.pendingWhole = false;
   }
 
   /** True between frames: nothing is partly read. */
   get idle(): boolean {
-    return this.#state === State.OpStart;
+    return this.state === State.OpStart;
   }
 
   /** Bytes of heap the scratch buffer holds (0 until a split frame needed it). */
   get scratchBytes(): number {
-    return this.#scratch === null ? 0 : this.#scratch.length;
+    return this.scratch === null ? 0 : this.scratch.length;
   }
 
   /** Lets a grown receive buffer go between frames (traffic that needed it has calmed down); the
    *  next split frame starts a small one. */
   shrink(): void {
-    if (this.#state === State.OpStart && this.#scratch !== null && this.#scratch.length > 256) this.#scratch = null;
+    if (this.state === State.OpStart && this.scratch !== null && this.scratch.length > 256) this.scratch = null;
   }
 
   /** The scratch, grown to hold `need` bytes (never beyond capacity): small split frames cost a
    *  small buffer, and only a large message pays for a large one. Bytes already held are kept. */
   /** @internal */
   private scratchBuffer(need: number): Uint8Array {
-    const s = this.#scratch;
+    const s = this.scratch;
     if (s !== null && s.length >= need) return s;
     const size = Math.min(this.capacity, Math.max(need, s === null ? 256 : s.length * 2));
     const grown = new Uint8Array(size);
-    if (s !== null && this.#have > 0) grown.set(s.subarray(0, this.#have));
-    this.#scratch = grown;
+    if (s !== null && this.have > 0) grown.set(s.subarray(0, this.have));
+    this.scratch = grown;
     return grown;
   }
 
   /** @internal */
   private fail(message: string): void {
     this.reset();
-    this.#sink.onProtocolError(message);
+    this.sink.onProtocolError(message);
   }
 
   /** Parses buf[start, end). */
   parse(buf: Uint8Array, start: number, end: number): void {
     let i = start;
-    const epoch = this.#epoch;
-    while (i < end && this.#epoch === epoch) {
-      switch (this.#state) {
+    const epoch = this.epoch;
+    while (i < end && this.epoch === epoch) {
+      switch (this.state) {
         case State.OpStart: {
           const b = buf[i];
           if (b === CR || b === LF) {
@@ -183,42 +184,42 @@ export class Parser {
           else if (c === 0x2b) op = Op.Ok;
           else if (c === 0x2d) op = Op.Err;
           else if (c === 0x70) {
-            this.#state = State.OpP;
+            this.state = State.OpP;
             i++;
             continue;
           } else return this.fail(`unknown protocol operation starting with byte ${buf[i]}`);
-          this.#op = op;
-          this.#literalPos = 1;
-          this.#state = State.OpName;
+          this.op = op;
+          this.literalPos = 1;
+          this.state = State.OpName;
           i++;
           break;
         }
         case State.OpP: {
           const c = buf[i] | 0x20;
-          if (c === 0x69) this.#op = Op.Ping;
-          else if (c === 0x6f) this.#op = Op.Pong;
+          if (c === 0x69) this.op = Op.Ping;
+          else if (c === 0x6f) this.op = Op.Pong;
           else return this.fail("unknown protocol operation starting with P");
-          this.#literalPos = 2;
-          this.#state = State.OpName;
+          this.literalPos = 2;
+          this.state = State.OpName;
           i++;
           break;
         }
         case State.OpName: {
-          const literal = LITERALS[this.#op];
-          if (this.#literalPos < LENGTHS[this.#op]) {
-            if ((buf[i] | 0x20) !== charCode.call(literal, this.#literalPos))
+          const literal = LITERALS[this.op];
+          if (this.literalPos < LENGTHS[this.op]) {
+            if ((buf[i] | 0x20) !== charCode.call(literal, this.literalPos))
               return this.fail(`malformed protocol operation (expected ${literal.toUpperCase()})`);
-            this.#literalPos++;
+            this.literalPos++;
             i++;
             break;
           }
-          const op = this.#op;
+          const op = this.op;
           if (op === Op.Ping || op === Op.Pong || op === Op.Ok) {
-            this.#state = State.OpEnd;
+            this.state = State.OpEnd;
             break;
           }
           if (buf[i] !== SP && buf[i] !== TAB) return this.fail(`${literal.toUpperCase()} without arguments`);
-          this.#state = State.ArgStart;
+          this.state = State.ArgStart;
           i++;
           break;
         }
@@ -227,11 +228,11 @@ export class Parser {
           while (i < end && buf[i] !== LF) i++;
           if (i === end) break;
           i++;
-          this.#state = State.OpStart;
-          const op = this.#op;
-          if (op === Op.Ping) this.#sink.onPing();
-          else if (op === Op.Pong) this.#sink.onPong();
-          else this.#sink.onOk();
+          this.state = State.OpStart;
+          const op = this.op;
+          if (op === Op.Ping) this.sink.onPing();
+          else if (op === Op.Pong) this.sink.onPong();
+          else this.sink.onOk();
           break;
         }
         case State.ArgStart:
@@ -239,8 +240,8 @@ export class Parser {
             i++;
             break;
           }
-          this.#have = 0;
-          this.#state = State.Arg;
+          this.have = 0;
+          this.state = State.Arg;
           break;
         case State.Arg: {
           const lineStart = i;
@@ -252,97 +253,97 @@ export class Parser {
           }
           let lineEnd = i;
           i++; // past LF
-          if (this.#have === 0) {
+          if (this.have === 0) {
             // the same limit as a split line, so that behaviour never depends on where reads cut
             if (lineEnd - lineStart > this.capacity) return this.fail(`protocol line longer than ${this.capacity} bytes`);
             if (lineEnd > lineStart && buf[lineEnd - 1] === CR) lineEnd--;
             if (!this.parseArguments(buf, lineStart, lineEnd)) return;
           } else {
             if (!this.append(buf, lineStart, lineEnd)) return;
-            const s = this.#scratch as Uint8Array;
-            let n = this.#have;
+            const s = this.scratch as Uint8Array;
+            let n = this.have;
             if (n > 0 && s[n - 1] === CR) n--;
-            this.#have = 0;
+            this.have = 0;
             if (!this.parseArguments(s, 0, n)) return;
           }
           // parseArguments() chose the next state; a whole message in this chunk, with the line end
           // that proves its size right, is delivered at once from the chunk
-          if ((this.#state as State) === State.Payload && end - i >= this.#total + 2) {
-            const t = i + this.#total;
+          if ((this.state as State) === State.Payload && end - i >= this.total + 2) {
+            const t = i + this.total;
             const eol = buf[t] === CR && buf[t + 1] === LF ? 2 : buf[t] === LF ? 1 : 0;
             if (eol === 0) return this.fail("message payload longer than its announced size");
-            const h = this.#hdrLen;
-            this.#state = State.OpStart;
-            this.#sink.onMsg(h > 0 ? buf.subarray(i, i + h) : null, buf.subarray(i + h, t));
+            const h = this.hdrLen;
+            this.state = State.OpStart;
+            this.sink.onMsg(h > 0 ? buf.subarray(i, i + h) : null, buf.subarray(i + h, t));
             i = t + eol;
           }
           break;
         }
         case State.Payload: {
-          const take = Math.min(end - i, this.#total - this.#have);
-          const s = this.scratchBuffer(this.#total);
-          s.set(buf.subarray(i, i + take), this.#have);
-          this.#have += take;
+          const take = Math.min(end - i, this.total - this.have);
+          const s = this.scratchBuffer(this.total);
+          s.set(buf.subarray(i, i + take), this.have);
+          this.have += take;
           i += take;
-          if (this.#have === this.#total) {
+          if (this.have === this.total) {
             // delivered once the line end confirms the size
-            this.#pendingWhole = true;
-            this.#state = State.MsgEndCr;
+            this.pendingWhole = true;
+            this.state = State.MsgEndCr;
           }
           break;
         }
         case State.HeaderCopy: {
-          const take = Math.min(end - i, this.#hdrLen - this.#have);
-          const s = this.scratchBuffer(this.#hdrLen);
-          s.set(buf.subarray(i, i + take), this.#have);
-          this.#have += take;
+          const take = Math.min(end - i, this.hdrLen - this.have);
+          const s = this.scratchBuffer(this.hdrLen);
+          s.set(buf.subarray(i, i + take), this.have);
+          this.have += take;
           i += take;
-          if (this.#have === this.#hdrLen) {
-            this.#hdr = s.subarray(0, this.#hdrLen);
-            this.#have = 0;
-            this.#state = State.Stream;
-            if (this.#remaining === 0) {
-              this.#state = State.MsgEndCr;
-              this.#sink.onChunk(this.#hdr, 0, buf.subarray(i, i), true);
-              this.#hdr = null;
+          if (this.have === this.hdrLen) {
+            this.hdr = s.subarray(0, this.hdrLen);
+            this.have = 0;
+            this.state = State.Stream;
+            if (this.remaining === 0) {
+              this.state = State.MsgEndCr;
+              this.sink.onChunk(this.hdr, 0, buf.subarray(i, i), true);
+              this.hdr = null;
             }
           }
           break;
         }
         case State.Stream: {
-          const take = Math.min(end - i, this.#remaining);
-          const offset = this.#offset;
-          this.#remaining -= take;
-          this.#offset += take;
-          const last = this.#remaining === 0;
-          if (last) this.#state = State.MsgEndCr;
-          const hdr = this.#hdr;
-          if (last) this.#hdr = null;
-          this.#sink.onChunk(hdr, offset, buf.subarray(i, i + take), last);
+          const take = Math.min(end - i, this.remaining);
+          const offset = this.offset;
+          this.remaining -= take;
+          this.offset += take;
+          const last = this.remaining === 0;
+          if (last) this.state = State.MsgEndCr;
+          const hdr = this.hdr;
+          if (last) this.hdr = null;
+          this.sink.onChunk(hdr, offset, buf.subarray(i, i + take), last);
           i += take;
           break;
         }
         case State.Skip: {
-          const take = Math.min(end - i, this.#remaining);
-          this.#remaining -= take;
+          const take = Math.min(end - i, this.remaining);
+          this.remaining -= take;
           i += take;
-          if (this.#remaining === 0) this.#state = State.MsgEndCr;
+          if (this.remaining === 0) this.state = State.MsgEndCr;
           break;
         }
         case State.MsgEndCr:
         case State.MsgEndLf:
           // CRLF after the payload; a bare LF is tolerated
-          if (buf[i] === CR && this.#state === State.MsgEndCr) this.#state = State.MsgEndLf;
+          if (buf[i] === CR && this.state === State.MsgEndCr) this.state = State.MsgEndLf;
           else if (buf[i] === LF) {
-            this.#state = State.OpStart;
-            if (this.#pendingWhole) {
-              this.#pendingWhole = false;
-              const h = this.#hdrLen;
-              this.#have = 0;
-              if (this.#total === 0) this.#sink.onMsg(null, Empty);
+            this.state = State.OpStart;
+            if (this.pendingWhole) {
+              this.pendingWhole = false;
+              const h = this.hdrLen;
+              this.have = 0;
+              if (this.total === 0) this.sink.onMsg(null, Empty);
               else {
-                const s = this.#scratch as Uint8Array;
-                this.#sink.onMsg(h > 0 ? s.subarray(0, h) : null, s.subarray(h, this.#total));
+                const s = this.scratch as Uint8Array;
+                this.sink.onMsg(h > 0 ? s.subarray(0, h) : null, s.subarray(h, this.total));
               }
             }
           } else return this.fail("message payload longer than its announced size");
@@ -356,30 +357,30 @@ export class Parser {
   /** @internal */
   private append(buf: Uint8Array, start: number, end: number): boolean {
     const n = end - start;
-    if (this.#have + n > this.capacity) {
+    if (this.have + n > this.capacity) {
       this.fail(`protocol line longer than ${this.capacity} bytes`);
       return false;
     }
-    this.scratchBuffer(this.#have + n).set(buf.subarray(start, end), this.#have);
-    this.#have += n;
+    this.scratchBuffer(this.have + n).set(buf.subarray(start, end), this.have);
+    this.have += n;
     return true;
   }
 
   /** Acts on a complete argument line buf[start, end); false after a failure. */
   /** @internal */
   private parseArguments(buf: Uint8Array, start: number, end: number): boolean {
-    const op = this.#op;
-    this.#state = State.OpStart;
+    const op = this.op;
+    this.state = State.OpStart;
     if (op === Op.Info) {
-      this.#sink.onInfo(buf, start, end);
+      this.sink.onInfo(buf, start, end);
       return true;
     }
     if (op === Op.Err) {
-      this.#sink.onErr(buf, start, end);
+      this.sink.onErr(buf, start, end);
       return true;
     }
     // MSG <subject> <sid> [reply] <size>  |  HMSG <subject> <sid> [reply] <hdrLen> <totalLen>
-    const tok = this.#tok;
+    const tok = this.tok;
     let count = 0;
     let i = start;
     while (i < end) {
@@ -406,40 +407,40 @@ export class Parser {
       this.fail("malformed number in MSG arguments");
       return false;
     }
-    const decoder = this.#decoder;
+    const decoder = this.decoder;
     // a literal subscription's subject is reused only when the bytes are that subject: JetStream
     // push consumers deliver under each message's own subject, not the one subscribed to
-    const lit = this.#sink.literalSubject?.(sid) ?? null;
+    const lit = this.sink.literalSubject?.(sid) ?? null;
     const subject = lit !== null && sameAscii(buf, tok[0], tok[1], lit) ? lit : decoder.decode(buf.subarray(tok[0], tok[1]));
     const reply = count === 3 + numbers ? decoder.decode(buf.subarray(tok[4], tok[5])) : "";
-    this.#total = total;
-    this.#hdrLen = hdrLen;
-    this.#have = 0;
-    const delivery = this.#sink.onMsgHead(subject, sid, reply, hdrLen, total);
+    this.total = total;
+    this.hdrLen = hdrLen;
+    this.have = 0;
+    const delivery = this.sink.onMsgHead(subject, sid, reply, hdrLen, total);
     if ((delivery === Delivery.Whole && total > this.capacity) || (delivery === Delivery.Chunks && hdrLen > this.capacity)) {
       // the sink checks sizes against capacity first; this guards the scratch against a sink that did not
       this.fail(`a message of ${total} bytes cannot be assembled in ${this.capacity} bytes`);
       return false;
     }
     if (delivery === Delivery.Whole) {
-      this.#state = State.Payload;
+      this.state = State.Payload;
       if (total === 0) {
-        this.#state = State.MsgEndCr;
-        this.#pendingWhole = true;
+        this.state = State.MsgEndCr;
+        this.pendingWhole = true;
       }
     } else if (delivery === Delivery.Chunks) {
-      this.#remaining = total - hdrLen;
-      this.#offset = 0;
-      this.#hdr = null;
-      if (hdrLen > 0) this.#state = State.HeaderCopy;
-      else if (this.#remaining > 0) this.#state = State.Stream;
+      this.remaining = total - hdrLen;
+      this.offset = 0;
+      this.hdr = null;
+      if (hdrLen > 0) this.state = State.HeaderCopy;
+      else if (this.remaining > 0) this.state = State.Stream;
       else {
-        this.#state = State.MsgEndCr;
-        this.#sink.onChunk(null, 0, buf.subarray(end, end), true);
+        this.state = State.MsgEndCr;
+        this.sink.onChunk(null, 0, buf.subarray(end, end), true);
       }
     } else {
-      this.#remaining = total;
-      this.#state = total === 0 ? State.MsgEndCr : State.Skip;
+      this.remaining = total;
+      this.state = total === 0 ? State.MsgEndCr : State.Skip;
     }
     return true;
   }

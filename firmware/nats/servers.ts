@@ -84,7 +84,8 @@ export function parseServer(url: string, discovered: boolean, scheme = Scheme.Na
 }
 
 /** The ordered pool. The next server to dial is always the first; dialing moves it to the end. */
-// internal methods are TypeScript-private, not #private: XS gives every instance a slot per #method
+// internal state and methods are TypeScript-private, not #private: XS gives every instance a slot
+// per #method, and, imported at run time, every method a slot per #field it names (bench/MEMORY.md)
 export class ServerPool {
   readonly servers: Server[] = [];
 

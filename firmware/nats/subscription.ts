@@ -93,7 +93,8 @@ class IteratorState {
 /** The iterator's answer when it is over. */
 const DONE: IteratorResult<Msg> = Object.freeze({ value: undefined, done: true });
 
-// internal methods are TypeScript-private, not #private: XS gives every instance a slot per #method
+// internal state and methods are TypeScript-private, not #private: XS gives every instance a slot
+// per #method, and, imported at run time, every method a slot per #field it names (bench/MEMORY.md)
 export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
   readonly sid: number;
   readonly subject: string;
@@ -103,19 +104,19 @@ export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
   max: number;
   /** @internal */
   readonly callback: MsgCallback<Msg> | null;
-  #flags: number;
-  #x: Extra | null = null;
-  #it: IteratorState | null = null;
-  readonly #owner: SubscriptionOwner;
+  private flags: number;
+  private x: Extra | null = null;
+  private it: IteratorState | null = null;
+  private readonly owner: SubscriptionOwner;
 
   /** @internal Made by NatsConnection.subscribe(). */
   constructor(owner: SubscriptionOwner, sid: number, subject: string, options: SubscriptionOptions) {
-    this.#owner = owner;
+    this.owner = owner;
     this.sid = sid;
     this.subject = subject;
     this.max = options.max ?? 0;
     this.callback = options.callback ?? null;
-    this.#flags = (options.chunks === true ? Flag.Chunks : 0) | (options.zeroCopy === true ? Flag.ZeroCopy : 0) | (isLiteral(subject) ? Flag.Literal : 0);
+    this.flags = (options.chunks === true ? Flag.Chunks : 0) | (options.zeroCopy === true ? Flag.ZeroCopy : 0) | (isLiteral(subject) ? Flag.Literal : 0);
     if (options.queue !== undefined) this.extra().queue = options.queue;
     if (options.maxPending !== undefined || options.maxPendingBytes !== undefined) {
       const it = this.iter();
@@ -126,46 +127,46 @@ export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
 
   /** @internal */
   private extra(): Extra {
-    if (this.#x === null) this.#x = new Extra();
-    return this.#x;
+    if (this.x === null) this.x = new Extra();
+    return this.x;
   }
 
   /** @internal */
   private iter(): IteratorState {
-    if (this.#it === null) this.#it = new IteratorState();
-    return this.#it;
+    if (this.it === null) this.it = new IteratorState();
+    return this.it;
   }
 
   /** Queue group, or "". */
   get queue(): string {
-    return this.#x === null ? "" : this.#x.queue;
+    return this.x === null ? "" : this.x.queue;
   }
   /** Messages are delivered in pieces (MsgChunk). */
   get chunks(): boolean {
-    return (this.#flags & Flag.Chunks) !== 0;
+    return (this.flags & Flag.Chunks) !== 0;
   }
   /** Callback messages are views of the receive memory (see SubscriptionOptions.zeroCopy). */
   get zeroCopy(): boolean {
-    return (this.#flags & Flag.ZeroCopy) !== 0;
+    return (this.flags & Flag.ZeroCopy) !== 0;
   }
   /** No wildcard token: every message carries exactly `subject`, which need not be decoded. */
   get literal(): boolean {
-    return (this.#flags & Flag.Literal) !== 0;
+    return (this.flags & Flag.Literal) !== 0;
   }
   /** Set when the subscription ended. */
   get done(): boolean {
-    return (this.#flags & Flag.Done) !== 0;
+    return (this.flags & Flag.Done) !== 0;
   }
   /** Messages dropped: too large for the receive buffer, or the iterator queue was full. */
   get dropped(): number {
-    return this.#x === null ? 0 : this.#x.dropped;
+    return this.x === null ? 0 : this.x.dropped;
   }
   set dropped(n: number) {
     this.extra().dropped = n;
   }
   /** The last error reported on this subscription without ending it (e.g. SlowConsumerError). */
   get lastError(): Error | null {
-    return this.#x === null ? null : this.#x.lastError;
+    return this.x === null ? null : this.x.lastError;
   }
   set lastError(e: Error | null) {
     this.extra().lastError = e;
@@ -189,13 +190,13 @@ export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
     if (max !== undefined && (typeof max !== "number" || !Number.isSafeInteger(max) || max < 0))
       throw new InvalidArgumentError(`unsubscribe(max): max must be a whole number of messages, not ${String(max)}`);
     if (this.done) return;
-    this.#owner.unsubscribe(this, max ?? 0);
+    this.owner.unsubscribe(this, max ?? 0);
   }
 
   /** Unsubscribes, but delivers the messages the server already sent; resolves when done. */
   drain(): Promise<void> {
     if (this.done) return Promise.reject(new ClosedConnectionError("the subscription is already closed"));
-    return this.#owner.drainSubscription(this);
+    return this.owner.drainSubscription(this);
   }
 
   isClosed(): boolean {
@@ -215,7 +216,7 @@ export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
     return this.received - this.dropped - this.getPending();
   }
   getPending(): number {
-    const p = this.#it === null ? null : this.#it.pending;
+    const p = this.it === null ? null : this.it.pending;
     return p === null ? 0 : p.length;
   }
   getMax(): number | undefined {
@@ -237,7 +238,7 @@ export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
   /** @internal Hands the iterator a message the caller owns (after room() said Ok). */
   enqueue(msg: Msg): void {
     const x = this.iter();
-    this.#flags &= ~Flag.Overflowing;
+    this.flags &= ~Flag.Overflowing;
     const w = x.waiting;
     if (w !== null) {
       x.waiting = null;
@@ -251,23 +252,23 @@ export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
 
   /** @internal True for the first drop since a message was last queued: drops are reported once per episode. */
   firstDrop(): boolean {
-    if ((this.#flags & Flag.Overflowing) !== 0) return false;
-    this.#flags |= Flag.Overflowing;
+    if ((this.flags & Flag.Overflowing) !== 0) return false;
+    this.flags |= Flag.Overflowing;
     return true;
   }
 
   /** @internal Ends the subscription: iterators finish after the queued messages; `error` ends them with it. */
   finish(error: Error | null): void {
     if (this.done) return;
-    this.#flags |= Flag.Done;
+    this.flags |= Flag.Done;
     if (error !== null) this.extra().error = error;
-    const it = this.#it;
+    const it = this.it;
     if (it !== null && it.waiting !== null) {
       const w = it.waiting;
       it.waiting = null;
       w(DONE);
     }
-    const x = this.#x;
+    const x = this.x;
     if (x === null || x.resolveClosed === null) return;
     x.resolveClosed();
     x.resolveClosed = null;
@@ -289,7 +290,7 @@ export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
       return Promise.resolve({ value: m, done: false });
     }
     if (this.done) {
-      const error = this.#x === null ? null : this.#x.error;
+      const error = this.x === null ? null : this.x.error;
       return error === null ? Promise.resolve(DONE) : Promise.reject(error);
     }
     return new Promise((resolve) => {

@@ -4,7 +4,7 @@
  * that Moddable gives every device (the host simulator prints it to stdout). Payloads are never
  * printed, only their sizes; credentials in CONNECT are replaced by "[redacted]".
  *
- * Every call site is behind `if (this.#debug)`: with the option off, no line is built.
+ * Every call site is behind `if (this.debug)`: with the option off, no line is built.
  */
 
 /** CONNECT fields that carry secrets. */

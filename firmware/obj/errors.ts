@@ -1,14 +1,13 @@
 /**
- * Error classes of nats-xs/obj. `name` is a getter: a preloaded Error.prototype is frozen.
+ * Error classes of nats-xs/obj. `name` is set once on each prototype (nameErrors): a preloaded Error.prototype is frozen.
  */
+
+import { nameErrors } from "nats-xs";
 
 /** Base class of the Object Store errors. */
 export class ObjectStoreError extends Error {
   constructor(message: string) {
     super(message);
-  }
-  override get name(): string {
-    return "ObjectStoreError";
   }
 }
 
@@ -21,14 +20,15 @@ export class DigestMismatchError extends ObjectStoreError {
     this.expected = expected;
     this.computed = computed;
   }
-  override get name(): string {
-    return "DigestMismatchError";
-  }
 }
 
 /** No object of that name (or it was deleted). */
 export class ObjectNotFoundError extends ObjectStoreError {
-  override get name(): string {
-    return "ObjectNotFoundError";
-  }
 }
+
+// `name` on each prototype, set once (see nats-xs's errors.ts)
+nameErrors([
+  [ObjectStoreError, "ObjectStoreError"],
+  [DigestMismatchError, "DigestMismatchError"],
+  [ObjectNotFoundError, "ObjectNotFoundError"],
+]);

@@ -1,8 +1,9 @@
 /**
- * Errors of nats-xs/services, and the ADR-32 error headers. `name` is a getter: a preloaded
- * Error.prototype is frozen.
+ * Errors of nats-xs/services, and the ADR-32 error headers. `name` is set once on each prototype
+ * (nameErrors): a preloaded Error.prototype is frozen.
  */
 import type { Msg } from "nats-xs";
+import { nameErrors } from "nats-xs";
 
 /** Header that carries a service error's description (ADR-32). */
 export const ServiceErrorHeader = "Nats-Service-Error";
@@ -20,9 +21,6 @@ export class ServiceError extends Error {
     super(message);
     this.code = code;
   }
-  override get name(): string {
-    return "ServiceError";
-  }
 
   /** True when `msg` is a service's error answer. */
   static isServiceError(msg: Msg): boolean {
@@ -38,3 +36,8 @@ export class ServiceError extends Error {
     return new ServiceError(parseInt(code, 10) || 400, description === "" ? code : description);
   }
 }
+
+// `name` on each prototype, set once (see nats-xs's errors.ts)
+nameErrors([
+  [ServiceError, "ServiceError"],
+]);

@@ -15,6 +15,7 @@ import { lastInvalid, markValid, next, restart, running, state } from "ota/boot"
 import type { ImageState } from "ota/boot";
 import { DigestMismatchError, ObjectStoreError } from "nats-xs/obj";
 import type { ObjectInfo, ObjectStore } from "nats-xs/obj";
+import { nameErrors } from "nats-xs";
 
 /** Base class of the update errors; the running image stays whatever the error. */
 export class UpdateError extends Error {
@@ -24,16 +25,10 @@ export class UpdateError extends Error {
     super(message);
     this.cause = cause;
   }
-  override get name(): string {
-    return "UpdateError";
-  }
 }
 
 /** The image's bytes do not hash to the object's digest (or to the digest the caller expected). */
 export class ImageDigestError extends UpdateError {
-  override get name(): string {
-    return "ImageDigestError";
-  }
 }
 
 /** The image is larger than the update partition: refused before a byte is written. */
@@ -44,9 +39,6 @@ export class ImageTooLargeError extends UpdateError {
     super(`image ${JSON.stringify(name)} has ${size} bytes, more than the ${partitionBytes}-byte update partition holds`);
     this.size = size;
     this.partitionBytes = partitionBytes;
-  }
-  override get name(): string {
-    return "ImageTooLargeError";
   }
 }
 
@@ -59,9 +51,6 @@ export class UpdateInterruptedError extends UpdateError {
   constructor(message: string, bytes: number, cause: unknown) {
     super(message, cause);
     this.bytes = bytes;
-  }
-  override get name(): string {
-    return "UpdateInterruptedError";
   }
 }
 
@@ -203,3 +192,11 @@ export function bootInfo(): BootInfo {
   const s = state();
   return { partition: running(), state: s, pendingVerify: s === "pending-verify", lastInvalid: lastInvalid() ?? "" };
 }
+
+// `name` on each prototype, set once (see nats-xs's errors.ts)
+nameErrors([
+  [UpdateError, "UpdateError"],
+  [ImageDigestError, "ImageDigestError"],
+  [ImageTooLargeError, "ImageTooLargeError"],
+  [UpdateInterruptedError, "UpdateInterruptedError"],
+]);
