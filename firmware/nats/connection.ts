@@ -1525,7 +1525,8 @@ export class NatsConnection {
 
   /** @internal */
   private checkMax(sub: Subscription): void {
-    if (sub.max > 0 && sub.received >= sub.max) this.removeSub(sub, null);
+    const max = sub.max;
+    if (max > 0 && sub.received >= max) this.removeSub(sub, null);
   }
 
   /** @internal */

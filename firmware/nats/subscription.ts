@@ -71,6 +71,8 @@ const enum Flag {
  *  a slot. */
 class Extra {
   queue = "";
+  /** See Subscription.max. */
+  max = 0;
   dropped = 0;
   lastError: Error | null = null;
   /** The error that ended the subscription, for an iterator still reading. */
@@ -90,6 +92,9 @@ class IteratorState {
   maxPendingBytes = MAX_PENDING_BYTES;
 }
 
+/** As nats.js: a subscription's messages go to its callback or to its iterator, never both. */
+const CALLBACK_NOT_ITERATED = "a subscription with a callback cannot be iterated; subscribe without one to use for await";
+
 /** The iterator's answer when it is over. */
 const DONE: IteratorResult<Msg> = Object.freeze({ value: undefined, done: true });
 
@@ -100,13 +105,11 @@ export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
   readonly subject: string;
   /** Messages (or last chunks) delivered, including those skipped as too large. */
   received = 0;
-  /** 0 for no limit; otherwise the total number of messages after which the subscription ends. */
-  max: number;
-  /** @internal */
-  readonly callback: MsgCallback<Msg> | null;
+  /** The callback, or, without one, what the iterator needs (made on first need): a subscription
+   *  is one or the other, and one slot serves both. */
+  private sink: MsgCallback<Msg> | IteratorState | null;
   private flags: number;
   private x: Extra | null = null;
-  private it: IteratorState | null = null;
   private readonly owner: SubscriptionOwner;
 
   /** @internal Made by NatsConnection.subscribe(). */
@@ -114,11 +117,11 @@ export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
     this.owner = owner;
     this.sid = sid;
     this.subject = subject;
-    this.max = options.max ?? 0;
-    this.callback = options.callback ?? null;
+    if (options.max !== undefined && options.max > 0) this.extra().max = options.max;
+    this.sink = options.callback ?? null;
     this.flags = (options.chunks === true ? Flag.Chunks : 0) | (options.zeroCopy === true ? Flag.ZeroCopy : 0) | (isLiteral(subject) ? Flag.Literal : 0);
     if (options.queue !== undefined) this.extra().queue = options.queue;
-    if (options.maxPending !== undefined || options.maxPendingBytes !== undefined) {
+    if (this.sink === null && (options.maxPending !== undefined || options.maxPendingBytes !== undefined)) {
       const it = this.iter();
       it.maxPending = options.maxPending ?? 64;
       it.maxPendingBytes = options.maxPendingBytes ?? MAX_PENDING_BYTES;
@@ -133,8 +136,22 @@ export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
 
   /** @internal */
   private iter(): IteratorState {
-    if (this.it === null) this.it = new IteratorState();
-    return this.it;
+    if (this.sink === null) this.sink = new IteratorState();
+    return this.sink as IteratorState;
+  }
+
+  /** @internal The callback messages go to; null for a subscription read as an iterator. */
+  get callback(): MsgCallback<Msg> | null {
+    return typeof this.sink === "function" ? this.sink : null;
+  }
+
+  /** 0 for no limit; otherwise the total number of messages after which the subscription ends
+   *  (kept aside with the other rarely used state: most subscriptions have no limit). */
+  get max(): number {
+    return this.x === null ? 0 : this.x.max;
+  }
+  set max(n: number) {
+    if (n !== 0 || this.x !== null) this.extra().max = n;
   }
 
   /** Queue group, or "". */
@@ -216,7 +233,8 @@ export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
     return this.received - this.dropped - this.getPending();
   }
   getPending(): number {
-    const p = this.it === null ? null : this.it.pending;
+    const it = this.sink;
+    const p = it === null || typeof it === "function" ? null : it.pending;
     return p === null ? 0 : p.length;
   }
   getMax(): number | undefined {
@@ -262,8 +280,8 @@ export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
     if (this.done) return;
     this.flags |= Flag.Done;
     if (error !== null) this.extra().error = error;
-    const it = this.it;
-    if (it !== null && it.waiting !== null) {
+    const it = this.sink;
+    if (it !== null && typeof it !== "function" && it.waiting !== null) {
       const w = it.waiting;
       it.waiting = null;
       w(DONE);
@@ -276,11 +294,13 @@ export class Subscription implements AsyncIterable<Msg>, AsyncIterator<Msg> {
 
   /** The subscription is its own iterator: reading it with `for await` costs no further object. */
   [Symbol.asyncIterator](): AsyncIterator<Msg> {
+    if (typeof this.sink === "function") throw new InvalidArgumentError(CALLBACK_NOT_ITERATED);
     return this;
   }
 
   /** The iterator's next message: read the subscription with `for await`. */
   next(): Promise<IteratorResult<Msg>> {
+    if (typeof this.sink === "function") return Promise.reject(new InvalidArgumentError(CALLBACK_NOT_ITERATED));
     const it = this.iter();
     const p = it.pending;
     if (p !== null && p.length > 0) {
