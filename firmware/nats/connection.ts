@@ -85,6 +85,8 @@ const enum Bit {
   /** The per-turn flush timer is scheduled (or the connection is closed: no more flushes). */
   FlushScheduled = 8,
   EverConnected = 16,
+  /** Option debug: trace protocol lines and decisions (tested before any line is built). */
+  Debug = 32,
 }
 
 /** The first PONG arms the connection; unsent data is flushed at most this long on close(). */
@@ -155,6 +157,12 @@ export interface Stats {
   dropped: number;
 }
 
+/** closed()'s promise and, until the connection closes, the function that settles it. */
+interface Closing {
+  promise: Promise<Error | undefined>;
+  resolve: ((err: Error | undefined) => void) | null;
+}
+
 /** A connection to a NATS server. Create it with `connect()`. */
 // no `implements ParserSink, MsgOwner, SubscriptionOwner`: those hooks are internal and left out
 // of the published declarations, where the clause would no longer hold
@@ -163,8 +171,6 @@ export interface Stats {
 export class NatsConnection {
   /** The options in force, read-only: those given to connect() and the defaults of the others. */
   readonly options: Readonly<ResolvedOptions>;
-  /** Trace protocol lines and decisions (option debug); tested before any line is built. */
-  private readonly debug: boolean;
   /** @internal */
   readonly decoder: TextDecoder = new TextDecoder();
   /** @internal */
@@ -181,8 +187,7 @@ export class NatsConnection {
   /** The layer that takes the plain socket's events once stacked on it (TLS or WebSocket). */
   private tap: Layer | null = null;
   /** Layer modules, loaded by import() on first need (kept per connection: modules hold no state). */
-  private tlsModule: LayerModule | null = null;
-  private wsModule: LayerModule | null = null;
+  private layerModules: { tls: LayerModule | null; ws: LayerModule | null } | null = null;
   /** Bumped for every dial: callbacks of an older socket or resolver see a different number. */
   private generation = 0;
   private writable = 0;
@@ -206,12 +211,11 @@ export class NatsConnection {
   /** The wait before the next dial, or the handshake's deadline once dialed (never both). */
   private dialTimer: TimerId | null = null;
   private pingsOut = 0;
-  /** One entry per PING in flight: the flush() to resolve, or null for a keepalive PING. */
-  private pongs: (((err?: Error) => void) | null)[] = [];
-  /** Per PING in flight, stats.outMsgs when it was queued: its PONG proves the server processed
-   *  that many (the queue is in order). */
-  private pingMarks: number[] = [];
-  /** Messages the server is known to have processed (see pingMarks). */
+  /** Two entries per PING in flight, in one array: the flush() to resolve (null for a keepalive
+   *  PING), then stats.outMsgs when it was queued; its PONG proves the server processed that many
+   *  (the queue is in order). */
+  private pongs: (((err?: Error) => void) | null | number)[] = [];
+  /** Messages the server is known to have processed (see pongs). */
   private confirmed = 0;
   /** flush() calls made while disconnected: their PINGs go out after the next handshake. */
   private flushWaiting: ((err?: Error) => void)[] | null = null;
@@ -233,14 +237,19 @@ export class NatsConnection {
   private connectWaiter: { resolve(nc: NatsConnection): void; reject(err: Error): void } | null = null;
   private closeWaiter: (() => void) | null = null;
   /** closed(): made on first call (most devices never ask), settled by finishClose. */
-  private closedPromise: Promise<Error | undefined> | null = null;
-  private resolveClosed: ((err: Error | undefined) => void) | null = null;
+  private closedPromise: Closing | null = null;
   private closeError: Error | undefined = undefined;
-  private readonly counters: Stats = { inMsgs: 0, outMsgs: 0, inBytes: 0, outBytes: 0, reconnects: 0, dropped: 0 };
+  /** The Stats counters, kept as fields (an object for them would cost its own slots). */
+  private inMsgs = 0;
+  private outMsgs = 0;
+  private inBytes = 0;
+  private outBytes = 0;
+  private reconnects = 0;
+  private dropped = 0;
 
   constructor(options: ConnectionOptions) {
     this.options = resolveOptions(options);
-    this.debug = this.options.debug;
+    if (this.options.debug) this.bits |= Bit.Debug;
     this.pool = new ServerPool(this.options.servers, !this.options.noRandomize);
     if (this.options.tls === null)
       for (const s of (this.pool as ServerPool).servers)
@@ -282,7 +291,7 @@ export class NatsConnection {
   }
 
   stats(): Stats {
-    return { ...this.counters };
+    return { inMsgs: this.inMsgs, outMsgs: this.outMsgs, inBytes: this.inBytes, outBytes: this.outBytes, reconnects: this.reconnects, dropped: this.dropped };
   }
 
   /** Bytes the connection's buffers hold now: read buffer, receive buffer, outbound queue (0
@@ -314,15 +323,17 @@ export class NatsConnection {
 
   /** Resolves when the connection is closed: with the error that closed it, if any. */
   closed(): Promise<Error | undefined> {
-    if (this.closedPromise === null) {
-      this.closedPromise =
-        this.state === State.Closed
-          ? Promise.resolve(this.closeError)
-          : new Promise((resolve) => {
-              this.resolveClosed = resolve;
-            });
+    let c = this.closedPromise;
+    if (c === null) {
+      if (this.state === State.Closed) c = { promise: Promise.resolve(this.closeError), resolve: null };
+      else {
+        let settle: Closing["resolve"] = null;
+        c = { promise: new Promise((resolve) => (settle = resolve)), resolve: null };
+        c.resolve = settle;
+      }
+      this.closedPromise = c;
     }
-    return this.closedPromise;
+    return c.promise;
   }
 
   /** Publishes `data` (bytes or a UTF-8 string) on `subject`. Throws at once on misuse, when the
@@ -390,9 +401,9 @@ export class NatsConnection {
       encodePub(copy, 0, subject, reply, hdrs, hdrLen, total, data, false, this.encoder);
       out.push(copy, true, false, false);
     }
-    this.counters.outMsgs++;
-    this.counters.outBytes += size;
-    if (this.debug) traceLine(`> ${hdrs === null ? "PUB" : "HPUB"} ${frameFields(subject, "", reply, hdrs === null ? -1 : hdrLen, total)}`);
+    this.outMsgs++;
+    this.outBytes += size;
+    if ((this.bits & Bit.Debug) !== 0) traceLine(`> ${hdrs === null ? "PUB" : "HPUB"} ${frameFields(subject, "", reply, hdrs === null ? -1 : hdrLen, total)}`);
     this.scheduleFlush();
     return out.held < out.capacity;
   }
@@ -411,7 +422,7 @@ export class NatsConnection {
     const head = new Uint8Array(line + hdrLen);
     encodePub(head, 0, subject, reply, hdrs, hdrLen, total, undefined, true, this.encoder);
     (this.out as Outbound).beginStream(head);
-    if (this.debug) traceLine(`> ${hdrs === null ? "PUB" : "HPUB"} ${frameFields(subject, "", reply, hdrs === null ? -1 : hdrLen, total)} (payload streamed)`);
+    if ((this.bits & Bit.Debug) !== 0) traceLine(`> ${hdrs === null ? "PUB" : "HPUB"} ${frameFields(subject, "", reply, hdrs === null ? -1 : hdrLen, total)} (payload streamed)`);
     this.stream = w;
     this.scheduleFlush();
   }
@@ -430,8 +441,8 @@ export class NatsConnection {
     if (this.stream !== w) throw new ClosedConnectionError();
     this.stream = null;
     (this.out as Outbound).endStream(Uint8Array.of(13, 10));
-    this.counters.outMsgs++;
-    this.counters.outBytes += w.size;
+    this.outMsgs++;
+    this.outBytes += w.size;
     this.scheduleFlush();
   }
 
@@ -530,7 +541,7 @@ export class NatsConnection {
       if (this.state === State.Connected || this.state === State.Draining) {
         // flush() is how a caller waits for a full queue to drain, so its PING is not refused for
         // bytes; the number of flushes in flight is bounded instead
-        if (this.pongs.length >= MAX_FLUSHES) return reject(new BufferFullError(`list of flush() calls in flight (${MAX_FLUSHES})`, MAX_FLUSHES));
+        if (this.pongs.length >= 2 * MAX_FLUSHES) return reject(new BufferFullError(`list of flush() calls in flight (${MAX_FLUSHES})`, MAX_FLUSHES));
         this.ping(done);
       } else {
         if (this.flushWaiting === null) this.flushWaiting = [];
@@ -636,7 +647,7 @@ export class NatsConnection {
     let info: ServerInfo;
     try {
       const text = buf.subarray(start, end);
-      if (this.debug) traceLine(`< INFO ${this.decoder.decode(text)}`);
+      if ((this.bits & Bit.Debug) !== 0) traceLine(`< INFO ${this.decoder.decode(text)}`);
       checkJson(text, INFO_LIMITS);
       info = JSON.parse(this.decoder.decode(text)) as ServerInfo;
       if (info === null || typeof info !== "object" || Array.isArray(info)) throw new ProtocolError("INFO is not a JSON object");
@@ -695,14 +706,14 @@ export class NatsConnection {
       return this.dropSocket(this.lastError);
     }
     this.state = State.Handshake;
-    if (this.debug) traceLine("> PING");
+    if ((this.bits & Bit.Debug) !== 0) traceLine("> PING");
     (this.out as Outbound).setFront(this.encodeText(`CONNECT ${connect}\r\nPING\r\n`));
     this.pump();
   }
 
   /** @internal */
   onPing(): void {
-    if (this.debug) traceLine("< PING");
+    if ((this.bits & Bit.Debug) !== 0) traceLine("< PING");
     // a server that sends PINGs but does not read our PONGs would fill memory: past the bound the
     // connection is stale
     if (!this.control("PONG\r\n")) this.stale("the server does not read what the client sends (its PONGs fill the outbound queue)");
@@ -710,24 +721,24 @@ export class NatsConnection {
 
   /** @internal */
   onPong(): void {
-    if (this.debug) traceLine("< PONG");
+    if ((this.bits & Bit.Debug) !== 0) traceLine("< PONG");
     this.pingsOut = 0;
     if (this.state === State.Handshake) return this.onConnected();
-    const mark = this.pingMarks.shift();
+    const done = this.pongs.shift() as ((err?: Error) => void) | null | undefined;
+    const mark = this.pongs.shift() as number | undefined;
     if (mark !== undefined && mark > this.confirmed) this.confirmed = mark;
-    const done = this.pongs.shift();
     if (done) done();
   }
 
   /** @internal */
   onOk(): void {
-    if (this.debug) traceLine("< +OK");
+    if ((this.bits & Bit.Debug) !== 0) traceLine("< +OK");
   }
 
   /** @internal */
   onErr(buf: Uint8Array, start: number, end: number): void {
     let text = this.decoder.decode(buf.subarray(start, end)).trim();
-    if (this.debug) traceLine(`< -ERR ${text}`);
+    if ((this.bits & Bit.Debug) !== 0) traceLine(`< -ERR ${text}`);
     if (text.length >= 2 && text.charCodeAt(0) === 39 && text.charCodeAt(text.length - 1) === 39) text = text.substring(1, text.length - 1);
     const lower = text.toLowerCase();
     if (lower.startsWith("permissions violation")) return this.permissionError(text);
@@ -747,10 +758,9 @@ export class NatsConnection {
 
   /** @internal */
   onMsgHead(subject: string, sid: number, reply: string, hdrLen: number, total: number): number {
-    if (this.debug) traceLine(`< ${hdrLen > 0 ? "HMSG" : "MSG"} ${frameFields(subject, String(sid), reply, hdrLen > 0 ? hdrLen : -1, total)}`);
-    const stats = this.counters;
-    stats.inMsgs++;
-    stats.inBytes += total - hdrLen;
+    if ((this.bits & Bit.Debug) !== 0) traceLine(`< ${hdrLen > 0 ? "HMSG" : "MSG"} ${frameFields(subject, String(sid), reply, hdrLen > 0 ? hdrLen : -1, total)}`);
+    this.inMsgs++;
+    this.inBytes += total - hdrLen;
     const cur = this.cur;
     const sub = cur !== null && cur.sid === sid ? cur : this.subs.get(sid);
     if (sub === undefined || sub.done) return Delivery.Discard; // unsubscribed; the server had sent it already
@@ -762,7 +772,7 @@ export class NatsConnection {
     if (sub.chunks ? hdrLen > limit : total > limit) {
       sub.received++;
       sub.dropped++;
-      stats.dropped++;
+      this.dropped++;
       this.deliverError(sub, new MessageTooLargeError(subject, total, limit));
       this.checkMax(sub);
       return Delivery.Discard;
@@ -802,7 +812,7 @@ export class NatsConnection {
       if (full === Enqueued.Ok) sub.enqueue(new Msg(this, this.curSubject, sub.sid, this.curReply, hdr === null ? null : hdr.slice(), data.slice()));
       else {
         sub.dropped++;
-        this.counters.dropped++;
+        this.dropped++;
         if (sub.firstDrop()) {
           const err = new SlowConsumerError(sub.subject, sub.sid, full === Enqueued.FullBytes ? "its iterator queue is full (maxPendingBytes)" : "its iterator queue is full (maxPending)");
           sub.lastError = err;
@@ -830,7 +840,7 @@ export class NatsConnection {
 
   /** @internal */
   onProtocolError(message: string): void {
-    if (this.debug) traceLine(`- protocol error: ${message}`);
+    if ((this.bits & Bit.Debug) !== 0) traceLine(`- protocol error: ${message}`);
     const err = new ProtocolError(message);
     this.lastError = err;
     this.emit({ type: "error", error: err });
@@ -864,12 +874,12 @@ export class NatsConnection {
     const jitter = server.scheme === Scheme.Tls || server.scheme === Scheme.Wss || (o.tls !== undefined && o.tls !== null) ? o.reconnectJitterTLS : o.reconnectJitter;
     if (wait > 0) wait += Math.floor(Math.random() * (jitter + 1));
     if (wait > 0) {
-      if (this.debug) traceLine(`- waiting ${wait} ms before dialing ${server.key}`);
+      if ((this.bits & Bit.Debug) !== 0) traceLine(`- waiting ${wait} ms before dialing ${server.key}`);
       this.state = State.Reconnecting;
       this.dialTimer = Timer.set(() => this.next(), wait < MAX_MS ? wait : MAX_MS);
       return;
     }
-    if (this.debug) traceLine(`- dialing ${server.key}`);
+    if ((this.bits & Bit.Debug) !== 0) traceLine(`- dialing ${server.key}`);
     this.dial(server);
   }
 
@@ -909,8 +919,8 @@ export class NatsConnection {
   private open(server: Server, address: string, generation: number): void {
     const scheme = server.scheme;
     // the layers a WebSocket URL needs are loaded before dialing
-    if (scheme === Scheme.Wss && this.tlsModule === null) return this.load(Scheme.Tls, generation, () => this.open(server, address, generation));
-    if (scheme >= Scheme.Ws && this.wsModule === null) return this.load(Scheme.Ws, generation, () => this.open(server, address, generation));
+    if (scheme === Scheme.Wss && (this.layerModules?.tls ?? null) === null) return this.load(Scheme.Tls, generation, () => this.open(server, address, generation));
+    if (scheme >= Scheme.Ws && (this.layerModules?.ws ?? null) === null) return this.load(Scheme.Ws, generation, () => this.open(server, address, generation));
     (this.parser as Parser).reset();
     if (this.readBuf === null) this.readBuf = new Uint8Array(this.options.readBufferBytes);
     // a control-line refusal during the handshake (a long CONNECT) is no subscription's fault
@@ -954,14 +964,14 @@ export class NatsConnection {
     if (scheme < Scheme.Ws) return;
     const events = this.layerEvents(generation);
     const options = this.layerOptions(server);
-    const ws = this.wsModule as LayerModule;
+    const ws = this.layerModules?.ws as LayerModule;
     if (scheme === Scheme.Ws) {
       this.socket = this.tap = ws.wrap(tcp, 0, options, events);
       return;
     }
     // wss: TLS first (no INFO in clear on a websocket listener), then WebSocket over it
     const relay = new Relay();
-    const tls = (this.tlsModule as LayerModule).wrap(tcp, 0, options, relay);
+    const tls = (this.layerModules?.tls as LayerModule).wrap(tcp, 0, options, relay);
     this.tap = tls;
     this.bits |= Bit.TlsPending;
     relay.onUp = () => {
@@ -996,8 +1006,9 @@ export class NatsConnection {
   /** @internal */
   private load(which: Scheme.Tls | Scheme.Ws, generation: number, then: () => void): void {
     const loaded = (m: LayerModule) => {
-      if (which === Scheme.Tls) this.tlsModule = m;
-      else this.wsModule = m;
+      if (this.layerModules === null) this.layerModules = { tls: null, ws: null };
+      if (which === Scheme.Tls) this.layerModules.tls = m;
+      else this.layerModules.ws = m;
       if (generation === this.generation) then();
     };
     const failed = (e: unknown) => {
@@ -1018,7 +1029,7 @@ export class NatsConnection {
   /** INFO said TLS: stacks the TLS layer on the open plain socket, then sends CONNECT through it. */
   /** @internal */
   private startTls(server: Server): void {
-    const tls = this.tlsModule;
+    const tls = this.layerModules?.tls ?? null;
     if (tls === null) return this.load(Scheme.Tls, this.generation, () => this.startTls(server));
     const layer = tls.wrap(this.socket as Socket, this.writable, this.layerOptions(server), this.layerEvents(this.generation));
     this.socket = this.tap = layer;
@@ -1092,7 +1103,7 @@ export class NatsConnection {
   /** @internal */
   private onConnected(): void {
     const server = this.server as Server;
-    if (this.debug) traceLine(`- connected to ${server.key}${this.subs.size > 0 ? `; restoring ${this.subs.size} subscription(s)` : ""}`);
+    if ((this.bits & Bit.Debug) !== 0) traceLine(`- connected to ${server.key}${this.subs.size > 0 ? `; restoring ${this.subs.size} subscription(s)` : ""}`);
     this.state = State.Connected;
     Timer.clear(this.dialTimer);
     this.dialTimer = null;
@@ -1115,7 +1126,7 @@ export class NatsConnection {
       this.connectWaiter = null;
       if (w !== null) w.resolve(this);
     } else {
-      this.counters.reconnects++;
+      this.reconnects++;
       this.emit({ type: "reconnect", server: server.key });
     }
     this.pump();
@@ -1132,7 +1143,7 @@ export class NatsConnection {
   /** Drops the socket (if any) and moves on: reconnect, give up, or finish closing. */
   /** @internal */
   private dropSocket(err: Error | null): void {
-    if (this.debug) traceLine(`- dropping the connection${this.server !== null ? ` to ${this.server.key}` : ""}: ${err === null ? "closed by the server or the network" : err.message}`);
+    if ((this.bits & Bit.Debug) !== 0) traceLine(`- dropping the connection${this.server !== null ? ` to ${this.server.key}` : ""}: ${err === null ? "closed by the server or the network" : err.message}`);
     const socket = this.socket;
     this.socket = this.tap = null;
     this.readBuf = null;
@@ -1158,14 +1169,12 @@ export class NatsConnection {
     const server = this.server;
     const wasConnected = state === State.Connected || state === State.Draining;
     const lost = err ?? new ConnectionError(`connection to ${server?.key} lost before the server answered`);
-    for (const done of this.pongs) if (done !== null) done(lost);
-    this.pongs.length = 0;
-    this.pingMarks.length = 0;
+    this.failPings(lost);
     this.pingsOut = 0;
     const lostBefore = (this.out as Outbound).lostStreams;
     (this.out as Outbound).rewind();
     // messages handed to the dead socket after the last PONG: TCP cannot tell whether they arrived
-    const handed = this.counters.outMsgs - (this.out as Outbound).messages();
+    const handed = this.outMsgs - (this.out as Outbound).messages();
     const unconfirmed = wasConnectedBefore(state) ? Math.max(0, handed - this.confirmed) : 0;
     this.confirmed = handed;
     const open = this.stream;
@@ -1175,7 +1184,7 @@ export class NatsConnection {
     }
     const cut = (this.out as Outbound).lostStreams - lostBefore;
     if (cut > 0) {
-      this.counters.dropped += cut;
+      this.dropped += cut;
       this.emit({ type: "error", error: new ConnectionError(`${cut} streamed message(s) cut by the disconnect were dropped`) });
     }
     if (wasConnected) {
@@ -1228,8 +1237,7 @@ export class NatsConnection {
       }
     }
     const closedErr = new ClosedConnectionError(undefined, err ?? undefined);
-    for (const done of this.pongs) if (done !== null) done(closedErr);
-    this.pongs.length = 0;
+    this.failPings(closedErr);
     const waiting = this.flushWaiting;
     this.flushWaiting = null;
     if (waiting !== null) for (const done of waiting) done(closedErr);
@@ -1242,7 +1250,7 @@ export class NatsConnection {
     (this.out as Outbound).clear();
     this.out = null;
     if (discarded > 0) {
-      this.counters.dropped += discarded;
+      this.dropped += discarded;
       this.emit({
         type: "error",
         error: new MessagesDiscardedError(discarded, err === null ? "the connection was closed before the server took them" : `the connection closed (${err.message})`),
@@ -1261,8 +1269,11 @@ export class NatsConnection {
     if (listeners !== null) for (const s of listeners) s.end();
     if (this.closeWaiter !== null) this.closeWaiter();
     this.closeError = err ?? undefined;
-    if (this.resolveClosed !== null) this.resolveClosed(this.closeError);
-    this.resolveClosed = null;
+    const c = this.closedPromise;
+    if (c !== null && c.resolve !== null) {
+      c.resolve(this.closeError);
+      c.resolve = null;
+    }
   }
 
   /** @internal */
@@ -1375,9 +1386,19 @@ export class NatsConnection {
   /** Queues a PING; `done` runs on its PONG (null for keepalive). */
   /** @internal */
   private ping(done: ((err?: Error) => void) | null): void {
-    this.pongs.push(done);
-    this.pingMarks.push(this.counters.outMsgs);
+    this.pongs.push(done, this.outMsgs);
     this.control("PING\r\n", true);
+  }
+
+  /** Fails the flush() calls whose PINGs were in flight, and forgets those PINGs. */
+  /** @internal */
+  private failPings(err: Error): void {
+    const pongs = this.pongs;
+    for (let i = 0; i < pongs.length; i += 2) {
+      const done = pongs[i] as ((err?: Error) => void) | null;
+      if (done !== null) done(err);
+    }
+    pongs.length = 0;
   }
 
   /** True when `n` more copied bytes fit the outbound bound (after writing what the socket takes). */
@@ -1394,7 +1415,7 @@ export class NatsConnection {
   /** @internal */
   private control(text: string, force = false): boolean {
     if (this.socket === null) return true;
-    if (this.debug) traceLine(`> ${text.substring(0, text.length - 2)}`);
+    if ((this.bits & Bit.Debug) !== 0) traceLine(`> ${text.substring(0, text.length - 2)}`);
     if (!force && !this.hasRoom(text.length)) return false;
     const out = this.out as Outbound;
     let pos = out.reserve(text.length);
@@ -1407,7 +1428,7 @@ export class NatsConnection {
 
   /** @internal */
   private sendSub(sub: Subscription): void {
-    if (this.debug) traceLine(`> SUB ${sub.subject}${sub.queue === "" ? "" : ` ${sub.queue}`} ${sub.sid}`);
+    if ((this.bits & Bit.Debug) !== 0) traceLine(`> SUB ${sub.subject}${sub.queue === "" ? "" : ` ${sub.queue}`} ${sub.sid}`);
     const n = subLength(sub.subject, sub.queue, sub.sid);
     if (n > this.longestSub) {
       this.longestSub = n;
@@ -1426,7 +1447,7 @@ export class NatsConnection {
 
   /** @internal */
   private sendUnsub(sid: number, max: number): void {
-    if (this.debug) traceLine(`> UNSUB ${sid}${max > 0 ? ` ${max}` : ""}`);
+    if ((this.bits & Bit.Debug) !== 0) traceLine(`> UNSUB ${sid}${max > 0 ? ` ${max}` : ""}`);
     const n = unsubLength(sid, max);
     // the server must hear it, or it keeps sending: past the bound, a new connection (which
     // restores only live subscriptions) is the way to tell it
@@ -1452,7 +1473,7 @@ export class NatsConnection {
     const b = new Uint8Array(n);
     let pos = 0;
     for (const s of this.subs.values()) {
-      if (this.debug) traceLine(`> SUB ${s.subject}${s.queue === "" ? "" : ` ${s.queue}`} ${s.sid}${s.max > 0 ? ` (and UNSUB ${s.sid} ${s.max})` : ""}`);
+      if ((this.bits & Bit.Debug) !== 0) traceLine(`> SUB ${s.subject}${s.queue === "" ? "" : ` ${s.queue}`} ${s.sid}${s.max > 0 ? ` (and UNSUB ${s.sid} ${s.max})` : ""}`);
       const start = pos;
       pos = encodeSub(b, pos, s.subject, s.queue, s.sid, this.encoder);
       if (pos - start > this.longestSub) {
@@ -1512,7 +1533,7 @@ export class NatsConnection {
         c[key] = value;
       }
     }
-    if (this.debug) traceLine(`> CONNECT ${redactedConnect(c)}`);
+    if ((this.bits & Bit.Debug) !== 0) traceLine(`> CONNECT ${redactedConnect(c)}`);
     return JSON.stringify(c);
   }
 
@@ -1538,7 +1559,7 @@ export class NatsConnection {
 
   /** @internal */
   private deliverError(sub: Subscription, err: Error): void {
-    if (this.debug) traceLine(`- subscription ${sub.sid} (${sub.subject}): ${err.message}`);
+    if ((this.bits & Bit.Debug) !== 0) traceLine(`- subscription ${sub.sid} (${sub.subject}): ${err.message}`);
     if (sub.callback === null) {
       this.emit({ type: "error", error: err });
       return;
@@ -1578,7 +1599,7 @@ export class NatsConnection {
 
   /** @internal */
   private emit(event: Status): void {
-    if (this.debug) traceLine(`- status ${event.type}${event.server !== undefined ? ` ${event.server}` : ""}${event.error !== undefined ? `: ${event.error.message}` : ""}`);
+    if ((this.bits & Bit.Debug) !== 0) traceLine(`- status ${event.type}${event.server !== undefined ? ` ${event.server}` : ""}${event.error !== undefined ? `: ${event.error.message}` : ""}`);
     if (this.statusStreams !== null) for (const s of this.statusStreams) s.push(event);
   }
 }
