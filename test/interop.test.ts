@@ -842,6 +842,17 @@ describe("iterator subscriptions", () => {
     expect(sub.isClosed()).toBe(true);
   });
 
+  test("a subscription with a callback refuses to be iterated, as in nats.js, and keeps delivering to its callback", async () => {
+    await peers();
+    const got = new Collector<string>(1, "callback messages");
+    const sub = xs.subscribe(`${s}.cbiter`, { callback: (_e, m) => got.push((m as Msg).string()) });
+    expect(() => sub[Symbol.asyncIterator]()).toThrow(/cannot be iterated/);
+    await expect(sub.next()).rejects.toThrow(/cannot be iterated/);
+    await settle();
+    js.publish(`${s}.cbiter`, "still here");
+    expect(await got.done).toEqual(["still here"]);
+  });
+
   test("an iterator over a subscription with max ends by itself", async () => {
     await peers();
     const sub = xs.subscribe(`${s}.itermax`, { max: 3 });

@@ -1,7 +1,7 @@
 // Unit tests of the pure pieces of the client (no socket): subjects, headers, UTF-8 helpers, and
 // the outbound queue against a recording socket with a bounded send buffer.
 import { describe, expect, test } from "vitest";
-import { checkPublishSubject, checkQueue, checkSubscribeSubject } from "../firmware/nats/subjects.ts";
+import { checkPublishSubject, checkQueue, checkSubscribeSubject, publishSubjectBytes } from "../firmware/nats/subjects.ts";
 import { MsgHdrsImpl, headers, statusCode, Match } from "../firmware/nats/headers.ts";
 import { utf8Length, writeString, writeUint, uintLength } from "../firmware/nats/text.ts";
 import { Outbound } from "../firmware/nats/outbound.ts";
@@ -25,6 +25,13 @@ describe("subjects", () => {
   });
   test.each(["a.>.b", ">.a", "a..*", "", "a b"])("subscription subject %j is refused", (s) => {
     expect(() => checkSubscribeSubject(s)).toThrow(InvalidSubjectError);
+  });
+  test.each(["a", "a.b.c", "ü.ö", "日本.語", "emoji.😀.x", "a.\ud800.b", "x.\udc00"])("publish subject %j is sized in the same pass as utf8Length sizes it", (s) => {
+    expect(publishSubjectBytes(s)).toBe(utf8Length(s));
+    expect(publishSubjectBytes(s)).toBe(enc.encode(s).length);
+  });
+  test.each(["", "a..b", "a.*", "a b"])("publish subject %j is refused by the sizing pass too", (s) => {
+    expect(() => publishSubjectBytes(s)).toThrow(InvalidSubjectError);
   });
   test("a non-string subject is refused with a clear error", () => {
     expect(() => checkPublishSubject(42 as unknown as string)).toThrow(/not a string/);

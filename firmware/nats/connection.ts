@@ -49,7 +49,7 @@ import { Outbound } from "./outbound.js";
 import { Delivery, Parser } from "./parser.js";
 import { Server, ServerPool } from "./servers.js";
 import type { Status, StatusListener } from "./status.js";
-import { checkPublishSubject, checkQueue, checkSubscribeSubject } from "./subjects.js";
+import { checkPublishSubject, checkQueue, checkSubscribeSubject, publishSubjectBytes } from "./subjects.js";
 import { Enqueued, Subscription } from "./subscription.js";
 import { Relay, Scheme, SCHEMES } from "./transport.js";
 import type { Events, Layer, LayerModule, LayerOptions, Socket } from "./transport.js";
@@ -350,12 +350,13 @@ export class NatsConnection {
   private publishFrame(subject: string, data: Uint8Array | string | undefined, options: PublishOptions | undefined): boolean {
     const state = this.state;
     if (state >= State.Closing) throw new ClosedConnectionError();
-    checkPublishSubject(subject);
+    const subjectLen = publishSubjectBytes(subject);
     let reply = "";
+    let replyLen = 0;
     let hdrs: MsgHdrsImpl | null = null;
     if (options !== undefined) {
       if (options.reply !== undefined && options.reply !== "") {
-        checkPublishSubject(options.reply);
+        replyLen = publishSubjectBytes(options.reply);
         reply = options.reply;
       }
       if (options.headers !== undefined) {
@@ -372,8 +373,6 @@ export class NatsConnection {
     const hdrLen = hdrs === null ? 0 : hdrs.encodedLength();
     const total = hdrLen + size;
     if (total > this.maxPayload) throw new MaxPayloadError(total, this.maxPayload);
-    const subjectLen = utf8Length(subject);
-    const replyLen = reply === "" ? 0 : utf8Length(reply);
     const line = pubLineLength(subjectLen, replyLen, hdrs === null ? -1 : hdrLen, total);
     if (line > this.controlLimit) throw new ProtocolLimitError("the PUB line", line, this.controlLimit);
     const frame = line + total + 2;
