@@ -45,6 +45,7 @@ import type { PublishOptions } from "./msg.js";
 import { Nuid } from "./nuid.js";
 import { MAX_MS, resolveOptions } from "./options.js";
 import type { ConnectionOptions, ResolvedOptions } from "./options.js";
+import { Link } from "./link.js";
 import { Outbound } from "./outbound.js";
 import { Delivery, Parser } from "./parser.js";
 import { Server, ServerPool } from "./servers.js";
@@ -52,7 +53,7 @@ import type { Status, StatusListener } from "./status.js";
 import { checkPublishSubject, checkQueue, checkSubscribeSubject, publishSubjectBytes } from "./subjects.js";
 import { Enqueued, Subscription } from "./subscription.js";
 import { Relay, Scheme, SCHEMES } from "./transport.js";
-import type { Events, Layer, LayerModule, LayerOptions, Socket } from "./transport.js";
+import type { Events, LayerModule, LayerOptions, Socket } from "./transport.js";
 import type { ChunkSubscriptionOptions, MsgCallback, SubscriptionOptions } from "./subscription.js";
 import { RequestMux } from "./mux.js";
 import { utf8Length, writeAscii, writeString } from "./text.js";
@@ -85,6 +86,8 @@ const enum Bit {
   /** The per-turn flush timer is scheduled (or the connection is closed: no more flushes). */
   FlushScheduled = 8,
   EverConnected = 16,
+  /** The socket was read since the last tick of the receive timer. */
+  ReadSinceTick = 64,
   /** Option debug: trace protocol lines and decisions (tested before any line is built). */
   Debug = 32,
 }
@@ -176,63 +179,17 @@ export class NatsConnection {
   /** @internal */
   readonly encoder: TextEncoder = new TextEncoder();
   private state = State.Connecting;
+  /** Everything the connection holds while it lives (link.ts); null once closed. */
+  private link: Link | null = null;
   /** Bit flags (Bit): one slot for what would take one each. */
   private bits = 0;
-  private pool: ServerPool | null;
-  private server: Server | null = null;
   private serverInfo: ServerInfo | undefined = undefined;
-  private maxPayload = 1048576;
-  /** What the connection reads and writes: the plain TCP socket, or the top layer stacked on it. */
-  private socket: Socket | null = null;
-  /** The layer that takes the plain socket's events once stacked on it (TLS or WebSocket). */
-  private tap: Layer | null = null;
-  /** Layer modules, loaded by import() on first need (kept per connection: modules hold no state). */
-  private layerModules: { tls: LayerModule | null; ws: LayerModule | null } | null = null;
   /** Bumped for every dial: callbacks of an older socket or resolver see a different number. */
   private generation = 0;
-  private writable = 0;
-  /** Made when a socket opens, let go when it closes. */
-  private readBuf: Uint8Array | null = null;
-  /** The parser, the outbound queue and the per-turn flush timer: let go when the connection closes. */
-  private parser: Parser | null;
-  private out: Outbound | null;
-  private flushTimer: TimerId | null;
-  private pingTimer: TimerId | null = null;
-  /** While connected: fires every receiveTimeout ms to catch a message that stopped arriving. */
-  private rxTimer: TimerId | null = null;
-  /** Reads since the last tick of rxTimer. */
-  private rxReads = 0;
-  /** The longest SUB line sent on this connection and its sid: the one to blame when the server
-   *  closes the connection for its control-line limit. */
-  private longestSub = 0;
-  private longestSubSid = 0;
-  /** Control-line limit in force: the option, lowered when the server proved its own lower. */
-  private controlLimit: number;
-  /** The wait before the next dial, or the handshake's deadline once dialed (never both). */
-  private dialTimer: TimerId | null = null;
-  private pingsOut = 0;
-  /** Two entries per PING in flight, in one array: the flush() to resolve (null for a keepalive
-   *  PING), then stats.outMsgs when it was queued; its PONG proves the server processed that many
-   *  (the queue is in order). */
-  private pongs: (((err?: Error) => void) | null | number)[] = [];
-  /** Messages the server is known to have processed (see pongs). */
-  private confirmed = 0;
-  /** flush() calls made while disconnected: their PINGs go out after the next handshake. */
-  private flushWaiting: ((err?: Error) => void)[] | null = null;
   private readonly subs = new Map<number, Subscription>();
   private sid = 0;
-  /** The subscription and subject of the message being parsed. */
-  private cur: Subscription | null = null;
-  private curSubject = "";
-  private curReply = "";
-  private curSize = 0;
-  private muxSub: Subscription | null = null;
-  /** The request inbox, made by the first request(). */
-  private mux: RequestMux | null = null;
   /** Made by the first listener (nats-xs/status): most devices never have one. */
   private statusStreams: StatusListener[] | null = null;
-  /** The open streamed message (nats-xs/stream), if any. */
-  private stream: StreamHook | null = null;
   private lastError: Error | null = null;
   private connectWaiter: { resolve(nc: NatsConnection): void; reject(err: Error): void } | null = null;
   private closeWaiter: (() => void) | null = null;
@@ -250,16 +207,19 @@ export class NatsConnection {
   constructor(options: ConnectionOptions) {
     this.options = resolveOptions(options);
     if (this.options.debug) this.bits |= Bit.Debug;
-    this.pool = new ServerPool(this.options.servers, !this.options.noRandomize);
+    const l = new Link();
+    const pool = new ServerPool(this.options.servers, !this.options.noRandomize);
     if (this.options.tls === null)
-      for (const s of (this.pool as ServerPool).servers)
+      for (const s of pool.servers)
         if (s.scheme === Scheme.Tls || s.scheme === Scheme.Wss)
           throw new InvalidArgumentError(`${SCHEMES[s.scheme]}://${s.key} asks for TLS, which tls: null refuses; remove one of them`);
-    this.parser = new Parser(this, this.decoder, this.options.receiveBufferBytes);
-    this.out = new Outbound(this.options.outboundBufferBytes);
-    this.controlLimit = this.options.maxControlLine;
-    this.flushTimer = Timer.set(() => this.onFlushTimer(), IDLE, IDLE);
-    Timer.schedule(this.flushTimer);
+    l.pool = pool;
+    l.parser = new Parser(this, this.decoder, this.options.receiveBufferBytes);
+    l.out = new Outbound(this.options.outboundBufferBytes);
+    l.controlLimit = this.options.maxControlLine;
+    l.flushTimer = Timer.set(() => this.onFlushTimer(), IDLE, IDLE);
+    Timer.schedule(l.flushTimer);
+    this.link = l;
   }
 
   /** Dials the servers; resolves once connected. Used by connect(). */
@@ -287,7 +247,8 @@ export class NatsConnection {
 
   /** host:port of the server in use, or "" when not connected. */
   getServer(): string {
-    return this.server !== null && (this.state === State.Connected || this.state === State.Draining) ? this.server.key : "";
+    const l = this.link;
+    return l !== null && l.server !== null && (this.state === State.Connected || this.state === State.Draining) ? l.server.key : "";
   }
 
   stats(): Stats {
@@ -297,9 +258,11 @@ export class NatsConnection {
   /** Bytes the connection's buffers hold now: read buffer, receive buffer, outbound queue (0
    *  once closed). What each costs and how it grows is in the README, "Memory". */
   bufferBytes(): number {
-    const parser = this.parser;
-    const out = this.out as Outbound;
-    return (this.readBuf === null ? 0 : this.readBuf.length) + (parser === null ? 0 : parser.scratchBytes) + (out === null ? 0 : out.bufferBytes);
+    const l = this.link;
+    if (l === null) return 0;
+    const parser = l.parser;
+    const out = l.out;
+    return (l.readBuf === null ? 0 : l.readBuf.length) + (parser === null ? 0 : parser.scratchBytes) + (out === null ? 0 : out.bufferBytes);
   }
 
   /** nats.js's status iterator is a module of its own: `status(nc)` of nats-xs/status. */
@@ -348,6 +311,7 @@ export class NatsConnection {
 
   /** @internal */
   private publishFrame(subject: string, data: Uint8Array | string | undefined, options: PublishOptions | undefined): boolean {
+    const l = this.link as Link;
     const state = this.state;
     if (state >= State.Closing) throw new ClosedConnectionError();
     const subjectLen = publishSubjectBytes(subject);
@@ -372,11 +336,11 @@ export class NatsConnection {
     }
     const hdrLen = hdrs === null ? 0 : hdrs.encodedLength();
     const total = hdrLen + size;
-    if (total > this.maxPayload) throw new MaxPayloadError(total, this.maxPayload);
+    if (total > l.maxPayload) throw new MaxPayloadError(total, l.maxPayload);
     const line = pubLineLength(subjectLen, replyLen, hdrs === null ? -1 : hdrLen, total);
-    if (line > this.controlLimit) throw new ProtocolLimitError("the PUB line", line, this.controlLimit);
+    if (line > l.controlLimit) throw new ProtocolLimitError("the PUB line", line, l.controlLimit);
     const frame = line + total + 2;
-    const out = this.out as Outbound;
+    const out = l.out as Outbound;
     // a payload larger than the batch is never copied: only its frame head is held
     const byReference = typeof data !== "string" && data !== undefined && size > out.capacity;
     this.checkRoom(frame, byReference ? frame - size : frame);
@@ -410,36 +374,39 @@ export class NatsConnection {
   /** @internal nats-xs/stream: opens a message of `size` payload bytes on `subject`, checked by
    *  the caller, whose payload follows in pieces (streamWrite, streamEnd, streamAbort). */
   openStream(w: StreamHook, subject: string, reply: string, hdrs: MsgHdrsImpl | null, size: number): void {
+    const l = this.link as Link;
     if (this.state >= State.Closing) throw new ClosedConnectionError();
-    if (this.stream !== null) throw new StreamBusyError();
+    if (l.stream !== null) throw new StreamBusyError();
     const hdrLen = hdrs === null ? 0 : hdrs.encodedLength();
     const total = hdrLen + size;
-    if (total > this.maxPayload) throw new MaxPayloadError(total, this.maxPayload);
+    if (total > l.maxPayload) throw new MaxPayloadError(total, l.maxPayload);
     const line = pubLineLength(utf8Length(subject), reply === "" ? 0 : utf8Length(reply), hdrs === null ? -1 : hdrLen, total);
-    if (line > this.controlLimit) throw new ProtocolLimitError("the PUB line", line, this.controlLimit);
+    if (line > l.controlLimit) throw new ProtocolLimitError("the PUB line", line, l.controlLimit);
     this.checkRoom(line + hdrLen, line + hdrLen);
     const head = new Uint8Array(line + hdrLen);
     encodePub(head, 0, subject, reply, hdrs, hdrLen, total, undefined, true, this.encoder);
-    (this.out as Outbound).beginStream(head);
+    (l.out as Outbound).beginStream(head);
     if ((this.bits & Bit.Debug) !== 0) traceLine(`> ${hdrs === null ? "PUB" : "HPUB"} ${frameFields(subject, "", reply, hdrs === null ? -1 : hdrLen, total)} (payload streamed)`);
-    this.stream = w;
+    l.stream = w;
     this.scheduleFlush();
   }
 
   /** @internal A piece of the open streamed message; returns the copied bytes now queued. */
   streamWrite(w: StreamHook, bytes: Uint8Array): number {
-    if (this.stream !== w) throw new ClosedConnectionError();
+    const l = this.link;
+    if (l === null || l.stream !== w) throw new ClosedConnectionError();
     this.checkRoom(bytes.length, bytes.length);
-    (this.out as Outbound).streamPiece(bytes.slice());
+    (l.out as Outbound).streamPiece(bytes.slice());
     this.scheduleFlush();
-    return (this.out as Outbound).held;
+    return (l.out as Outbound).held;
   }
 
   /** @internal Ends the open streamed message. */
   streamEnd(w: StreamHook): void {
-    if (this.stream !== w) throw new ClosedConnectionError();
-    this.stream = null;
-    (this.out as Outbound).endStream(Uint8Array.of(13, 10));
+    const l = this.link;
+    if (l === null || l.stream !== w) throw new ClosedConnectionError();
+    l.stream = null;
+    (l.out as Outbound).endStream(Uint8Array.of(13, 10));
     this.outMsgs++;
     this.outBytes += w.size;
     this.scheduleFlush();
@@ -447,9 +414,10 @@ export class NatsConnection {
 
   /** @internal Withdraws the open streamed message (see MessageWriter.abort). */
   streamAbort(w: StreamHook): void {
-    if (this.stream !== w) return;
-    this.stream = null;
-    if (!(this.out as Outbound).abortStream()) {
+    const l = this.link;
+    if (l === null || l.stream !== w) return;
+    l.stream = null;
+    if (!(l.out as Outbound).abortStream()) {
       // part of the frame is on the wire: only a new connection drops it cleanly
       this.dropSocket(new ConnectionError("a streamed message was aborted after part of it was sent; reconnecting to drop it"));
     }
@@ -458,7 +426,8 @@ export class NatsConnection {
 
   /** @internal The open streamed message, if any. */
   get streaming(): StreamHook | null {
-    return this.stream;
+    const l = this.link;
+    return l === null ? null : l.stream;
   }
 
   /** Subscribes to `subject` (wildcards allowed). With `chunks: true` the callback gets each
@@ -466,6 +435,7 @@ export class NatsConnection {
   subscribe(subject: string, options: ChunkSubscriptionOptions): Subscription;
   subscribe(subject: string, options?: SubscriptionOptions): Subscription;
   subscribe(subject: string, opts: SubscriptionOptions | ChunkSubscriptionOptions = {}): Subscription {
+    const l = this.link as Link;
     const options = opts as SubscriptionOptions;
     if (this.state >= State.Closing) throw new ClosedConnectionError();
     if (this.state === State.Draining) throw new DrainingConnectionError();
@@ -482,7 +452,7 @@ export class NatsConnection {
     if (options.chunks === true && options.callback === undefined) throw new InvalidArgumentError("a subscription with chunks needs a callback");
     const sid = this.sid + 1;
     const n = subLength(subject, options.queue ?? "", sid);
-    if (n > this.controlLimit) throw new ProtocolLimitError("the SUB line", n, this.controlLimit);
+    if (n > l.controlLimit) throw new ProtocolLimitError("the SUB line", n, l.controlLimit);
     if (this.state === State.Connected && !this.hasRoom(n + (options.max !== undefined && options.max > 0 ? unsubLength(sid, options.max) : 0)))
       throw new BufferFullError("outbound queue", this.options.maxPendingBytes);
     this.sid = sid;
@@ -499,6 +469,7 @@ export class NatsConnection {
   /** Sends a request and resolves with the first reply; rejects with TimeoutError or
    *  NoRespondersError. The reply's bytes are a copy the caller may keep. */
   request(subject: string, data?: Uint8Array | string, options: RequestOptions = {}): Promise<Msg> {
+    const l = this.link as Link;
     if (this.state >= State.Closing) return Promise.reject(new ClosedConnectionError());
     if (this.state === State.Draining) return Promise.reject(new DrainingConnectionError());
     try {
@@ -515,11 +486,11 @@ export class NatsConnection {
     } catch (e) {
       return Promise.reject(e);
     }
-    if (this.mux === null) this.mux = new RequestMux(`${this.options.inboxPrefix}.${new Nuid().next()}.`);
-    const mux = this.mux;
-    if (this.muxSub === null) {
+    if (l.mux === null) l.mux = new RequestMux(`${this.options.inboxPrefix}.${new Nuid().next()}.`);
+    const mux = l.mux;
+    if (l.muxSub === null) {
       // settle() copies the one reply it keeps; the callback is one function for every connection
-      this.muxSub = this.subscribe(`${mux.prefix}*`, { zeroCopy: true, callback: onReply });
+      l.muxSub = this.subscribe(`${mux.prefix}*`, { zeroCopy: true, callback: onReply });
     }
     return new Promise((resolve, reject) => {
       const reply = mux.add(subject, timeout, resolve, reject);
@@ -534,28 +505,30 @@ export class NatsConnection {
 
   /** Resolves when the server has processed everything sent before this call. */
   flush(): Promise<void> {
+    const l = this.link as Link;
     if (this.state >= State.Closing) return Promise.reject(new ClosedConnectionError());
     return new Promise((resolve, reject) => {
       const done = (err?: Error) => (err === undefined ? resolve() : reject(err));
       if (this.state === State.Connected || this.state === State.Draining) {
         // flush() is how a caller waits for a full queue to drain, so its PING is not refused for
         // bytes; the number of flushes in flight is bounded instead
-        if (this.pongs.length >= 2 * MAX_FLUSHES) return reject(new BufferFullError(`list of flush() calls in flight (${MAX_FLUSHES})`, MAX_FLUSHES));
+        if (l.pongs.length >= 2 * MAX_FLUSHES) return reject(new BufferFullError(`list of flush() calls in flight (${MAX_FLUSHES})`, MAX_FLUSHES));
         this.ping(done);
       } else {
-        if (this.flushWaiting === null) this.flushWaiting = [];
-        if (this.flushWaiting.length >= MAX_FLUSHES) reject(new BufferFullError(`list of flush() calls waiting for a connection (${MAX_FLUSHES})`, MAX_FLUSHES));
-        else this.flushWaiting.push(done);
+        if (l.flushWaiting === null) l.flushWaiting = [];
+        if (l.flushWaiting.length >= MAX_FLUSHES) reject(new BufferFullError(`list of flush() calls waiting for a connection (${MAX_FLUSHES})`, MAX_FLUSHES));
+        else l.flushWaiting.push(done);
       }
     });
   }
 
   /** Unsubscribes everything, delivers what the server already sent, flushes, then closes. */
   async drain(): Promise<void> {
+    const l = this.link as Link;
     if (this.state >= State.Closing) throw new ClosedConnectionError();
     if (this.state === State.Draining) throw new DrainingConnectionError();
     this.state = this.state === State.Connected ? State.Draining : this.state;
-    const subs = [...this.subs.values()].filter((s) => s !== this.muxSub);
+    const subs = [...this.subs.values()].filter((s) => s !== l.muxSub);
     if (this.state === State.Draining) for (const s of subs) this.sendUnsub(s.sid, 0);
     try {
       await this.flush();
@@ -568,6 +541,7 @@ export class NatsConnection {
 
   /** Closes the connection: unsent data gets a short chance to go out, pending requests fail. */
   async close(): Promise<void> {
+    const l = this.link as Link;
     if (this.state === State.Closed) return;
     if (this.state === State.Closing) {
       await this.closed();
@@ -576,9 +550,9 @@ export class NatsConnection {
     const wasConnected = this.state === State.Connected || this.state === State.Draining;
     this.state = State.Closing;
     this.clearTimers();
-    if (wasConnected && this.socket !== null) {
+    if (wasConnected && l.socket !== null) {
       this.pump();
-      if (!(this.out as Outbound).empty) {
+      if (!(l.out as Outbound).empty) {
         await new Promise<void>((resolve) => {
           const t = Timer.set(() => {
             this.closeWaiter = null;
@@ -597,8 +571,9 @@ export class NatsConnection {
 
   /** Drops the current connection and reconnects (for tests and for moving off a server). */
   reconnect(): void {
+    const l = this.link as Link;
     if (this.state >= State.Closing) throw new ClosedConnectionError();
-    if (this.socket !== null) this.dropSocket(null);
+    if (l.socket !== null) this.dropSocket(null);
   }
 
   // ---- SubscriptionOwner ------------------------------------------------------------------
@@ -640,6 +615,7 @@ export class NatsConnection {
 
   /** @internal */
   onInfo(buf: Uint8Array, start: number, end: number): void {
+    const l = this.link as Link;
     // close() inside a callback of this chunk: the rest of it is for nobody
     if (this.state === State.Closed) return;
     const first = this.state === State.Connecting;
@@ -662,22 +638,22 @@ export class NatsConnection {
       return;
     }
     this.serverInfo = info;
-    if (typeof info.max_payload === "number" && Number.isSafeInteger(info.max_payload) && info.max_payload > 0) this.maxPayload = info.max_payload;
+    if (typeof info.max_payload === "number" && Number.isSafeInteger(info.max_payload) && info.max_payload > 0) l.maxPayload = info.max_payload;
     if (!this.options.ignoreClusterUpdates && Array.isArray(info.connect_urls)) {
       const urls = info.connect_urls.filter((u) => typeof u === "string").slice(0, MAX_DISCOVERED);
-      const change = (this.pool as ServerPool).update(urls, this.server);
+      const change = (l.pool as ServerPool).update(urls, l.server);
       if (!first && (change.added.length > 0 || change.deleted.length > 0))
         this.emit({ type: "update", added: change.added, deleted: change.deleted });
     }
     if (info.ldm === true) {
-      this.emit({ type: "ldm", server: this.server?.key });
+      this.emit({ type: "ldm", server: l.server?.key });
       // the server will close its clients once its grace period ends: move to another server of
       // the pool now, while the connection still works, rather than be cut off later
-      if (!first && this.state === State.Connected && (this.pool as ServerPool).servers.length > 1) return this.dropSocket(null);
+      if (!first && this.state === State.Connected && (l.pool as ServerPool).servers.length > 1) return this.dropSocket(null);
     }
     if (!first) return;
-    const server = this.server as Server;
-    if (server.scheme <= Scheme.Tls && this.tap === null) {
+    const server = l.server as Server;
+    if (server.scheme <= Scheme.Tls && l.tap === null) {
       // nats-server 2.9 sends INFO in clear; TLS then starts on the same connection
       if (info.tls_required === true) {
         if (this.options.tls === null)
@@ -695,6 +671,7 @@ export class NatsConnection {
   /** CONNECT and the PING whose PONG confirms it, ahead of anything queued. */
   /** @internal */
   private sendConnect(): void {
+    const l = this.link as Link;
     let connect: string;
     try {
       connect = this.connectJson();
@@ -706,7 +683,7 @@ export class NatsConnection {
     }
     this.state = State.Handshake;
     if ((this.bits & Bit.Debug) !== 0) traceLine("> PING");
-    (this.out as Outbound).setFront(this.encodeText(`CONNECT ${connect}\r\nPING\r\n`));
+    (l.out as Outbound).setFront(this.encodeText(`CONNECT ${connect}\r\nPING\r\n`));
     this.pump();
   }
 
@@ -720,12 +697,13 @@ export class NatsConnection {
 
   /** @internal */
   onPong(): void {
+    const l = this.link as Link;
     if ((this.bits & Bit.Debug) !== 0) traceLine("< PONG");
-    this.pingsOut = 0;
+    l.pingsOut = 0;
     if (this.state === State.Handshake) return this.onConnected();
-    const done = this.pongs.shift() as ((err?: Error) => void) | null | undefined;
-    const mark = this.pongs.shift() as number | undefined;
-    if (mark !== undefined && mark > this.confirmed) this.confirmed = mark;
+    const done = l.pongs.shift() as ((err?: Error) => void) | null | undefined;
+    const mark = l.pongs.shift() as number | undefined;
+    if (mark !== undefined && mark > l.confirmed) l.confirmed = mark;
     if (done) done();
   }
 
@@ -757,17 +735,17 @@ export class NatsConnection {
 
   /** @internal */
   onMsgHead(subject: string, sid: number, reply: string, hdrLen: number, total: number): number {
+    const l = this.link as Link;
     if ((this.bits & Bit.Debug) !== 0) traceLine(`< ${hdrLen > 0 ? "HMSG" : "MSG"} ${frameFields(subject, String(sid), reply, hdrLen > 0 ? hdrLen : -1, total)}`);
     this.inMsgs++;
     this.inBytes += total - hdrLen;
-    const cur = this.cur;
+    const cur = l.cur;
     const sub = cur !== null && cur.sid === sid ? cur : this.subs.get(sid);
     if (sub === undefined || sub.done) return Delivery.Discard; // unsubscribed; the server had sent it already
-    this.cur = sub;
-    this.curSubject = subject;
-    this.curReply = reply;
-    this.curSize = total - hdrLen;
-    const limit = (this.parser as Parser).capacity;
+    l.cur = sub;
+    l.curSubject = subject;
+    l.curReply = reply;
+    const limit = (l.parser as Parser).capacity;
     if (sub.chunks ? hdrLen > limit : total > limit) {
       sub.received++;
       sub.dropped++;
@@ -781,15 +759,17 @@ export class NatsConnection {
 
   /** @internal */
   literalSubject(sid: number): string | null {
+    const l = this.link as Link;
     // kept for the onMsgHead that follows at once: one lookup per message
     const sub = this.subs.get(sid);
-    this.cur = sub ?? null;
+    l.cur = sub ?? null;
     return sub !== undefined && sub.literal ? sub.subject : null;
   }
 
   /** @internal */
   onMsg(hdr: Uint8Array | null, data: Uint8Array): void {
-    const sub = this.cur as Subscription;
+    const l = this.link as Link;
+    const sub = l.cur as Subscription;
     sub.received++;
     const cb = sub.callback;
     if (cb !== null) {
@@ -797,8 +777,8 @@ export class NatsConnection {
       // unless its subscription asked for the views (zeroCopy)
       const view = sub.zeroCopy;
       const msg = view
-        ? new Msg(this, this.curSubject, sub.sid, this.curReply, hdr, data)
-        : new Msg(this, this.curSubject, sub.sid, this.curReply, hdr === null ? null : hdr.slice(), data.slice());
+        ? new Msg(this, l.curSubject, sub.sid, l.curReply, hdr, data)
+        : new Msg(this, l.curSubject, sub.sid, l.curReply, hdr === null ? null : hdr.slice(), data.slice());
       try {
         cb(null, msg);
       } catch (e) {
@@ -808,7 +788,7 @@ export class NatsConnection {
     } else {
       // the iterator keeps the message: it gets a copy, made only once there is room for it
       const full = sub.room(data.length + (hdr === null ? 0 : hdr.length));
-      if (full === Enqueued.Ok) sub.enqueue(new Msg(this, this.curSubject, sub.sid, this.curReply, hdr === null ? null : hdr.slice(), data.slice()));
+      if (full === Enqueued.Ok) sub.enqueue(new Msg(this, l.curSubject, sub.sid, l.curReply, hdr === null ? null : hdr.slice(), data.slice()));
       else {
         sub.dropped++;
         this.dropped++;
@@ -823,11 +803,12 @@ export class NatsConnection {
   }
 
   /** @internal */
-  onChunk(hdr: Uint8Array | null, offset: number, bytes: Uint8Array, last: boolean): void {
-    const sub = this.cur as Subscription;
+  onChunk(hdr: Uint8Array | null, offset: number, bytes: Uint8Array, last: boolean, size: number): void {
+    const l = this.link as Link;
+    const sub = l.cur as Subscription;
     if (sub.done) return; // unsubscribed in the middle of the message
     if (last) sub.received++;
-    const msg = new MsgChunk(this, this.curSubject, sub.sid, this.curReply, hdr, bytes, offset, this.curSize, last);
+    const msg = new MsgChunk(this, l.curSubject, sub.sid, l.curReply, hdr, bytes, offset, size, last);
     try {
       (sub.callback as unknown as MsgCallback<MsgChunk>)(null, msg);
     } catch (e) {
@@ -851,9 +832,11 @@ export class NatsConnection {
   /** Dials the next server of the pool, or gives up. */
   /** @internal */
   private next(): void {
-    this.dialTimer = null;
+    const l = this.link;
+    if (l === null) return;
+    l.dialTimer = null;
     if (this.state >= State.Closing) return;
-    const servers = (this.pool as ServerPool).servers;
+    const servers = (l.pool as ServerPool).servers;
     if (servers.length === 0) return this.giveUp();
     // the first server (in pool order) whose wait is over, else the one whose wait ends first: a
     // server just lost must not hold up the others the cluster announced
@@ -875,7 +858,7 @@ export class NatsConnection {
     if (wait > 0) {
       if ((this.bits & Bit.Debug) !== 0) traceLine(`- waiting ${wait} ms before dialing ${server.key}`);
       this.state = State.Reconnecting;
-      this.dialTimer = Timer.set(() => this.next(), wait < MAX_MS ? wait : MAX_MS);
+      l.dialTimer = Timer.set(() => this.next(), wait < MAX_MS ? wait : MAX_MS);
       return;
     }
     if ((this.bits & Bit.Debug) !== 0) traceLine(`- dialing ${server.key}`);
@@ -884,15 +867,16 @@ export class NatsConnection {
 
   /** @internal */
   private dial(server: Server): void {
+    const l = this.link as Link;
     this.state = State.Connecting;
-    this.server = server;
+    l.server = server;
     server.lastAttempt = Date.now();
-    (this.pool as ServerPool).rotate(server);
+    (l.pool as ServerPool).rotate(server);
     const generation = ++this.generation;
     if ((this.bits & Bit.EverConnected) !== 0) this.emit({ type: "reconnecting", server: server.key });
-    this.dialTimer = Timer.set(() => {
-      this.dialTimer = null;
+    l.dialTimer = Timer.set(() => {
       if (generation !== this.generation) return;
+      (this.link as Link).dialTimer = null;
       this.lastError = new ConnectionError(`${server.key} did not complete the handshake within ${this.options.timeout} ms`);
       this.dropSocket(this.lastError);
     }, this.options.timeout);
@@ -916,17 +900,18 @@ export class NatsConnection {
 
   /** @internal */
   private open(server: Server, address: string, generation: number): void {
+    const l = this.link as Link;
     const scheme = server.scheme;
     // the layers a WebSocket URL needs are loaded before dialing
-    if (scheme === Scheme.Wss && (this.layerModules?.tls ?? null) === null) return this.load(Scheme.Tls, generation, () => this.open(server, address, generation));
-    if (scheme >= Scheme.Ws && (this.layerModules?.ws ?? null) === null) return this.load(Scheme.Ws, generation, () => this.open(server, address, generation));
-    (this.parser as Parser).reset();
-    if (this.readBuf === null) this.readBuf = new Uint8Array(this.options.readBufferBytes);
+    if (scheme === Scheme.Wss && (l.layerModules?.tls ?? null) === null) return this.load(Scheme.Tls, generation, () => this.open(server, address, generation));
+    if (scheme >= Scheme.Ws && (l.layerModules?.ws ?? null) === null) return this.load(Scheme.Ws, generation, () => this.open(server, address, generation));
+    (l.parser as Parser).reset();
+    if (l.readBuf === null) l.readBuf = new Uint8Array(this.options.readBufferBytes);
     // a control-line refusal during the handshake (a long CONNECT) is no subscription's fault
-    this.longestSub = 0;
-    this.writable = 0;
+    l.longestSub = 0;
+    l.writable = 0;
     this.bits &= ~Bit.SawWritable;
-    this.tap = null;
+    l.tap = null;
     this.bits &= ~Bit.TcpUp;
     this.bits &= ~Bit.TlsPending;
     let tcp: TCP;
@@ -936,22 +921,24 @@ export class NatsConnection {
         address,
         port: server.port,
         nodelay: true,
+        // each callback reads the link afresh (a callback that kept it would cost a slot for as
+        // long as the socket lives); a current generation means the link is there
         onReadable: (count: number) => {
           if (generation !== this.generation) return;
-          const tap = this.tap;
+          const tap = (this.link as Link).tap;
           if (tap !== null) tap.onReadable(count);
           else this.onReadable(count);
         },
         onWritable: (count: number) => {
           if (generation !== this.generation) return;
           this.bits |= Bit.TcpUp;
-          const tap = this.tap;
+          const tap = (this.link as Link).tap;
           if (tap !== null) tap.onWritable(count);
           else this.onWritable(count);
         },
         onError: () => {
           if (generation !== this.generation) return;
-          const tap = this.tap;
+          const tap = (this.link as Link).tap;
           if (tap !== null) tap.onError();
           else this.onSocketError();
         },
@@ -959,24 +946,24 @@ export class NatsConnection {
     } catch (e) {
       return this.attemptFailed(new ConnectionError(`cannot open a socket to ${server.key}`, e));
     }
-    this.socket = tcp;
+    l.socket = tcp;
     if (scheme < Scheme.Ws) return;
     const events = this.layerEvents(generation);
     const options = this.layerOptions(server);
-    const ws = this.layerModules?.ws as LayerModule;
+    const ws = l.layerModules?.ws as LayerModule;
     if (scheme === Scheme.Ws) {
-      this.socket = this.tap = ws.wrap(tcp, 0, options, events);
+      l.socket = l.tap = ws.wrap(tcp, 0, options, events);
       return;
     }
     // wss: TLS first (no INFO in clear on a websocket listener), then WebSocket over it
     const relay = new Relay();
-    const tls = (this.layerModules?.tls as LayerModule).wrap(tcp, 0, options, relay);
-    this.tap = tls;
+    const tls = (l.layerModules?.tls as LayerModule).wrap(tcp, 0, options, relay);
+    l.tap = tls;
     this.bits |= Bit.TlsPending;
     relay.onUp = () => {
       if (generation === this.generation) this.bits &= ~Bit.TlsPending;
     };
-    relay.target = this.socket = ws.wrap(tls, 0, options, events);
+    relay.target = l.socket = ws.wrap(tls, 0, options, events);
   }
 
   /** The events the top layer hands the connection; made only when a layer is stacked (a plain
@@ -1004,15 +991,16 @@ export class NatsConnection {
   /** Loads the module of a layer, then runs `then` (unless the dial it belongs to is over). */
   /** @internal */
   private load(which: Scheme.Tls | Scheme.Ws, generation: number, then: () => void): void {
+    const l = this.link as Link;
     const loaded = (m: LayerModule) => {
-      if (this.layerModules === null) this.layerModules = { tls: null, ws: null };
-      if (which === Scheme.Tls) this.layerModules.tls = m;
-      else this.layerModules.ws = m;
+      if (l.layerModules === null) l.layerModules = { tls: null, ws: null };
+      if (which === Scheme.Tls) l.layerModules.tls = m;
+      else l.layerModules.ws = m;
       if (generation === this.generation) then();
     };
     const failed = (e: unknown) => {
       if (generation !== this.generation) return;
-      const server = this.server as Server;
+      const server = l.server as Server;
       const need = server.scheme === Scheme.Nats ? `TLS (${server.key} requires it)` : `${SCHEMES[server.scheme]}://`;
       const err =
         which === Scheme.Tls
@@ -1028,11 +1016,12 @@ export class NatsConnection {
   /** INFO said TLS: stacks the TLS layer on the open plain socket, then sends CONNECT through it. */
   /** @internal */
   private startTls(server: Server): void {
-    const tls = this.layerModules?.tls ?? null;
+    const l = this.link as Link;
+    const tls = l.layerModules?.tls ?? null;
     if (tls === null) return this.load(Scheme.Tls, this.generation, () => this.startTls(server));
-    const layer = tls.wrap(this.socket as Socket, this.writable, this.layerOptions(server), this.layerEvents(this.generation));
-    this.socket = this.tap = layer;
-    this.writable = 0;
+    const layer = tls.wrap(l.socket as Socket, l.writable, this.layerOptions(server), this.layerEvents(this.generation));
+    l.socket = l.tap = layer;
+    l.writable = 0;
     this.bits &= ~Bit.SawWritable;
     this.bits |= Bit.TlsPending;
     this.sendConnect();
@@ -1043,8 +1032,9 @@ export class NatsConnection {
    *  other time is a ConnectionError; a plain close is a plain drop and reconnect. */
   /** @internal */
   private onSocketError(detail?: string): void {
+    const l = this.link as Link;
     if ((this.bits & Bit.TlsPending) !== 0 && (this.bits & Bit.TcpUp) !== 0) {
-      const key = (this.server as Server).key;
+      const key = (l.server as Server).key;
       const why = detail !== undefined && detail !== "" ? detail : "the server closed the connection";
       return this.linkFailed(
         new TlsError(
@@ -1054,7 +1044,7 @@ export class NatsConnection {
       );
     }
     // a layer's reason (a WebSocket close code, a TLS alert after the handshake) is reported
-    if (detail !== undefined && detail !== "") return this.linkFailed(new ConnectionError(`the link to ${(this.server as Server).key} failed: ${detail}`));
+    if (detail !== undefined && detail !== "") return this.linkFailed(new ConnectionError(`the link to ${(l.server as Server).key} failed: ${detail}`));
     this.dropSocket(null);
   }
 
@@ -1068,56 +1058,59 @@ export class NatsConnection {
 
   /** @internal */
   private onReadable(count: number): void {
-    const buf = this.readBuf as Uint8Array;
-    const socket = this.socket;
+    const l = this.link as Link;
+    const buf = l.readBuf as Uint8Array;
+    const socket = l.socket;
     try {
-      while (count > 0 && socket !== null && this.socket === socket) {
+      while (count > 0 && socket !== null && l.socket === socket) {
         const n = count < buf.length ? count : buf.length;
         socket.read(n === buf.length ? buf : buf.subarray(0, n));
         count -= n;
-        this.rxReads++;
-        (this.parser as Parser).parse(buf, 0, n);
+        this.bits |= Bit.ReadSinceTick;
+        (l.parser as Parser).parse(buf, 0, n);
       }
     } catch (e) {
       // nothing thrown here may escape into the socket's callback, where it would stop the device:
       // the stream is dropped and the connection re-established instead
-      if (this.socket === socket) this.onProtocolError(`reading the socket failed: ${(e as Error).message}`);
+      if (l.socket === socket) this.onProtocolError(`reading the socket failed: ${(e as Error).message}`);
     }
   }
 
   /** @internal */
   private onWritable(count: number): void {
+    const l = this.link as Link;
     this.bits &= ~Bit.TlsPending;
     if ((this.bits & Bit.SawWritable) === 0) {
       // the first count after connecting is the whole send buffer
       this.bits |= Bit.SawWritable;
-      (this.out as Outbound).limitTo(count);
+      (l.out as Outbound).limitTo(count);
     }
-    this.writable = count;
+    l.writable = count;
     this.pump();
-    (this.out as Outbound).settle();
+    (l.out as Outbound).settle();
   }
 
   /** The first PONG after CONNECT: the connection is up. */
   /** @internal */
   private onConnected(): void {
-    const server = this.server as Server;
+    const l = this.link as Link;
+    const server = l.server as Server;
     if ((this.bits & Bit.Debug) !== 0) traceLine(`- connected to ${server.key}${this.subs.size > 0 ? `; restoring ${this.subs.size} subscription(s)` : ""}`);
     this.state = State.Connected;
-    Timer.clear(this.dialTimer);
-    this.dialTimer = null;
+    Timer.clear(l.dialTimer);
+    l.dialTimer = null;
     server.failures = 0;
     this.lastError = null;
     // subscriptions go out before anything queued while disconnected
     const subs = this.encodeSubscriptions();
-    if (subs !== null) (this.out as Outbound).setFront(subs);
-    this.pingTimer = Timer.repeat(() => this.onPingTimer(), this.options.pingInterval);
+    if (subs !== null) (l.out as Outbound).setFront(subs);
+    l.pingTimer = Timer.repeat(() => this.onPingTimer(), this.options.pingInterval);
     if (this.options.receiveTimeout > 0) {
-      this.rxReads = 0;
-      this.rxTimer = Timer.repeat(() => this.onRxTimer(), this.options.receiveTimeout);
+      this.bits &= ~Bit.ReadSinceTick;
+      l.rxTimer = Timer.repeat(() => this.onRxTimer(), this.options.receiveTimeout);
     }
-    const waiting = this.flushWaiting;
-    this.flushWaiting = null;
+    const waiting = l.flushWaiting;
+    l.flushWaiting = null;
     if (waiting !== null) for (const done of waiting) this.ping(done);
     if ((this.bits & Bit.EverConnected) === 0) {
       this.bits |= Bit.EverConnected;
@@ -1142,19 +1135,20 @@ export class NatsConnection {
   /** Drops the socket (if any) and moves on: reconnect, give up, or finish closing. */
   /** @internal */
   private dropSocket(err: Error | null): void {
-    if ((this.bits & Bit.Debug) !== 0) traceLine(`- dropping the connection${this.server !== null ? ` to ${this.server.key}` : ""}: ${err === null ? "closed by the server or the network" : err.message}`);
-    const socket = this.socket;
-    this.socket = this.tap = null;
-    this.readBuf = null;
+    const l = this.link as Link;
+    if ((this.bits & Bit.Debug) !== 0) traceLine(`- dropping the connection${l.server !== null ? ` to ${l.server.key}` : ""}: ${err === null ? "closed by the server or the network" : err.message}`);
+    const socket = l.socket;
+    l.socket = l.tap = null;
+    l.readBuf = null;
     this.generation++;
     // whatever follows in the chunk being parsed belongs to the dropped stream
-    if (this.parser !== null) (this.parser as Parser).reset();
-    Timer.clear(this.dialTimer);
-    this.dialTimer = null;
-    Timer.clear(this.pingTimer);
-    this.pingTimer = null;
-    Timer.clear(this.rxTimer);
-    this.rxTimer = null;
+    if (l.parser !== null) (l.parser as Parser).reset();
+    Timer.clear(l.dialTimer);
+    l.dialTimer = null;
+    Timer.clear(l.pingTimer);
+    l.pingTimer = null;
+    Timer.clear(l.rxTimer);
+    l.rxTimer = null;
     if (socket !== null) {
       try {
         socket.close();
@@ -1165,23 +1159,23 @@ export class NatsConnection {
     const state = this.state;
     if (state === State.Closed) return;
     if (state === State.Closing) return this.finishClose(null);
-    const server = this.server;
+    const server = l.server;
     const wasConnected = state === State.Connected || state === State.Draining;
     const lost = err ?? new ConnectionError(`connection to ${server?.key} lost before the server answered`);
     this.failPings(lost);
-    this.pingsOut = 0;
-    const lostBefore = (this.out as Outbound).lostStreams;
-    (this.out as Outbound).rewind();
+    l.pingsOut = 0;
+    const lostBefore = (l.out as Outbound).lostStreams;
+    (l.out as Outbound).rewind();
     // messages handed to the dead socket after the last PONG: TCP cannot tell whether they arrived
-    const handed = this.outMsgs - (this.out as Outbound).messages();
-    const unconfirmed = wasConnectedBefore(state) ? Math.max(0, handed - this.confirmed) : 0;
-    this.confirmed = handed;
-    const open = this.stream;
+    const handed = this.outMsgs - (l.out as Outbound).messages();
+    const unconfirmed = wasConnectedBefore(state) ? Math.max(0, handed - l.confirmed) : 0;
+    l.confirmed = handed;
+    const open = l.stream;
     if (open !== null) {
-      this.stream = null;
+      l.stream = null;
       open.fail(new ConnectionError("the connection was lost in the middle of a streamed message; send it again after reconnecting", err ?? undefined));
     }
-    const cut = (this.out as Outbound).lostStreams - lostBefore;
+    const cut = (l.out as Outbound).lostStreams - lostBefore;
     if (cut > 0) {
       this.dropped += cut;
       this.emit({ type: "error", error: new ConnectionError(`${cut} streamed message(s) cut by the disconnect were dropped`) });
@@ -1192,7 +1186,7 @@ export class NatsConnection {
     } else if (server !== null) {
       server.failures++;
       const max = this.options.maxReconnectAttempts;
-      if (((this.bits & Bit.EverConnected) !== 0 || this.options.waitOnFirstConnect) && max >= 0 && server.failures >= max) (this.pool as ServerPool).remove(server);
+      if (((this.bits & Bit.EverConnected) !== 0 || this.options.waitOnFirstConnect) && max >= 0 && server.failures >= max) (l.pool as ServerPool).remove(server);
     }
     this.state = State.Reconnecting;
     this.next();
@@ -1211,22 +1205,23 @@ export class NatsConnection {
 
   /** @internal */
   private finishClose(err: Error | null): void {
+    const l = this.link as Link;
     if (this.state === State.Closed) return;
     this.state = State.Closed;
-    (this.parser as Parser).reset();
+    (l.parser as Parser).reset();
     // a closed connection keeps only what its public API still answers (options, info, stats):
     // the parser, the queue, the servers, the request inbox and the timers go now
-    this.parser = null;
-    this.pool = null;
-    this.server = null;
-    this.readBuf = null;
+    l.parser = null;
+    l.pool = null;
+    l.server = null;
+    l.readBuf = null;
     this.clearTimers();
-    Timer.clear(this.flushTimer);
-    this.flushTimer = null;
+    Timer.clear(l.flushTimer);
+    l.flushTimer = null;
     // scheduleFlush() is a no-op from now on
     this.bits |= Bit.FlushScheduled;
-    const socket = this.socket;
-    this.socket = this.tap = null;
+    const socket = l.socket;
+    l.socket = l.tap = null;
     this.generation++;
     if (socket !== null) {
       try {
@@ -1237,17 +1232,19 @@ export class NatsConnection {
     }
     const closedErr = new ClosedConnectionError(undefined, err ?? undefined);
     this.failPings(closedErr);
-    const waiting = this.flushWaiting;
-    this.flushWaiting = null;
+    // from here on the connection holds no link: its record goes with what is left in it below
+    this.link = null;
+    const waiting = l.flushWaiting;
+    l.flushWaiting = null;
     if (waiting !== null) for (const done of waiting) done(closedErr);
-    if (this.mux !== null) this.mux.rejectAll(closedErr);
-    this.mux = null;
-    this.muxSub = null;
+    if (l.mux !== null) l.mux.rejectAll(closedErr);
+    l.mux = null;
+    l.muxSub = null;
     for (const s of this.subs.values()) s.finish(err);
     this.subs.clear();
-    const discarded = (this.out as Outbound).messages();
-    (this.out as Outbound).clear();
-    this.out = null;
+    const discarded = (l.out as Outbound).messages();
+    (l.out as Outbound).clear();
+    l.out = null;
     if (discarded > 0) {
       this.dropped += discarded;
       this.emit({
@@ -1255,9 +1252,9 @@ export class NatsConnection {
         error: new MessagesDiscardedError(discarded, err === null ? "the connection was closed before the server took them" : `the connection closed (${err.message})`),
       });
     }
-    if (this.stream !== null) {
-      this.stream.fail(closedErr);
-      this.stream = null;
+    if (l.stream !== null) {
+      l.stream.fail(closedErr);
+      l.stream = null;
     }
     const w = this.connectWaiter;
     this.connectWaiter = null;
@@ -1277,23 +1274,25 @@ export class NatsConnection {
 
   /** @internal */
   private clearTimers(): void {
-    Timer.clear(this.dialTimer);
-    Timer.clear(this.pingTimer);
-    Timer.clear(this.rxTimer);
-    this.dialTimer = this.pingTimer = this.rxTimer = null;
+    const l = this.link as Link;
+    Timer.clear(l.dialTimer);
+    Timer.clear(l.pingTimer);
+    Timer.clear(l.rxTimer);
+    l.dialTimer = l.pingTimer = l.rxTimer = null;
   }
 
   /** @internal */
   private onPingTimer(): void {
+    const l = this.link as Link;
     if (this.state !== State.Connected && this.state !== State.Draining) return;
-    if (this.pingsOut >= this.options.maxPingOut) {
-      const err = new StaleConnectionError(this.pingsOut);
+    if (l.pingsOut >= this.options.maxPingOut) {
+      const err = new StaleConnectionError(l.pingsOut);
       this.lastError = err;
       this.emit({ type: "staleConnection", error: err });
       return this.dropSocket(err);
     }
-    this.pingsOut++;
-    this.emit({ type: "ping", pendingPings: this.pingsOut });
+    l.pingsOut++;
+    this.emit({ type: "ping", pendingPings: l.pingsOut });
     if (!this.hasRoom(6)) return this.stale("the server does not read what the client sends (the outbound queue is full)");
     this.ping(null);
   }
@@ -1301,16 +1300,18 @@ export class NatsConnection {
   /** A message stopped arriving half-way: no byte came for a whole receiveTimeout. */
   /** @internal */
   private onRxTimer(): void {
-    if (this.rxReads === 0 && !(this.parser as Parser).idle && (this.state === State.Connected || this.state === State.Draining))
+    const l = this.link as Link;
+    if ((this.bits & Bit.ReadSinceTick) === 0 && !(l.parser as Parser).idle && (this.state === State.Connected || this.state === State.Draining))
       return this.stale(`the server sent part of a frame and then nothing for ${this.options.receiveTimeout} ms`);
-    this.rxReads = 0;
-    (this.parser as Parser).shrink();
+    this.bits &= ~Bit.ReadSinceTick;
+    (l.parser as Parser).shrink();
   }
 
   /** Drops a connection that no longer carries traffic both ways; it is re-established. */
   /** @internal */
   private stale(why: string): void {
-    const err = new StaleConnectionError(this.pingsOut, `${why}; the connection is considered stale and is being re-established`);
+    const l = this.link as Link;
+    const err = new StaleConnectionError(l.pingsOut, `${why}; the connection is considered stale and is being re-established`);
     this.lastError = err;
     this.emit({ type: "staleConnection", error: err });
     this.dropSocket(err);
@@ -1321,10 +1322,11 @@ export class NatsConnection {
    *  error instead of being sent again on every reconnect, and the lower limit holds from now on. */
   /** @internal */
   private refuseLongestSub(): void {
-    const sub = this.subs.get(this.longestSubSid);
-    if (this.longestSub === 0 || sub === undefined) return;
-    const err = new ProtocolLimitError("the SUB line", this.longestSub, this.longestSub - 1);
-    this.controlLimit = Math.min(this.controlLimit, this.longestSub - 1);
+    const l = this.link as Link;
+    const sub = this.subs.get(l.longestSubSid);
+    if (l.longestSub === 0 || sub === undefined) return;
+    const err = new ProtocolLimitError("the SUB line", l.longestSub, l.longestSub - 1);
+    l.controlLimit = Math.min(l.controlLimit, l.longestSub - 1);
     this.deliverError(sub, err);
     this.removeSub(sub, err);
     this.emit({ type: "error", error: err });
@@ -1336,7 +1338,8 @@ export class NatsConnection {
    *  bound for the current state: copies while connected, everything while disconnected. */
   /** @internal */
   private checkRoom(bytes: number, held: number): void {
-    const out = this.out as Outbound;
+    const l = this.link as Link;
+    const out = l.out as Outbound;
     const s = this.state;
     if (s === State.Connected || s === State.Draining) {
       if (out.held + held > this.options.maxPendingBytes && out.held > 0) {
@@ -1351,48 +1354,53 @@ export class NatsConnection {
   /** Writes what the socket takes now; true when something was written. */
   /** @internal */
   private pump(): boolean {
-    const socket = this.socket;
-    if (socket === null || this.writable <= 0) return false;
-    const before = this.writable;
+    const l = this.link as Link;
+    const socket = l.socket;
+    if (socket === null || l.writable <= 0) return false;
+    const before = l.writable;
     const s = this.state;
     try {
-      this.writable = (this.out as Outbound).drain(socket, this.writable, s !== State.Connected && s !== State.Draining && s !== State.Closing);
+      l.writable = (l.out as Outbound).drain(socket, l.writable, s !== State.Connected && s !== State.Draining && s !== State.Closing);
     } catch {
       // the socket's count moved under us; onWritable will report the new one
-      this.writable = 0;
+      l.writable = 0;
     }
-    if (this.closeWaiter !== null && (this.out as Outbound).empty) this.closeWaiter();
-    if (this.stream !== null) this.stream.drained((this.out as Outbound).held);
-    return this.writable !== before;
+    if (this.closeWaiter !== null && (l.out as Outbound).empty) this.closeWaiter();
+    if (l.stream !== null) l.stream.drained((l.out as Outbound).held);
+    return l.writable !== before;
   }
 
   /** @internal */
   private scheduleFlush(): void {
+    const l = this.link as Link;
     if ((this.bits & Bit.FlushScheduled) !== 0) return;
     this.bits |= Bit.FlushScheduled;
-    Timer.schedule(this.flushTimer as TimerId, 0, IDLE);
+    Timer.schedule(l.flushTimer as TimerId, 0, IDLE);
   }
 
   /** @internal */
   private onFlushTimer(): void {
+    const l = this.link as Link;
     this.bits &= ~Bit.FlushScheduled;
-    Timer.schedule(this.flushTimer as TimerId);
+    Timer.schedule(l.flushTimer as TimerId);
     this.pump();
     // a batch grown by this turn goes once written (if the socket lags, when onWritable wrote it)
-    (this.out as Outbound).settle();
+    (l.out as Outbound).settle();
   }
 
   /** Queues a PING; `done` runs on its PONG (null for keepalive). */
   /** @internal */
   private ping(done: ((err?: Error) => void) | null): void {
-    this.pongs.push(done, this.outMsgs);
+    const l = this.link as Link;
+    l.pongs.push(done, this.outMsgs);
     this.control("PING\r\n", true);
   }
 
   /** Fails the flush() calls whose PINGs were in flight, and forgets those PINGs. */
   /** @internal */
   private failPings(err: Error): void {
-    const pongs = this.pongs;
+    const l = this.link as Link;
+    const pongs = l.pongs;
     for (let i = 0; i < pongs.length; i += 2) {
       const done = pongs[i] as ((err?: Error) => void) | null;
       if (done !== null) done(err);
@@ -1403,7 +1411,8 @@ export class NatsConnection {
   /** True when `n` more copied bytes fit the outbound bound (after writing what the socket takes). */
   /** @internal */
   private hasRoom(n: number): boolean {
-    const out = this.out as Outbound;
+    const l = this.link as Link;
+    const out = l.out as Outbound;
     if (out.held + n <= this.options.maxPendingBytes || out.held === 0) return true;
     this.pump();
     return out.held + n <= this.options.maxPendingBytes;
@@ -1413,10 +1422,11 @@ export class NatsConnection {
    *  (control traffic counts against maxPendingBytes like messages). */
   /** @internal */
   private control(text: string, force = false): boolean {
-    if (this.socket === null) return true;
+    const l = this.link as Link;
+    if (l.socket === null) return true;
     if ((this.bits & Bit.Debug) !== 0) traceLine(`> ${text.substring(0, text.length - 2)}`);
     if (!force && !this.hasRoom(text.length)) return false;
-    const out = this.out as Outbound;
+    const out = l.out as Outbound;
     let pos = out.reserve(text.length);
     if (pos >= 0) writeAscii(out.buffer, pos, text);
     else if ((pos = out.reserveSpill(text.length)) >= 0) writeAscii(out.page, pos, text);
@@ -1427,13 +1437,14 @@ export class NatsConnection {
 
   /** @internal */
   private sendSub(sub: Subscription): void {
+    const l = this.link as Link;
     if ((this.bits & Bit.Debug) !== 0) traceLine(`> SUB ${sub.subject}${sub.queue === "" ? "" : ` ${sub.queue}`} ${sub.sid}`);
     const n = subLength(sub.subject, sub.queue, sub.sid);
-    if (n > this.longestSub) {
-      this.longestSub = n;
-      this.longestSubSid = sub.sid;
+    if (n > l.longestSub) {
+      l.longestSub = n;
+      l.longestSubSid = sub.sid;
     }
-    const out = this.out as Outbound;
+    const out = l.out as Outbound;
     let pos = out.reserve(n);
     if (pos >= 0) encodeSub(out.buffer, pos, sub.subject, sub.queue, sub.sid, this.encoder);
     else if ((pos = out.reserveSpill(n)) >= 0) encodeSub(out.page, pos, sub.subject, sub.queue, sub.sid, this.encoder);
@@ -1446,12 +1457,13 @@ export class NatsConnection {
 
   /** @internal */
   private sendUnsub(sid: number, max: number): void {
+    const l = this.link as Link;
     if ((this.bits & Bit.Debug) !== 0) traceLine(`> UNSUB ${sid}${max > 0 ? ` ${max}` : ""}`);
     const n = unsubLength(sid, max);
     // the server must hear it, or it keeps sending: past the bound, a new connection (which
     // restores only live subscriptions) is the way to tell it
     if (!this.hasRoom(n)) return this.stale("the server does not read what the client sends (an UNSUB does not fit the outbound queue)");
-    const out = this.out as Outbound;
+    const out = l.out as Outbound;
     let pos = out.reserve(n);
     let b = out.buffer;
     if (pos < 0 && (pos = out.reserveSpill(n)) >= 0) b = out.page;
@@ -1466,6 +1478,7 @@ export class NatsConnection {
   /** SUB (and UNSUB for the remaining max) of every subscription, for a reconnect. */
   /** @internal */
   private encodeSubscriptions(): Uint8Array | null {
+    const l = this.link as Link;
     let n = 0;
     for (const s of this.subs.values()) n += subLength(s.subject, s.queue, s.sid) + (s.max > 0 ? unsubLength(s.sid, s.max) : 0);
     if (n === 0) return null;
@@ -1475,9 +1488,9 @@ export class NatsConnection {
       if ((this.bits & Bit.Debug) !== 0) traceLine(`> SUB ${s.subject}${s.queue === "" ? "" : ` ${s.queue}`} ${s.sid}${s.max > 0 ? ` (and UNSUB ${s.sid} ${s.max})` : ""}`);
       const start = pos;
       pos = encodeSub(b, pos, s.subject, s.queue, s.sid, this.encoder);
-      if (pos - start > this.longestSub) {
-        this.longestSub = pos - start;
-        this.longestSubSid = s.sid;
+      if (pos - start > l.longestSub) {
+        l.longestSub = pos - start;
+        l.longestSubSid = s.sid;
       }
       if (s.max > 0) pos = encodeUnsub(b, pos, s.sid, s.max);
     }
@@ -1493,8 +1506,9 @@ export class NatsConnection {
 
   /** @internal */
   private connectJson(): string {
+    const l = this.link as Link;
     const o = this.options;
-    const s = this.server as Server;
+    const s = l.server as Server;
     const c: Record<string, unknown> = {
       verbose: false,
       pedantic: false,
@@ -1540,7 +1554,8 @@ export class NatsConnection {
 
   /** @internal A reply on the request inbox (onReply). */
   settleReply(msg: Msg): void {
-    if (this.mux !== null) this.mux.settle(msg);
+    const l = this.link;
+    if (l !== null && l.mux !== null) l.mux.settle(msg);
   }
 
   /** @internal */
@@ -1551,8 +1566,10 @@ export class NatsConnection {
 
   /** @internal */
   private removeSub(sub: Subscription, err: Error | null): void {
+    // also after a callback closed the connection (the link is gone then)
+    const l = this.link;
     this.subs.delete(sub.sid);
-    if (sub === this.muxSub) this.muxSub = null;
+    if (l !== null && sub === l.muxSub) l.muxSub = null;
     sub.finish(err);
   }
 

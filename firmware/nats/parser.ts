@@ -35,8 +35,9 @@ export interface ParserSink {
   literalSubject?(sid: number): string | null;
   /** A whole message. */
   onMsg(hdr: Uint8Array | null, data: Uint8Array): void;
-  /** One piece of a chunked message: `offset` within the payload; `last` on the final piece. */
-  onChunk(hdr: Uint8Array | null, offset: number, bytes: Uint8Array, last: boolean): void;
+  /** One piece of a chunked message: `offset` within the payload; `last` on the final piece; `size`
+   *  the whole payload's bytes. */
+  onChunk(hdr: Uint8Array | null, offset: number, bytes: Uint8Array, last: boolean, size: number): void;
   /** The stream is not NATS: the connection must be dropped. Parsing stops for this chunk. */
   onProtocolError(message: string): void;
 }
@@ -304,7 +305,7 @@ export class Parser {
             this.state = State.Stream;
             if (this.remaining === 0) {
               this.state = State.MsgEndCr;
-              this.sink.onChunk(this.hdr, 0, buf.subarray(i, i), true);
+              this.sink.onChunk(this.hdr, 0, buf.subarray(i, i), true, this.total - this.hdrLen);
               this.hdr = null;
             }
           }
@@ -319,7 +320,7 @@ export class Parser {
           if (last) this.state = State.MsgEndCr;
           const hdr = this.hdr;
           if (last) this.hdr = null;
-          this.sink.onChunk(hdr, offset, buf.subarray(i, i + take), last);
+          this.sink.onChunk(hdr, offset, buf.subarray(i, i + take), last, this.total - this.hdrLen);
           i += take;
           break;
         }
@@ -436,7 +437,7 @@ export class Parser {
       else if (this.remaining > 0) this.state = State.Stream;
       else {
         this.state = State.MsgEndCr;
-        this.sink.onChunk(null, 0, buf.subarray(end, end), true);
+        this.sink.onChunk(null, 0, buf.subarray(end, end), true, this.total - this.hdrLen);
       }
     } else {
       this.remaining = total;

@@ -45,8 +45,9 @@ function recorder(Delivery) {
     onMsg(hdr, data) {
       events.push(`MSG ${head.subject} ${head.sid} ${head.reply || "-"} [${hdr === null ? "" : text(hdr)}] [${text(data)}]`);
     },
-    onChunk(hdr, offset, data, last) {
+    onChunk(hdr, offset, data, last, size) {
       if (offset !== nextOffset) events.push(`BAD OFFSET ${offset} != ${nextOffset}`);
+      if (size !== head.total - head.hdrLen) events.push(`BAD SIZE ${size} != ${head.total - head.hdrLen}`);
       nextOffset += data.length;
       chunks += text(data);
       if (last) events.push(`MSG ${head.subject} ${head.sid} ${head.reply || "-"} [${hdr === null ? "" : text(hdr)}] [${chunks}]`);
