@@ -30,7 +30,8 @@ nc.subscribe("sensors.7.fast", {
   },
 });
 
-// or iterate (messages are copied into a bounded queue); this app sends itself three
+// or iterate (messages are copied into a bounded queue; as in nats.js, a subscription with a
+// callback refuses to be iterated); this app sends itself three
 const sub = nc.subscribe("fleet.broadcast", { max: 3 });
 for (const word of ["one", "two", "three"]) nc.publish("fleet.broadcast", word);
 for await (const m of sub) trace(`broadcast: ${m.string()}\n`);
