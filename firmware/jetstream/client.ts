@@ -50,31 +50,31 @@ function seqValue(v: unknown, what: string): string {
 export class JetStreamClient {
   readonly nc: NatsConnection;
   readonly consumers: Consumers;
-  readonly #api: JetStreamApi;
-  readonly #options: JetStreamOptions;
-  #outbox: Outbox | null = null;
+  private readonly api: JetStreamApi;
+  private readonly options: JetStreamOptions;
+  private outbox: Outbox | null = null;
   /** Generated message ids: a random prefix per context, then a counter. */
-  readonly #idPrefix = randomToken(12);
-  #idSeq = 0;
+  private readonly idPrefix = randomToken(12);
+  private idSeq = 0;
 
   constructor(nc: NatsConnection, options: JetStreamOptions = {}) {
     const resolved = resolveJsOptions(options);
-    this.#api = new JetStreamApi(nc, resolved);
-    this.#options = options;
+    this.api = new JetStreamApi(nc, resolved);
+    this.options = options;
     this.nc = nc;
-    this.consumers = new Consumers(this.#api);
+    this.consumers = new Consumers(this.api);
     // a store's entries from before are restored now, to go out as soon as the connection is up
-    if (resolved.outboxStore !== null) this.#outbox = this.#newOutbox();
+    if (resolved.outboxStore !== null) this.outbox = this.newOutbox();
   }
 
-  #newOutbox(): Outbox {
-    const r = this.#api.options;
+  private newOutbox(): Outbox {
+    const r = this.api.options;
     return new Outbox(this.nc, r.outboxBytes, r.maxInFlight, r.noStreamWait, r.timeout, r.outboxStore);
   }
 
   /** The API prefix in use ("$JS.API", or "$JS.<domain>.API"). */
   get apiPrefix(): string {
-    return this.#api.prefix;
+    return this.api.prefix;
   }
 
   /**
@@ -93,7 +93,7 @@ export class JetStreamClient {
     let h: MsgHdrs | null = null;
     let id = "";
     let hbytes = 12; // "NATS/1.0\r\n" + the final "\r\n"
-    let timeout = this.#api.options.timeout;
+    let timeout = this.api.options.timeout;
     try {
       if (typeof subject !== "string" || subject.length === 0) throw new InvalidArgumentError("publish needs a subject");
       if (data !== undefined && typeof data !== "string" && !(data instanceof Uint8Array)) throw new InvalidArgumentError("data must be a Uint8Array or a string");
@@ -117,7 +117,7 @@ export class JetStreamClient {
       }
       if (h === null || !h.has("Nats-Msg-Id")) {
         const given = o.msgID;
-        if (given === undefined) id = this.#idPrefix + (++this.#idSeq).toString(36);
+        if (given === undefined) id = this.idPrefix + (++this.idSeq).toString(36);
         else if (typeof given !== "string" || given.length === 0) throw new InvalidArgumentError("msgID must be a non-empty string");
         else id = given;
         hbytes += entryBytes("Nats-Msg-Id", id);
@@ -140,29 +140,29 @@ export class JetStreamClient {
     } catch (err) {
       return Promise.reject(err);
     }
-    if (this.#outbox === null) this.#outbox = this.#newOutbox();
+    if (this.outbox === null) this.outbox = this.newOutbox();
     // with headers of its own, the id joins them; alone, it is all the entry keeps
     if (h !== null && id !== "") h.set("Nats-Msg-Id", id);
-    return this.#outbox.add(subject, data, h ?? id, hbytes, timeout);
+    return this.outbox.add(subject, data, h ?? id, hbytes, timeout);
   }
 
   /** Counters of the outbox: waiting, in flight, bytes, and totals since the start. */
   outboxStatus(): OutboxStatus {
-    if (this.#outbox === null) {
-      const r = this.#api.options;
+    if (this.outbox === null) {
+      const r = this.api.options;
       return { waiting: 0, inFlight: 0, bytes: 0, maxBytes: r.outboxBytes, published: 0, acked: 0, duplicates: 0, retries: 0, failed: 0, refused: 0, restored: 0, corrupt: 0 };
     }
-    return this.#outbox.status();
+    return this.outbox.status();
   }
 
   /** Resolves when every publish made so far has been settled (acked or failed). */
   outboxIdle(): Promise<void> {
-    return this.#outbox === null ? Promise.resolve() : this.#outbox.idle();
+    return this.outbox === null ? Promise.resolve() : this.outbox.idle();
   }
 
   /** A manager with the same options. */
   jetstreamManager(checkAPI = false): Promise<JetStreamManager> {
-    return jetstreamManager(this.nc, { ...this.#options, checkAPI });
+    return jetstreamManager(this.nc, { ...this.options, checkAPI });
   }
 }
 

@@ -89,12 +89,12 @@ abstract class PullBase implements PullTarget {
 /** A consumer that exists on the server (js.consumers.get(stream, name)). */
 export class PullConsumer extends PullBase {
   readonly name: string;
-  #info: ConsumerInfo;
+  private _info: ConsumerInfo;
 
   constructor(api: JetStreamApi, stream: string, name: string, info: ConsumerInfo) {
     super(api, stream);
     this.name = name;
-    this.#info = info;
+    this._info = info;
   }
 
   nextSubject(): string {
@@ -107,8 +107,8 @@ export class PullConsumer extends PullBase {
 
   /** The consumer's info; `cached` returns the last one read without asking the server. */
   async info(cached = false): Promise<ConsumerInfo> {
-    if (!cached) this.#info = checkConsumerInfo(await this.api.call(`CONSUMER.INFO.${this.stream}.${this.name}`));
-    return this.#info;
+    if (!cached) this._info = checkConsumerInfo(await this.api.call(`CONSUMER.INFO.${this.stream}.${this.name}`));
+    return this._info;
   }
 
   async delete(): Promise<boolean> {
@@ -121,65 +121,65 @@ const ORDERED_KEYS = Object.freeze(["name_prefix", "filter_subjects", "deliver_p
 
 /** An ordered consumer: messages in stream order, exactly once, no acks, no server state kept. */
 export class OrderedConsumer extends PullBase {
-  readonly #opts: OrderedConsumerOptions;
-  readonly #prefix: string;
-  #serial = 0;
-  #name = "";
+  private readonly opts: OrderedConsumerOptions;
+  private readonly prefix: string;
+  private serial = 0;
+  private _name = "";
   /** Last delivery and stream sequences handed out. */
-  #dseq = 0;
-  #sseq = 0;
+  private dseq = 0;
+  private sseq = 0;
 
   constructor(api: JetStreamApi, stream: string, opts: OrderedConsumerOptions) {
     super(api, stream);
     checkPullOptions(opts, ORDERED_KEYS);
-    this.#opts = opts;
-    this.#prefix = opts.name_prefix === undefined ? randomToken(12) : checkToken(opts.name_prefix, "name_prefix");
+    this.opts = opts;
+    this.prefix = opts.name_prefix === undefined ? randomToken(12) : checkToken(opts.name_prefix, "name_prefix");
   }
 
   get name(): string {
-    return this.#name;
+    return this._name;
   }
 
   nextSubject(): string {
-    return `${this.api.prefix}.CONSUMER.MSG.NEXT.${this.stream}.${this.#name}`;
+    return `${this.api.prefix}.CONSUMER.MSG.NEXT.${this.stream}.${this._name}`;
   }
 
   /** @internal A message out of order (a skipped delivery sequence) asks for a new consumer. */
   check(m: JsMsg): boolean {
     const info = m.info;
-    if (info.deliverySequence !== this.#dseq + 1) return false;
-    this.#dseq = info.deliverySequence;
-    this.#sseq = info.streamSequence;
+    if (info.deliverySequence !== this.dseq + 1) return false;
+    this.dseq = info.deliverySequence;
+    this.sseq = info.streamSequence;
     return true;
   }
 
   /** @internal Makes the server-side consumer again, from the stream sequence after the last one. */
   async restart(): Promise<void> {
     this.ended();
-    await this.#create();
+    await this.create();
   }
 
   /** @internal Removes the server-side consumer (best effort: the server drops it after
    *  inactive_threshold anyway). A later fetch or consume goes on after the last message read. */
   ended(): void {
-    const old = this.#name;
-    this.#name = "";
+    const old = this._name;
+    this._name = "";
     if (old !== "" && !this.nc.isClosed()) this.api.call(`CONSUMER.DELETE.${this.stream}.${old}`).catch(() => {});
   }
 
   /** The info of the server-side consumer of the running fetch or consume. */
   async info(): Promise<ConsumerInfo> {
-    if (this.#name === "") throw new InvalidArgumentError("an ordered consumer has server state only while a fetch or consume runs");
-    return checkConsumerInfo(await this.api.call(`CONSUMER.INFO.${this.stream}.${this.#name}`));
+    if (this._name === "") throw new InvalidArgumentError("an ordered consumer has server state only while a fetch or consume runs");
+    return checkConsumerInfo(await this.api.call(`CONSUMER.INFO.${this.stream}.${this._name}`));
   }
 
   protected async ready(): Promise<void> {
-    await this.#create();
+    await this.create();
   }
 
-  async #create(): Promise<void> {
-    const o = this.#opts;
-    const name = `${this.#prefix}_${++this.#serial}`;
+  private async create(): Promise<void> {
+    const o = this.opts;
+    const name = `${this.prefix}_${++this.serial}`;
     const config: ConsumerConfig = {
       name,
       ack_policy: "none",
@@ -197,33 +197,33 @@ export class OrderedConsumer extends PullBase {
     if (typeof f === "string") config.filter_subject = f;
     else if (Array.isArray(f) && f.length === 1) config.filter_subject = f[0];
     else if (Array.isArray(f) && f.length > 1) config.filter_subjects = f;
-    if (this.#sseq > 0) {
+    if (this.sseq > 0) {
       // resume after the last message handed out
       config.deliver_policy = "by_start_sequence";
-      config.opt_start_seq = this.#sseq + 1;
+      config.opt_start_seq = this.sseq + 1;
       delete config.opt_start_time;
     }
     checkConsumerInfo(await this.api.call(`CONSUMER.CREATE.${this.stream}.${name}`, { stream_name: this.stream, config }));
-    this.#name = name;
-    this.#dseq = 0;
+    this._name = name;
+    this.dseq = 0;
   }
 }
 
 /** js.consumers */
 export class Consumers {
-  readonly #api: JetStreamApi;
+  private readonly api: JetStreamApi;
   constructor(api: JetStreamApi) {
-    this.#api = api;
+    this.api = api;
   }
 
   /** A named consumer (its info is read, so a missing one fails here with ConsumerNotFoundError),
    *  or, without a name or with options, an ordered consumer. */
   async get(stream: string, name?: string | OrderedConsumerOptions): Promise<PullConsumer | OrderedConsumer> {
     checkToken(stream, "stream name");
-    if (name === undefined || typeof name === "object") return new OrderedConsumer(this.#api, stream, name ?? {});
+    if (name === undefined || typeof name === "object") return new OrderedConsumer(this.api, stream, name ?? {});
     checkToken(name, "consumer name");
-    const info = checkConsumerInfo(await this.#api.call(`CONSUMER.INFO.${stream}.${name}`));
+    const info = checkConsumerInfo(await this.api.call(`CONSUMER.INFO.${stream}.${name}`));
     if (info.config.deliver_subject !== undefined) throw new InvalidArgumentError(`consumer ${name} is a push consumer; nats-xs reads pull consumers`);
-    return new PullConsumer(this.#api, stream, name, info);
+    return new PullConsumer(this.api, stream, name, info);
   }
 }

@@ -21,16 +21,16 @@ function checkConfig(cfg: unknown, what: string): Json {
 
 /** jsm.streams */
 export class Streams {
-  readonly #api: JetStreamApi;
+  private readonly api: JetStreamApi;
   constructor(api: JetStreamApi) {
-    this.#api = api;
+    this.api = api;
   }
 
   /** Creates a stream; the same config again returns the existing stream's info. */
   async add(cfg: StreamConfig): Promise<StreamInfo> {
     const c = checkConfig(cfg, "the stream config");
     const n = checkToken(c.name, "stream name");
-    return checkStreamInfo(await this.#api.call(`STREAM.CREATE.${n}`, c));
+    return checkStreamInfo(await this.api.call(`STREAM.CREATE.${n}`, c));
   }
 
   /** Changes a stream: `cfg` is merged over its current config. */
@@ -39,32 +39,32 @@ export class Streams {
     const c = checkConfig(cfg, "the stream config");
     const current = await this.info(name);
     const merged = { ...current.config, ...c, name };
-    return checkStreamInfo(await this.#api.call(`STREAM.UPDATE.${name}`, merged));
+    return checkStreamInfo(await this.api.call(`STREAM.UPDATE.${name}`, merged));
   }
 
   async info(name: string): Promise<StreamInfo> {
     checkToken(name, "stream name");
-    return checkStreamInfo(await this.#api.call(`STREAM.INFO.${name}`));
+    return checkStreamInfo(await this.api.call(`STREAM.INFO.${name}`));
   }
 
   async delete(name: string): Promise<boolean> {
     checkToken(name, "stream name");
-    return (await this.#api.call(`STREAM.DELETE.${name}`)).success === true;
+    return (await this.api.call(`STREAM.DELETE.${name}`)).success === true;
   }
 
   /** Removes every message of a stream; resolves with how many went. */
   async purge(name: string): Promise<{ success: boolean; purged: number }> {
     checkToken(name, "stream name");
-    const r = await this.#api.call(`STREAM.PURGE.${name}`);
+    const r = await this.api.call(`STREAM.PURGE.${name}`);
     return { success: r.success === true, purged: uint(r, "purged", "purge reply") };
   }
 }
 
 /** jsm.consumers */
 export class ConsumersManager {
-  readonly #api: JetStreamApi;
+  private readonly api: JetStreamApi;
   constructor(api: JetStreamApi) {
-    this.#api = api;
+    this.api = api;
   }
 
   /** Creates a consumer: durable when `durable_name` (or `name`) is given, else ephemeral. The
@@ -78,19 +78,19 @@ export class ConsumersManager {
     if (config.ack_policy === undefined) config.ack_policy = AckPolicy.All;
     const subject = n === undefined ? `CONSUMER.CREATE.${stream}` : `CONSUMER.CREATE.${stream}.${checkToken(n, "consumer name")}`;
     if (n !== undefined && config.name === undefined) config.name = n;
-    return checkConsumerInfo(await this.#api.call(subject, { stream_name: stream, config }));
+    return checkConsumerInfo(await this.api.call(subject, { stream_name: stream, config }));
   }
 
   async info(stream: string, name: string): Promise<ConsumerInfo> {
     checkToken(stream, "stream name");
     checkToken(name, "consumer name");
-    return checkConsumerInfo(await this.#api.call(`CONSUMER.INFO.${stream}.${name}`));
+    return checkConsumerInfo(await this.api.call(`CONSUMER.INFO.${stream}.${name}`));
   }
 
   async delete(stream: string, name: string): Promise<boolean> {
     checkToken(stream, "stream name");
     checkToken(name, "consumer name");
-    return (await this.#api.call(`CONSUMER.DELETE.${stream}.${name}`)).success === true;
+    return (await this.api.call(`CONSUMER.DELETE.${stream}.${name}`)).success === true;
   }
 }
 
@@ -102,10 +102,10 @@ export class StoredMsg {
   readonly data: Uint8Array;
   readonly timestamp: string;
   readonly stream: string;
-  readonly #msg: Msg;
+  private readonly msg: Msg;
 
   constructor(msg: Msg, h: MsgHdrs) {
-    this.#msg = msg;
+    this.msg = msg;
     this.header = h;
     this.data = msg.data;
     this.subject = h.get("Nats-Subject");
@@ -119,10 +119,10 @@ export class StoredMsg {
     return new Date(this.timestamp);
   }
   string(): string {
-    return this.#msg.string();
+    return this.msg.string();
   }
   json<T = unknown>(): T {
-    return this.#msg.json<T>();
+    return this.msg.json<T>();
   }
 }
 
@@ -135,9 +135,9 @@ export interface DirectMsgRequest {
 
 /** jsm.direct: reads of streams made with allow_direct, answered by any replica, no consumer. */
 export class DirectStreamAPI {
-  readonly #api: JetStreamApi;
+  private readonly api: JetStreamApi;
   constructor(api: JetStreamApi) {
-    this.#api = api;
+    this.api = api;
   }
 
   /** The message asked for, or null when the stream has none such. */
@@ -146,7 +146,7 @@ export class DirectStreamAPI {
     const q = checkConfig(query, "the direct get query");
     for (const k in q) if (k !== "seq" && k !== "last_by_subj" && k !== "next_by_subj") throw new InvalidArgumentError(`direct get option ${JSON.stringify(k)} is not supported by nats-xs`);
     if (q.seq === undefined && q.last_by_subj === undefined) throw new InvalidArgumentError("direct get needs seq or last_by_subj");
-    const api = this.#api;
+    const api = this.api;
     const msg = await api.nc.request(`${api.prefix}.DIRECT.GET.${stream}`, JSON.stringify(q), { timeout: api.options.timeout });
     const h = msg.headers;
     if (h === undefined) throw new JetStreamResponseError("a direct get reply has no headers");
@@ -161,11 +161,11 @@ export class JetStreamManager {
   readonly streams: Streams;
   readonly consumers: ConsumersManager;
   readonly direct: DirectStreamAPI;
-  readonly #api: JetStreamApi;
+  private readonly api: JetStreamApi;
 
   constructor(nc: NatsConnection, options: JetStreamOptions = {}) {
     const api = new JetStreamApi(nc, resolveJsOptions(options));
-    this.#api = api;
+    this.api = api;
     this.streams = new Streams(api);
     this.consumers = new ConsumersManager(api);
     this.direct = new DirectStreamAPI(api);
@@ -173,7 +173,7 @@ export class JetStreamManager {
 
   /** The account's JetStream usage and limits ($JS.API.INFO), as the server wrote them. */
   getAccountInfo(): Promise<Json> {
-    return this.#api.call("INFO");
+    return this.api.call("INFO");
   }
 }
 

@@ -96,32 +96,32 @@ function owedAfter(owed: number, left: string): number {
 
 /** An async iterable of JsMsg, plus close(), closed() and counters (nats.js ConsumerMessages). */
 export class ConsumerMessages implements AsyncIterable<JsMsg> {
-  readonly #t: PullTarget;
-  readonly #mode: number;
-  readonly #maxMessages: number;
-  readonly #maxBytes: number;
-  readonly #expires: number;
-  readonly #heartbeat: number;
-  readonly #threshold: number;
-  readonly #callback: ((m: JsMsg) => void) | null;
+  private readonly t: PullTarget;
+  private readonly mode: number;
+  private readonly maxMessages: number;
+  private readonly maxBytes: number;
+  private readonly expires: number;
+  private readonly heartbeat: number;
+  private readonly threshold: number;
+  private readonly callback: ((m: JsMsg) => void) | null;
   /** Iterators only: bound and use of the copies waiting in #queue. */
-  readonly #bufferBytes: number;
-  #queuedBytes = 0;
-  #sub: Subscription | null = null;
-  #inbox = "";
-  #pendingMsgs = 0;
-  #pendingBytes = 0;
-  #queue: JsMsg[] = [];
-  #waiting: ((r: IteratorResult<JsMsg>) => void) | null = null;
-  #waitingReject: ((e: Error) => void) | null = null;
-  #done = false;
-  #error: Error | null = null;
-  #timer: TimerId | null = null;
-  #lastActivity = 0;
-  #reconnects = 0;
-  #restarting = false;
-  #closedWaiters: ((e: Error | undefined) => void)[] = [];
-  readonly #stats: ConsumerMessagesStats = {
+  private readonly bufferBytes: number;
+  private queuedBytes = 0;
+  private sub: Subscription | null = null;
+  private inbox = "";
+  private pendingMsgs = 0;
+  private pendingBytes = 0;
+  private queue: JsMsg[] = [];
+  private waiting: ((r: IteratorResult<JsMsg>) => void) | null = null;
+  private waitingReject: ((e: Error) => void) | null = null;
+  private done = false;
+  private error: Error | null = null;
+  private timer: TimerId | null = null;
+  private lastActivity = 0;
+  private reconnects = 0;
+  private restarting = false;
+  private closedWaiters: ((e: Error | undefined) => void)[] = [];
+  private readonly _stats: ConsumerMessagesStats = {
     delivered: 0,
     dropped: 0,
     callbackErrors: 0,
@@ -135,147 +135,147 @@ export class ConsumerMessages implements AsyncIterable<JsMsg> {
   };
 
   constructor(target: PullTarget, mode: number, o: ConsumeOptions) {
-    this.#t = target;
-    this.#mode = mode;
-    this.#maxMessages = positive(o.max_messages, mode === Mode.Fetch && o.max_bytes !== undefined ? 1000000 : 100, "max_messages");
-    this.#maxBytes = o.max_bytes === undefined ? 0 : positive(o.max_bytes, 0, "max_bytes");
-    this.#expires = positive(o.expires, 30000, "expires");
-    if (this.#expires < 1000) throw new InvalidArgumentError("expires must be at least 1000 ms");
-    const hb = o.idle_heartbeat === undefined ? (mode === Mode.Consume ? Math.min(this.#expires >> 1, 30000) : 0) : positive(o.idle_heartbeat, 0, "idle_heartbeat");
-    if (hb * 2 > this.#expires) throw new InvalidArgumentError("idle_heartbeat must be at most half of expires");
-    this.#heartbeat = hb;
-    this.#threshold = o.threshold_messages === undefined ? this.#maxMessages >> 1 : positive(o.threshold_messages, 0, "threshold_messages");
+    this.t = target;
+    this.mode = mode;
+    this.maxMessages = positive(o.max_messages, mode === Mode.Fetch && o.max_bytes !== undefined ? 1000000 : 100, "max_messages");
+    this.maxBytes = o.max_bytes === undefined ? 0 : positive(o.max_bytes, 0, "max_bytes");
+    this.expires = positive(o.expires, 30000, "expires");
+    if (this.expires < 1000) throw new InvalidArgumentError("expires must be at least 1000 ms");
+    const hb = o.idle_heartbeat === undefined ? (mode === Mode.Consume ? Math.min(this.expires >> 1, 30000) : 0) : positive(o.idle_heartbeat, 0, "idle_heartbeat");
+    if (hb * 2 > this.expires) throw new InvalidArgumentError("idle_heartbeat must be at most half of expires");
+    this.heartbeat = hb;
+    this.threshold = o.threshold_messages === undefined ? this.maxMessages >> 1 : positive(o.threshold_messages, 0, "threshold_messages");
     if (o.callback !== undefined && typeof o.callback !== "function") throw new InvalidArgumentError("callback must be a function");
-    this.#callback = o.callback ?? null;
-    this.#bufferBytes = this.#callback === null ? positive(o.buffer_bytes, 16384, "buffer_bytes") : 0;
+    this.callback = o.callback ?? null;
+    this.bufferBytes = this.callback === null ? positive(o.buffer_bytes, 16384, "buffer_bytes") : 0;
   }
 
   /** @internal Subscribes and sends the first pull. */
   start(): void {
-    this.#subscribe();
-    this.#reconnects = this.#t.nc.stats().reconnects;
-    this.#lastActivity = Date.now();
-    this.#pull();
+    this.subscribe();
+    this.reconnects = this.t.nc.stats().reconnects;
+    this.lastActivity = Date.now();
+    this.pull();
     // fetch: a timer ends the fetch when the server's end-of-pull status is lost;
     // consume: it watches heartbeats and reconnects
-    const every = this.#mode === Mode.Fetch ? this.#expires + this.#t.timeout : Math.max(this.#heartbeat, 250);
-    this.#timer = Timer.set(() => this.#tick(), every, this.#mode === Mode.Fetch ? 0 : every);
+    const every = this.mode === Mode.Fetch ? this.expires + this.t.timeout : Math.max(this.heartbeat, 250);
+    this.timer = Timer.set(() => this.tick(), every, this.mode === Mode.Fetch ? 0 : every);
   }
 
-  #subscribe(): void {
-    const nc = this.#t.nc;
+  private subscribe(): void {
+    const nc = this.t.nc;
     const o = nc.options as { inboxPrefix?: string } | undefined;
-    this.#inbox = `${o?.inboxPrefix ?? "_INBOX"}.${randomToken(22)}`;
-    this.#sub = nc.subscribe(this.#inbox, { callback: (_e, m) => this.#onMsg(m) });
+    this.inbox = `${o?.inboxPrefix ?? "_INBOX"}.${randomToken(22)}`;
+    this.sub = nc.subscribe(this.inbox, { callback: (_e, m) => this.onMsg(m) });
   }
 
   /** Counters of this fetch or consume (nats.js has status() for notifications instead: not supported). */
   stats(): ConsumerMessagesStats {
-    const s = this.#stats;
-    s.pendingMessages = this.#pendingMsgs;
-    s.pendingBytes = this.#pendingBytes;
+    const s = this._stats;
+    s.pendingMessages = this.pendingMsgs;
+    s.pendingBytes = this.pendingBytes;
     return { ...s };
   }
 
   getProcessed(): number {
-    return this.#stats.delivered - this.#queue.length;
+    return this._stats.delivered - this.queue.length;
   }
   getPending(): number {
-    return this.#queue.length;
+    return this.queue.length;
   }
 
-  #pull(): void {
-    if (this.#done || this.#restarting) return;
-    const nc = this.#t.nc;
+  private pull(): void {
+    if (this.done || this.restarting) return;
+    const nc = this.t.nc;
     if (nc.getServer() === "") return; // disconnected: the next tick after the reconnect pulls
-    const batch = this.#maxMessages - this.#pendingMsgs - this.#queue.length;
+    const batch = this.maxMessages - this.pendingMsgs - this.queue.length;
     if (batch <= 0) return;
-    let body = `{"batch":${batch},"expires":${this.#expires * 1000000}`;
-    let bytes = this.#maxBytes > 0 ? this.#maxBytes - this.#pendingBytes : 0;
-    if (this.#bufferBytes > 0) {
+    let body = `{"batch":${batch},"expires":${this.expires * 1000000}`;
+    let bytes = this.maxBytes > 0 ? this.maxBytes - this.pendingBytes : 0;
+    if (this.bufferBytes > 0) {
       // copies wait for the reader: never ask for more than the buffer has room for
-      const room = this.#bufferBytes - this.#queuedBytes - this.#pendingBytes;
+      const room = this.bufferBytes - this.queuedBytes - this.pendingBytes;
       bytes = bytes > 0 && bytes < room ? bytes : room;
     }
-    if (this.#maxBytes > 0 || this.#bufferBytes > 0) {
+    if (this.maxBytes > 0 || this.bufferBytes > 0) {
       if (bytes <= 0) return;
       body += `,"max_bytes":${bytes}`;
     }
-    if (this.#heartbeat > 0) body += `,"idle_heartbeat":${this.#heartbeat * 1000000}`;
+    if (this.heartbeat > 0) body += `,"idle_heartbeat":${this.heartbeat * 1000000}`;
     body += "}";
     try {
-      nc.publish(this.#t.nextSubject(), body, { reply: this.#inbox });
+      nc.publish(this.t.nextSubject(), body, { reply: this.inbox });
     } catch (e) {
-      if (this.#mode === Mode.Fetch) this.#finish(e as Error);
+      if (this.mode === Mode.Fetch) this.finish(e as Error);
       return; // consume: the next tick tries again
     }
-    this.#pendingMsgs += batch;
-    this.#pendingBytes += bytes;
-    this.#stats.pulls++;
+    this.pendingMsgs += batch;
+    this.pendingBytes += bytes;
+    this._stats.pulls++;
   }
 
-  #onMsg(msg: Msg | null): void {
-    if (msg === null || this.#done) return;
-    this.#lastActivity = Date.now();
+  private onMsg(msg: Msg | null): void {
+    if (msg === null || this.done) return;
+    this.lastActivity = Date.now();
     if (msg.reply === "" && msg.data.length === 0) {
-      this.#onStatus(msg);
+      this.onStatus(msg);
       return;
     }
-    if (this.#restarting) return; // an ordered consumer's old delivery
-    const cb = this.#callback;
+    if (this.restarting) return; // an ordered consumer's old delivery
+    const cb = this.callback;
     const size = msg.data.length + msg.subject.length + msg.reply.length;
-    if ((this.#pendingMsgs === 0 && this.#queue.length >= this.#maxMessages) || (cb === null && this.#queuedBytes + size > this.#bufferBytes)) {
-      this.#stats.dropped++; // more than was asked for
+    if ((this.pendingMsgs === 0 && this.queue.length >= this.maxMessages) || (cb === null && this.queuedBytes + size > this.bufferBytes)) {
+      this._stats.dropped++; // more than was asked for
       return;
     }
-    if (this.#pendingMsgs > 0) this.#pendingMsgs--;
-    this.#pendingBytes = this.#pendingBytes > size ? this.#pendingBytes - size : 0;
-    const t = this.#t;
+    if (this.pendingMsgs > 0) this.pendingMsgs--;
+    this.pendingBytes = this.pendingBytes > size ? this.pendingBytes - size : 0;
+    const t = this.t;
     const m = new JsMsg(t.nc, cb === null ? msg.copy() : msg, t.timeout);
     if (t.check !== undefined) {
       let inOrder: boolean;
       try {
         inOrder = t.check(m);
       } catch {
-        this.#stats.dropped++; // no delivery info in its reply subject: not from the consumer
+        this._stats.dropped++; // no delivery info in its reply subject: not from the consumer
         return;
       }
       if (!inOrder) {
-        this.#restart();
+        this.restart();
         return;
       }
     }
-    this.#stats.delivered++;
+    this._stats.delivered++;
     if (cb !== null) {
       try {
         cb(m);
       } catch {
-        this.#stats.callbackErrors++;
+        this._stats.callbackErrors++;
       }
     } else {
-      const w = this.#waiting;
+      const w = this.waiting;
       if (w !== null) {
-        this.#waiting = null;
-        this.#waitingReject = null;
+        this.waiting = null;
+        this.waitingReject = null;
         w({ value: m, done: false });
       } else {
-        this.#queue.push(m);
-        this.#queuedBytes += size;
+        this.queue.push(m);
+        this.queuedBytes += size;
       }
     }
-    this.#afterDelivery();
+    this.afterDelivery();
   }
 
-  #afterDelivery(): void {
-    if (this.#mode === Mode.Fetch) {
-      if (this.#pendingMsgs === 0) this.#finish(null);
-    } else if (this.#pendingMsgs + this.#queue.length <= this.#threshold) this.#pull();
+  private afterDelivery(): void {
+    if (this.mode === Mode.Fetch) {
+      if (this.pendingMsgs === 0) this.finish(null);
+    } else if (this.pendingMsgs + this.queue.length <= this.threshold) this.pull();
   }
 
-  #onStatus(msg: Msg): void {
+  private onStatus(msg: Msg): void {
     const h = msg.headers;
     const code = h === undefined ? 0 : h.code;
-    const s = this.#stats;
+    const s = this._stats;
     if (code === 100) {
       s.heartbeats++;
       return;
@@ -283,136 +283,136 @@ export class ConsumerMessages implements AsyncIterable<JsMsg> {
     const description = h === undefined ? "" : h.description;
     s.lastStatus = code;
     s.lastDescription = description;
-    if (this.#mode === Mode.Fetch) {
-      if (code === 404 || code === 408 || (code === 409 && description.indexOf("MaxBytes") >= 0)) this.#finish(null);
-      else this.#finish(new JetStreamStatusError(code, description));
+    if (this.mode === Mode.Fetch) {
+      if (code === 404 || code === 408 || (code === 409 && description.indexOf("MaxBytes") >= 0)) this.finish(null);
+      else this.finish(new JetStreamStatusError(code, description));
       return;
     }
     if (code === 408 || code === 404) {
       // a pull expired: what it still owed is owed no more
       // (the status says how much of that pull went undelivered; without it, start over)
-      this.#pendingMsgs = owedAfter(this.#pendingMsgs, h === undefined ? "" : h.get("Nats-Pending-Messages"));
-      this.#pendingBytes = owedAfter(this.#pendingBytes, h === undefined ? "" : h.get("Nats-Pending-Bytes"));
-      this.#afterDelivery();
+      this.pendingMsgs = owedAfter(this.pendingMsgs, h === undefined ? "" : h.get("Nats-Pending-Messages"));
+      this.pendingBytes = owedAfter(this.pendingBytes, h === undefined ? "" : h.get("Nats-Pending-Bytes"));
+      this.afterDelivery();
       return;
     }
-    if (this.#t.restart !== undefined && (code === 503 || (code === 409 && description.indexOf("Deleted") >= 0))) {
-      this.#restart(); // an ordered consumer the server no longer has: make it again
+    if (this.t.restart !== undefined && (code === 503 || (code === 409 && description.indexOf("Deleted") >= 0))) {
+      this.restart(); // an ordered consumer the server no longer has: make it again
       return;
     }
     if (code === 409 && (description.indexOf("Deleted") >= 0 || description.indexOf("push based") >= 0)) {
-      this.#finish(new JetStreamStatusError(code, description));
+      this.finish(new JetStreamStatusError(code, description));
       return;
     }
     // other limits (max waiting, max batch...): start over on the next tick
-    this.#pendingMsgs = 0;
-    this.#pendingBytes = 0;
+    this.pendingMsgs = 0;
+    this.pendingBytes = 0;
   }
 
-  #tick(): void {
-    if (this.#done) return;
-    const nc = this.#t.nc;
+  private tick(): void {
+    if (this.done) return;
+    const nc = this.t.nc;
     if (nc.isClosed()) {
-      this.#finish(null);
+      this.finish(null);
       return;
     }
-    if (this.#mode === Mode.Fetch) {
-      this.#timer = null; // a one-shot timer that fired is not cleared again
-      this.#finish(null); // the pull's time is over
+    if (this.mode === Mode.Fetch) {
+      this.timer = null; // a one-shot timer that fired is not cleared again
+      this.finish(null); // the pull's time is over
       return;
     }
     const reconnects = nc.stats().reconnects;
     const now = Date.now();
-    if (reconnects !== this.#reconnects || now - this.#lastActivity > 2 * this.#heartbeat + PULL_RETRY_MS) {
+    if (reconnects !== this.reconnects || now - this.lastActivity > 2 * this.heartbeat + PULL_RETRY_MS) {
       // heartbeats stopped or the connection changed: the server may have forgotten our pulls
-      this.#reconnects = reconnects;
-      this.#lastActivity = now;
-      this.#pendingMsgs = 0;
-      this.#pendingBytes = 0;
-      this.#stats.resets++;
+      this.reconnects = reconnects;
+      this.lastActivity = now;
+      this.pendingMsgs = 0;
+      this.pendingBytes = 0;
+      this._stats.resets++;
     }
-    if (this.#pendingMsgs + this.#queue.length <= this.#threshold) this.#pull();
+    if (this.pendingMsgs + this.queue.length <= this.threshold) this.pull();
   }
 
   /** Ordered consumers: drops the old delivery and continues from the last message delivered. */
-  #restart(): void {
-    const restart = this.#t.restart;
-    if (restart === undefined || this.#restarting) return;
-    this.#restarting = true;
-    this.#stats.resets++;
-    if (this.#sub !== null) this.#sub.unsubscribe();
-    this.#pendingMsgs = 0;
-    this.#pendingBytes = 0;
-    restart.call(this.#t).then(
+  private restart(): void {
+    const restart = this.t.restart;
+    if (restart === undefined || this.restarting) return;
+    this.restarting = true;
+    this._stats.resets++;
+    if (this.sub !== null) this.sub.unsubscribe();
+    this.pendingMsgs = 0;
+    this.pendingBytes = 0;
+    restart.call(this.t).then(
       () => {
-        this.#restarting = false;
-        if (this.#done) return;
-        this.#subscribe();
-        this.#lastActivity = Date.now();
-        this.#pull();
+        this.restarting = false;
+        if (this.done) return;
+        this.subscribe();
+        this.lastActivity = Date.now();
+        this.pull();
       },
       () => {
         // the consumer could not be made now: the next tick tries again
-        this.#restarting = false;
-        if (this.#done) return;
-        this.#subscribe();
-        this.#restart();
+        this.restarting = false;
+        if (this.done) return;
+        this.subscribe();
+        this.restart();
       },
     );
   }
 
-  #finish(err: Error | null): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.#error = err;
-    if (this.#timer !== null) Timer.clear(this.#timer);
-    this.#timer = null;
-    if (this.#sub !== null && !this.#t.nc.isClosed()) this.#sub.unsubscribe();
-    this.#sub = null;
-    if (this.#t.ended !== undefined) this.#t.ended();
-    const w = this.#waiting;
-    const wr = this.#waitingReject;
-    if (w !== null && wr !== null && this.#queue.length === 0) {
-      this.#waiting = null;
-      this.#waitingReject = null;
+  private finish(err: Error | null): void {
+    if (this.done) return;
+    this.done = true;
+    this.error = err;
+    if (this.timer !== null) Timer.clear(this.timer);
+    this.timer = null;
+    if (this.sub !== null && !this.t.nc.isClosed()) this.sub.unsubscribe();
+    this.sub = null;
+    if (this.t.ended !== undefined) this.t.ended();
+    const w = this.waiting;
+    const wr = this.waitingReject;
+    if (w !== null && wr !== null && this.queue.length === 0) {
+      this.waiting = null;
+      this.waitingReject = null;
       if (err === null) w({ value: undefined, done: true });
       else wr(err);
     }
-    const cw = this.#closedWaiters;
-    this.#closedWaiters = [];
+    const cw = this.closedWaiters;
+    this.closedWaiters = [];
     for (const r of cw) r(err ?? undefined);
   }
 
   /** Stops pulling; messages already queued can still be read. */
   close(): Promise<void | Error> {
-    this.#finish(null);
+    this.finish(null);
     return Promise.resolve();
   }
 
   /** Resolves when the messages end: undefined, or the error that ended them. */
   closed(): Promise<void | Error> {
-    if (this.#done) return Promise.resolve(this.#error ?? undefined);
-    return new Promise((resolve) => this.#closedWaiters.push(resolve));
+    if (this.done) return Promise.resolve(this.error ?? undefined);
+    return new Promise((resolve) => this.closedWaiters.push(resolve));
   }
 
   [Symbol.asyncIterator](): AsyncIterator<JsMsg> {
-    if (this.#callback !== null) throw new InvalidArgumentError("messages go to the callback: a consume() with a callback cannot be iterated");
+    if (this.callback !== null) throw new InvalidArgumentError("messages go to the callback: a consume() with a callback cannot be iterated");
     return {
       next: (): Promise<IteratorResult<JsMsg>> => {
-        const m = this.#queue.shift();
+        const m = this.queue.shift();
         if (m !== undefined) {
-          this.#queuedBytes -= m.data.length + m.subject.length + m.reply.length;
-          if (this.#mode === Mode.Consume && this.#pendingMsgs + this.#queue.length <= this.#threshold) this.#pull();
+          this.queuedBytes -= m.data.length + m.subject.length + m.reply.length;
+          if (this.mode === Mode.Consume && this.pendingMsgs + this.queue.length <= this.threshold) this.pull();
           return Promise.resolve({ value: m, done: false });
         }
-        if (this.#done) return this.#error === null ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(this.#error);
+        if (this.done) return this.error === null ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(this.error);
         return new Promise((resolve, reject) => {
-          this.#waiting = resolve;
-          this.#waitingReject = reject;
+          this.waiting = resolve;
+          this.waitingReject = reject;
         });
       },
       return: (): Promise<IteratorResult<JsMsg>> => {
-        this.#finish(null);
+        this.finish(null);
         return Promise.resolve({ value: undefined, done: true });
       },
     };

@@ -120,80 +120,80 @@ export function randomToken(n: number): string {
 
 /** The publishes of one JetStream client waiting for their acks. */
 export class Outbox {
-  readonly #nc: NatsConnection;
-  readonly #limit: number;
-  readonly #window: number;
-  readonly #noStreamWait: number;
-  readonly #store: OutboxStore | null;
-  #restored = 0;
+  private readonly nc: NatsConnection;
+  private readonly limit: number;
+  private readonly window: number;
+  private readonly noStreamWait: number;
+  private readonly store: OutboxStore | null;
+  private restored = 0;
   /** Keys of entries the store held from before, in publish order, not yet taken in (null: none
    *  left), and how many were taken. */
-  #restoring: ArrayLike<number> | null = null;
-  #restoreAt = 0;
-  readonly #timeout: number;
+  private restoring: ArrayLike<number> | null = null;
+  private restoreAt = 0;
+  private readonly timeout: number;
   /** Waiting entries by reply token, in the order they were published. */
-  readonly #entries = new Map<string, Entry>();
-  #bytes = 0;
-  #inFlight = 0;
-  #seq = 0;
-  #prefix = "";
-  #sub: Subscription | null = null;
-  #timer: TimerId | null = null;
+  private readonly entries = new Map<string, Entry>();
+  private bytes = 0;
+  private inFlight = 0;
+  private seq = 0;
+  private prefix = "";
+  private sub: Subscription | null = null;
+  private timer: TimerId | null = null;
   /** Reconnections last seen: a change means frames in flight may be lost with the old socket. */
-  #reconnects = 0;
-  #idle: (() => void)[] = [];
-  readonly #counts = { published: 0, acked: 0, duplicates: 0, retries: 0, failed: 0, refused: 0 };
+  private reconnects = 0;
+  private _idle: (() => void)[] = [];
+  private readonly counts = { published: 0, acked: 0, duplicates: 0, retries: 0, failed: 0, refused: 0 };
 
   constructor(nc: NatsConnection, limit: number, window: number, noStreamWait: number, timeout: number, store: OutboxStore | null) {
-    this.#nc = nc;
-    this.#store = store;
-    this.#timeout = timeout;
+    this.nc = nc;
+    this.store = store;
+    this.timeout = timeout;
     if (store !== null) {
       // what the store holds from before goes out as soon as the connection is up
       const keys = store.open();
-      this.#restored = keys.length;
-      if (keys.length > 0) this.#restoring = keys;
-      if (this.#restored > 0 && !nc.isClosed()) {
-        this.#subscribe();
-        this.#startTimer();
+      this.restored = keys.length;
+      if (keys.length > 0) this.restoring = keys;
+      if (this.restored > 0 && !nc.isClosed()) {
+        this.subscribe();
+        this.startTimer();
       }
     }
-    this.#noStreamWait = noStreamWait;
-    this.#limit = limit;
-    this.#window = window;
+    this.noStreamWait = noStreamWait;
+    this.limit = limit;
+    this.window = window;
   }
 
   status(): OutboxStatus {
-    const c = this.#counts;
+    const c = this.counts;
     return {
-      waiting: this.#entries.size + this.#restoreLeft(),
-      inFlight: this.#inFlight,
-      bytes: this.#bytes,
-      maxBytes: this.#limit,
+      waiting: this.entries.size + this.restoreLeft(),
+      inFlight: this.inFlight,
+      bytes: this.bytes,
+      maxBytes: this.limit,
       published: c.published,
       acked: c.acked,
       duplicates: c.duplicates,
       retries: c.retries,
       failed: c.failed,
       refused: c.refused,
-      restored: this.#restored,
-      corrupt: this.#store === null ? 0 : this.#store.status().corrupt,
+      restored: this.restored,
+      corrupt: this.store === null ? 0 : this.store.status().corrupt,
     };
   }
 
   /** Resolves when nothing waits in the outbox. */
   idle(): Promise<void> {
-    if (this.#entries.size === 0 && this.#restoring === null) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
+    if (this.entries.size === 0 && this.restoring === null) return Promise.resolve();
+    return new Promise((resolve) => this._idle.push(resolve));
   }
 
   /** Queues a publish (headers already carry its Nats-Msg-Id); settles with its ack. */
   add(subject: string, data: Uint8Array | string | undefined, headers: MsgHdrs | string, headerBytes: number, timeout: number): Promise<PubAck> {
-    if (this.#nc.isClosed()) return Promise.reject(new ClosedConnectionError());
-    const store = this.#store;
+    if (this.nc.isClosed()) return Promise.reject(new ClosedConnectionError());
+    const store = this.store;
     // with a store the bytes live there, and RAM holds only the entry
     const size = store !== null ? ENTRY_OVERHEAD : ENTRY_OVERHEAD + utf8Length(subject) + headerBytes + (data === undefined ? 0 : typeof data === "string" ? utf8Length(data) : data.length);
-    if (this.#bytes + size > this.#limit) return this.#refuse(size, this.#bytes, this.#limit);
+    if (this.bytes + size > this.limit) return this.refuse(size, this.bytes, this.limit);
     let key = -1;
     let kept = data;
     if (store !== null) {
@@ -204,105 +204,105 @@ export class Outbox {
       }
       if (key < 0) {
         const s = store.status();
-        return this.#refuse(s.maxBytes - s.bytes + 1, s.bytes, s.maxBytes);
+        return this.refuse(s.maxBytes - s.bytes + 1, s.bytes, s.maxBytes);
       }
       kept = undefined;
       headers = "";
     } else if (data instanceof Uint8Array) {
       kept = data.slice(); // a payload the caller may reuse is copied: it must outlive the call until acked
     }
-    if (this.#sub === null) this.#subscribe();
+    if (this.sub === null) this.subscribe();
     return new Promise((resolve, reject) => {
-      const token = (++this.#seq).toString(36);
-      this.#entries.set(token, new Entry(subject, kept, headers, size, timeout, resolve, reject, key));
-      this.#bytes += size;
-      this.#counts.published++;
-      this.#startTimer();
-      this.#pump();
+      const token = (++this.seq).toString(36);
+      this.entries.set(token, new Entry(subject, kept, headers, size, timeout, resolve, reject, key));
+      this.bytes += size;
+      this.counts.published++;
+      this.startTimer();
+      this.pump();
     });
   }
 
-  #refuse(size: number, bytes: number, limit: number): Promise<PubAck> {
-    this.#counts.refused++;
-    return Promise.reject(new OutboxFullError(size, this.#entries.size, bytes, limit));
+  private refuse(size: number, bytes: number, limit: number): Promise<PubAck> {
+    this.counts.refused++;
+    return Promise.reject(new OutboxFullError(size, this.entries.size, bytes, limit));
   }
 
   /** Fails everything waiting (the JetStream context or the connection was closed); what a store
    *  holds stays there for the next boot. */
   close(err: Error): void {
-    const empty = this.#entries.size === 0;
-    this.#restoring = null; // those not taken in yet stay in the store
-    for (const [token, e] of this.#entries) this.#settle(token, e, err, null, true);
-    if (empty) this.#checkIdle(); // releases idle() waiters left by restored entries
-    if (this.#sub !== null && !this.#nc.isClosed()) this.#sub.unsubscribe();
-    this.#sub = null;
-    this.#store?.close();
+    const empty = this.entries.size === 0;
+    this.restoring = null; // those not taken in yet stay in the store
+    for (const [token, e] of this.entries) this.settle(token, e, err, null, true);
+    if (empty) this.checkIdle(); // releases idle() waiters left by restored entries
+    if (this.sub !== null && !this.nc.isClosed()) this.sub.unsubscribe();
+    this.sub = null;
+    this.store?.close();
   }
 
-  #restoreLeft(): number {
-    return this.#restoring === null ? 0 : this.#restoring.length - this.#restoreAt;
+  private restoreLeft(): number {
+    return this.restoring === null ? 0 : this.restoring.length - this.restoreAt;
   }
 
   /** Takes entries restored from the store in, while fewer than the window wait in RAM. */
-  #takeRestored(): void {
-    const keys = this.#restoring;
+  private takeRestored(): void {
+    const keys = this.restoring;
     if (keys === null) return;
-    while (this.#entries.size < this.#window && this.#restoreAt < keys.length) {
-      this.#entries.set((++this.#seq).toString(36), new Entry("", undefined, "", RESTORED_OVERHEAD, this.#timeout, null, null, keys[this.#restoreAt++]));
-      this.#bytes += RESTORED_OVERHEAD;
+    while (this.entries.size < this.window && this.restoreAt < keys.length) {
+      this.entries.set((++this.seq).toString(36), new Entry("", undefined, "", RESTORED_OVERHEAD, this.timeout, null, null, keys[this.restoreAt++]));
+      this.bytes += RESTORED_OVERHEAD;
     }
-    if (this.#restoreAt === keys.length) this.#restoring = null;
+    if (this.restoreAt === keys.length) this.restoring = null;
   }
 
-  #subscribe(): void {
-    const o = this.#nc.options as { inboxPrefix?: string } | undefined;
-    this.#prefix = `${o?.inboxPrefix ?? "_INBOX"}.${randomToken(16)}.`;
-    this.#sub = this.#nc.subscribe(`${this.#prefix}*`, { callback: (_err, msg) => this.#onReply(msg) });
-    this.#reconnects = this.#nc.stats().reconnects;
+  private subscribe(): void {
+    const o = this.nc.options as { inboxPrefix?: string } | undefined;
+    this.prefix = `${o?.inboxPrefix ?? "_INBOX"}.${randomToken(16)}.`;
+    this.sub = this.nc.subscribe(`${this.prefix}*`, { callback: (_err, msg) => this.onReply(msg) });
+    this.reconnects = this.nc.stats().reconnects;
   }
 
-  #startTimer(): void {
-    if (this.#timer !== null) return;
-    this.#timer = Timer.set(() => this.#tick(), TICK_MS, TICK_MS);
+  private startTimer(): void {
+    if (this.timer !== null) return;
+    this.timer = Timer.set(() => this.tick(), TICK_MS, TICK_MS);
   }
 
-  #tick(): void {
-    const nc = this.#nc;
+  private tick(): void {
+    const nc = this.nc;
     if (nc.isClosed()) {
       this.close(new ClosedConnectionError("the connection closed before the JetStream publish was acknowledged"));
       return;
     }
     const reconnects = nc.stats().reconnects;
-    const moved = reconnects !== this.#reconnects;
-    this.#reconnects = reconnects;
+    const moved = reconnects !== this.reconnects;
+    this.reconnects = reconnects;
     const now = Date.now();
-    for (const e of this.#entries.values()) {
+    for (const e of this.entries.values()) {
       // on a new connection, whatever was in flight may have died with the old one: send it again
       if (e.state === State.InFlight && (moved || e.due <= now)) {
         e.state = State.Queued;
         e.due = 0;
         e.uncertain = true;
-        this.#inFlight--;
+        this.inFlight--;
       }
     }
-    this.#pump();
+    this.pump();
   }
 
   /** Sends queued entries, in order, while connected and the window has room. */
-  #pump(): void {
-    const nc = this.#nc;
-    if (nc.getServer() === "" || this.#sub === null) return;
-    this.#takeRestored();
+  private pump(): void {
+    const nc = this.nc;
+    if (nc.getServer() === "" || this.sub === null) return;
+    this.takeRestored();
     const now = Date.now();
-    for (const [token, e] of this.#entries) {
-      if (this.#inFlight >= this.#window) return;
+    for (const [token, e] of this.entries) {
+      if (this.inFlight >= this.window) return;
       if (e.state !== State.Queued || e.due > now) continue;
       let subject = e.subject;
       let data = e.data;
       let h = e.headers;
       try {
         if (e.key >= 0) {
-          const r = (this.#store as OutboxStore).read(e.key);
+          const r = (this.store as OutboxStore).read(e.key);
           subject = r.subject;
           data = r.data;
           h = r.headers;
@@ -312,45 +312,45 @@ export class Outbox {
           h.set("Nats-Msg-Id", id);
         }
       } catch (err) {
-        this.#settle(token, e, err as Error, null); // unreadable: it can never be sent
+        this.settle(token, e, err as Error, null); // unreadable: it can never be sent
         continue;
       }
       try {
-        nc.publish(subject, data, { reply: this.#prefix + token, headers: h });
+        nc.publish(subject, data, { reply: this.prefix + token, headers: h });
       } catch (err) {
         if (err instanceof BufferFullError) {
           e.due = now + 100; // the socket is behind: try again shortly
           return;
         }
-        this.#settle(token, e, err as Error, null); // refused for good (max_payload, closed...)
+        this.settle(token, e, err as Error, null); // refused for good (max_payload, closed...)
         continue;
       }
-      if (e.attempts++ > 0) this.#counts.retries++;
+      if (e.attempts++ > 0) this.counts.retries++;
       e.state = State.InFlight;
       e.due = now + e.timeout;
-      this.#inFlight++;
+      this.inFlight++;
     }
   }
 
-  #onReply(msg: Msg | null): void {
+  private onReply(msg: Msg | null): void {
     if (msg === null) return;
-    this.#take(msg);
-    this.#pump();
+    this.take(msg);
+    this.pump();
   }
 
-  #take(msg: Msg): void {
-    const token = msg.subject.substring(this.#prefix.length);
-    const e = this.#entries.get(token);
+  private take(msg: Msg): void {
+    const token = msg.subject.substring(this.prefix.length);
+    const e = this.entries.get(token);
     if (e === undefined) return; // an ack for an attempt already settled
     if (msg.data.length === 0) {
       const code = msg.headers?.code ?? 0;
       // 503: no stream, or a cluster between leaders; only a run lasting a whole timeout is final
-      this.#retryOrFail(token, e, code === 503 ? new NoStreamError(this.#subjectOf(e)) : new JetStreamResponseError(`status ${code} instead of an ack`));
+      this.retryOrFail(token, e, code === 503 ? new NoStreamError(this.subjectOf(e)) : new JetStreamResponseError(`status ${code} instead of an ack`));
       return;
     }
     let ack: PubAck;
     try {
-      const v = parseReply(msg.data, this.#nc.decoder, MAX_ACK_BYTES);
+      const v = parseReply(msg.data, this.nc.decoder, MAX_ACK_BYTES);
       if (v.error !== undefined) {
         const o = v.error as Record<string, unknown>;
         const api = {
@@ -360,41 +360,41 @@ export class Outbox {
         };
         const err = new JetStreamApiError(api);
         // 503 in JSON: JetStream is electing a leader or catching up; anything else is final
-        if (api.code === 503) this.#retryOrFail(token, e, err);
-        else this.#settle(token, e, err, null);
+        if (api.code === 503) this.retryOrFail(token, e, err);
+        else this.settle(token, e, err, null);
         return;
       }
       ack = { stream: name(v, "stream", "ack"), seq: uint(v, "seq", "ack"), duplicate: optBool(v, "duplicate", "ack") };
       const domain = optString(v, "domain", "ack");
       if (domain !== undefined) ack.domain = domain;
     } catch (err) {
-      this.#settle(token, e, err as Error, null);
+      this.settle(token, e, err as Error, null);
       return;
     }
-    this.#settle(token, e, null, ack);
+    this.settle(token, e, null, ack);
   }
 
   /** A 503: no stream captures the subject, or (in a cluster) the stream has no leader yet. Only
    *  `noStreamWait` ms of them fail a publish, and never one that may be stored already. */
-  #retryOrFail(token: string, e: Entry, err: Error): void {
+  private retryOrFail(token: string, e: Entry, err: Error): void {
     const now = Date.now();
     if (e.noStreamSince === 0) e.noStreamSince = now;
-    if (!e.uncertain && now - e.noStreamSince >= this.#noStreamWait) {
-      this.#settle(token, e, err, null);
+    if (!e.uncertain && now - e.noStreamSince >= this.noStreamWait) {
+      this.settle(token, e, err, null);
       return;
     }
     if (e.state === State.InFlight) {
       e.state = State.Queued;
-      this.#inFlight--;
+      this.inFlight--;
     }
     e.due = now + Math.min(2000, 100 << Math.min(e.attempts, 5));
   }
 
   /** The subject of an entry, read back from the store for a restored one. */
-  #subjectOf(e: Entry): string {
+  private subjectOf(e: Entry): string {
     if (e.subject !== "" || e.key < 0) return e.subject;
     try {
-      return (this.#store as OutboxStore).read(e.key).subject;
+      return (this.store as OutboxStore).read(e.key).subject;
     } catch {
       return "";
     }
@@ -402,36 +402,36 @@ export class Outbox {
 
   /** Settles an entry; a stored one leaves its store unless `keep` (the connection closed: it is
    *  sent after the next boot). A restored entry has no caller: its outcome is only counted. */
-  #settle(token: string, e: Entry, err: Error | null, ack: PubAck | null, keep = false): void {
-    if (!this.#entries.delete(token)) return;
-    this.#bytes -= e.size;
-    if (e.state === State.InFlight) this.#inFlight--;
+  private settle(token: string, e: Entry, err: Error | null, ack: PubAck | null, keep = false): void {
+    if (!this.entries.delete(token)) return;
+    this.bytes -= e.size;
+    if (e.state === State.InFlight) this.inFlight--;
     if (e.key >= 0 && !keep) {
       try {
-        (this.#store as OutboxStore).remove(e.key);
+        (this.store as OutboxStore).remove(e.key);
       } catch {
         // the storage failed: the entry comes back after a reboot, and the stream's duplicate
         // window turns the repeat into one message
       }
     }
     if (ack !== null) {
-      this.#counts.acked++;
-      if (ack.duplicate) this.#counts.duplicates++;
+      this.counts.acked++;
+      if (ack.duplicate) this.counts.duplicates++;
       e.resolve?.(ack);
     } else {
-      this.#counts.failed++;
+      this.counts.failed++;
       e.reject?.(err as Error);
     }
-    this.#checkIdle();
+    this.checkIdle();
   }
 
   /** Nothing waits any more: stop the timer and resolve idle(). */
-  #checkIdle(): void {
-    if (this.#entries.size > 0 || this.#restoring !== null) return;
-    if (this.#timer !== null) Timer.clear(this.#timer);
-    this.#timer = null;
-    const idle = this.#idle;
-    this.#idle = [];
+  private checkIdle(): void {
+    if (this.entries.size > 0 || this.restoring !== null) return;
+    if (this.timer !== null) Timer.clear(this.timer);
+    this.timer = null;
+    const idle = this._idle;
+    this._idle = [];
     for (const resolve of idle) resolve();
   }
 }
