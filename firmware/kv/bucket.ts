@@ -89,21 +89,21 @@ function checkOptions(o: unknown, known: readonly string[], what: string): void 
 export class Bucket {
   readonly bucket: string;
   readonly stream: string;
-  readonly #nc: NatsConnection;
-  readonly #js: JetStreamClient;
-  readonly #jsm: JetStreamManager;
-  readonly #prefix: string;
-  readonly #direct: boolean;
+  private readonly nc: NatsConnection;
+  private readonly js: JetStreamClient;
+  private readonly jsm: JetStreamManager;
+  private readonly prefix: string;
+  private readonly direct: boolean;
 
   /** @internal Made by Kvm.create() and Kvm.open(). */
   constructor(js: JetStreamClient, jsm: JetStreamManager, bucket: string, info: StreamInfo) {
-    this.#nc = js.nc;
-    this.#js = js;
-    this.#jsm = jsm;
+    this.nc = js.nc;
+    this.js = js;
+    this.jsm = jsm;
     this.bucket = bucket;
     this.stream = info.config.name;
-    this.#prefix = `$KV.${bucket}.`;
-    this.#direct = info.config.allow_direct === true;
+    this.prefix = `$KV.${bucket}.`;
+    this.direct = info.config.allow_direct === true;
   }
 
   /** The last entry of `key` (or its entry at `revision`), deletes and purges included; null when
@@ -112,20 +112,20 @@ export class Bucket {
   async get(key: string, opts?: { revision?: number }): Promise<KvEntry | null> {
     validateKey(key);
     checkOptions(opts, ["revision"], "get");
-    const subject = this.#prefix + key;
+    const subject = this.prefix + key;
     const rev = opts?.revision;
-    if (!this.#direct) return this.#getByConsumer(key, rev !== undefined && rev > 0 ? wholeNumber(rev, "revision", 1) : 0);
+    if (!this.direct) return this.getByConsumer(key, rev !== undefined && rev > 0 ? wholeNumber(rev, "revision", 1) : 0);
     const q = rev !== undefined && rev > 0 ? { seq: wholeNumber(rev, "revision", 1) } : { last_by_subj: subject };
-    const sm = await this.#jsm.direct.getMessage(this.stream, q);
+    const sm = await this.jsm.direct.getMessage(this.stream, q);
     if (sm === null || sm.subject !== subject) return null;
     const op = operationOf(sm.header.get("KV-Operation"));
-    return new KvEntry(this.#nc.decoder, this.bucket, key, sm.data, sm.seq, parseTime(sm.timestamp), op, 0, false);
+    return new KvEntry(this.nc.decoder, this.bucket, key, sm.data, sm.seq, parseTime(sm.timestamp), op, 0, false);
   }
 
   /** get() on a bucket made without allow_direct (by older clients): the key's last entry, or the
    *  first at or after `revision`, which is the one asked for only when its revision matches. */
-  async #getByConsumer(key: string, revision: number): Promise<KvEntry | null> {
-    const w = await this.#watch(key, revision > 0 ? "all" : "last_per_subject", revision, false, false, null, undefined, undefined, true, null);
+  private async getByConsumer(key: string, revision: number): Promise<KvEntry | null> {
+    const w = await this._watch(key, revision > 0 ? "all" : "last_per_subject", revision, false, false, null, undefined, undefined, true, null);
     let found: KvEntry | null = null;
     try {
       for await (const e of w) {
@@ -148,7 +148,7 @@ export class Bucket {
     const o: { expect?: { lastSubjectSequence: number }; timeout?: number } = {};
     if (opts?.previousSeq !== undefined) o.expect = { lastSubjectSequence: wholeNumber(opts.previousSeq, "previousSeq", 0) };
     if (opts?.timeout !== undefined) o.timeout = opts.timeout;
-    const ack = await this.#js.publish(this.#prefix + key, value, o);
+    const ack = await this.js.publish(this.prefix + key, value, o);
     return ack.seq;
   }
 
@@ -180,15 +180,15 @@ export class Bucket {
 
   /** Marks `key` deleted (its history stays). */
   delete(key: string, opts?: KvDeleteOptions): Promise<void> {
-    return this.#mark(key, "DEL", opts);
+    return this.mark(key, "DEL", opts);
   }
 
   /** Deletes `key` and every earlier revision of it. */
   purge(key: string, opts?: KvDeleteOptions): Promise<void> {
-    return this.#mark(key, "PURGE", opts);
+    return this.mark(key, "PURGE", opts);
   }
 
-  async #mark(key: string, op: string, opts?: KvDeleteOptions): Promise<void> {
+  private async mark(key: string, op: string, opts?: KvDeleteOptions): Promise<void> {
     validateKey(key);
     checkOptions(opts, ["previousSeq"], op === "DEL" ? "delete" : "purge");
     const h = headers();
@@ -196,7 +196,7 @@ export class Bucket {
     if (op === "PURGE") h.set("Nats-Rollup", "sub");
     const o: { headers: typeof h; expect?: { lastSubjectSequence: number } } = { headers: h };
     if (opts?.previousSeq !== undefined) o.expect = { lastSubjectSequence: wholeNumber(opts.previousSeq, "previousSeq", 0) };
-    await this.#js.publish(this.#prefix + key, undefined, o);
+    await this.js.publish(this.prefix + key, undefined, o);
   }
 
   /** Watches keys: the starting values (per `include`), then every change, as they happen. */
@@ -212,33 +212,33 @@ export class Bucket {
     if (cb !== undefined && typeof cb !== "function") throw new InvalidArgumentError("callback must be a function");
     const init = opts.initializedFn;
     if (init !== undefined && typeof init !== "function") throw new InvalidArgumentError("initializedFn must be a function");
-    return this.#watch(opts.key ?? ">", policy, opts.resumeFromRevision === undefined ? 0 : wholeNumber(opts.resumeFromRevision, "resumeFromRevision", 1), opts.headers_only === true, opts.ignoreDeletes === true, cb ?? null, opts.maxQueueBytes, opts.heartbeat, false, init ?? null);
+    return this._watch(opts.key ?? ">", policy, opts.resumeFromRevision === undefined ? 0 : wholeNumber(opts.resumeFromRevision, "resumeFromRevision", 1), opts.headers_only === true, opts.ignoreDeletes === true, cb ?? null, opts.maxQueueBytes, opts.heartbeat, false, init ?? null);
   }
 
   /** The keys that have a value (deleted and purged keys left out), matching `filter` (default ">"). */
   async keys(filter: string | string[] = ">"): Promise<AsyncIterable<string>> {
-    const w = await this.#watch(filter, "last_per_subject", 0, true, true, null, undefined, undefined, true, null);
+    const w = await this._watch(filter, "last_per_subject", 0, true, true, null, undefined, undefined, true, null);
     return keysOf(w);
   }
 
   /** Every revision kept of the keys matching `key` (default ">"), oldest first. */
   history(opts: { key?: string | string[]; headers_only?: boolean; maxQueueBytes?: number } = {}): Promise<KvWatcher> {
     checkOptions(opts, ["key", "headers_only", "maxQueueBytes"], "history");
-    return this.#watch(opts.key ?? ">", "all", 0, opts.headers_only === true, false, null, opts.maxQueueBytes, undefined, true, null);
+    return this._watch(opts.key ?? ">", "all", 0, opts.headers_only === true, false, null, opts.maxQueueBytes, undefined, true, null);
   }
 
-  async #watch(key: string | string[], policy: string, startSeq: number, headersOnly: boolean, ignoreDeletes: boolean, callback: ((e: KvEntry) => void) | null, maxQueueBytes: number | undefined, heartbeat: number | undefined, stop: boolean, init: (() => void) | null): Promise<KvWatcher> {
+  private async _watch(key: string | string[], policy: string, startSeq: number, headersOnly: boolean, ignoreDeletes: boolean, callback: ((e: KvEntry) => void) | null, maxQueueBytes: number | undefined, heartbeat: number | undefined, stop: boolean, init: (() => void) | null): Promise<KvWatcher> {
     const keys = Array.isArray(key) ? key : [key];
     if (keys.length === 0 || keys.length > 16) throw new InvalidArgumentError("watch takes 1 to 16 keys");
     const filters: string[] = [];
     for (const k of keys) {
       validateKey(k, true);
-      filters.push(this.#prefix + k);
+      filters.push(this.prefix + k);
     }
-    const w = new KvWatcher(this.#nc, this.#jsm, {
+    const w = new KvWatcher(this.nc, this.jsm, {
       bucket: this.bucket,
       stream: this.stream,
-      prefixLen: this.#prefix.length,
+      prefixLen: this.prefix.length,
       filters,
       deliverPolicy: policy,
       startSeq,
@@ -256,7 +256,7 @@ export class Bucket {
 
   /** The bucket's settings and size, read from its stream. */
   async status(): Promise<KvStatus> {
-    const si = await this.#jsm.streams.info(this.stream);
+    const si = await this.jsm.streams.info(this.stream);
     const c = si.config;
     return {
       bucket: this.bucket,
@@ -274,7 +274,7 @@ export class Bucket {
 
   /** Deletes the bucket and everything in it. */
   destroy(): Promise<boolean> {
-    return this.#jsm.streams.delete(this.stream);
+    return this.jsm.streams.delete(this.stream);
   }
 }
 

@@ -35,18 +35,18 @@ function int(v: unknown, fallback: number, what: string, min: number, max = Numb
 }
 
 export class Kvm {
-  readonly #js: JetStreamClient;
-  #jsm: JetStreamManager | null = null;
+  private readonly js: JetStreamClient;
+  private jsm: JetStreamManager | null = null;
 
   /** Over a connection (a jetstream() context is made for it), or over a jetstream() context. */
   constructor(nc: NatsConnection | JetStreamClient) {
-    if (nc instanceof JetStreamClient) this.#js = nc;
-    else this.#js = jetstream(nc);
+    if (nc instanceof JetStreamClient) this.js = nc;
+    else this.js = jetstream(nc);
   }
 
-  async #manager(): Promise<JetStreamManager> {
-    if (this.#jsm === null) this.#jsm = await this.#js.jetstreamManager(false);
-    return this.#jsm;
+  private async manager(): Promise<JetStreamManager> {
+    if (this.jsm === null) this.jsm = await this.js.jetstreamManager(false);
+    return this.jsm;
   }
 
   /** Makes the bucket, or opens it when it exists (its settings stay as they are). */
@@ -76,7 +76,7 @@ export class Kvm {
       if (ttl < 120_000) cfg.duplicate_window = ttl * 1_000_000;
     }
     if (opts.description !== undefined) cfg.description = String(opts.description);
-    const jsm = await this.#manager();
+    const jsm = await this.manager();
     let info: StreamInfo;
     try {
       info = await jsm.streams.info(cfg.name);
@@ -84,14 +84,14 @@ export class Kvm {
       if (!(e instanceof StreamNotFoundError)) throw e;
       info = await jsm.streams.add(cfg);
     }
-    return new Bucket(this.#js, jsm, bucket, info);
+    return new Bucket(this.js, jsm, bucket, info);
   }
 
   /** Opens a bucket that exists; one that does not rejects with StreamNotFoundError. */
   async open(bucket: string): Promise<Bucket> {
     validateBucket(bucket);
-    const jsm = await this.#manager();
+    const jsm = await this.manager();
     const info = await jsm.streams.info(`KV_${bucket}`);
-    return new Bucket(this.#js, jsm, bucket, info);
+    return new Bucket(this.js, jsm, bucket, info);
   }
 }

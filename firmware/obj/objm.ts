@@ -29,17 +29,17 @@ function validateBucket(name: unknown): string {
 }
 
 export class Objm {
-  readonly #js: JetStreamClient;
-  #jsm: JetStreamManager | null = null;
+  private readonly js: JetStreamClient;
+  private jsm: JetStreamManager | null = null;
 
   /** Over a connection, or over a jetstream() context. */
   constructor(nc: NatsConnection | JetStreamClient) {
-    this.#js = nc instanceof JetStreamClient ? nc : jetstream(nc);
+    this.js = nc instanceof JetStreamClient ? nc : jetstream(nc);
   }
 
-  async #manager(): Promise<JetStreamManager> {
-    if (this.#jsm === null) this.#jsm = await this.#js.jetstreamManager(false);
-    return this.#jsm;
+  private async manager(): Promise<JetStreamManager> {
+    if (this.jsm === null) this.jsm = await this.js.jetstreamManager(false);
+    return this.jsm;
   }
 
   /** Makes the bucket, or opens it when it exists. */
@@ -59,21 +59,21 @@ export class Objm {
     if (opts.max_bytes !== undefined) cfg.max_bytes = opts.max_bytes;
     if (opts.storage !== undefined) cfg.storage = opts.storage;
     if (opts.description !== undefined) cfg.description = opts.description;
-    const jsm = await this.#manager();
+    const jsm = await this.manager();
     try {
       await jsm.streams.info(cfg.name);
     } catch (e) {
       if (!(e instanceof StreamNotFoundError)) throw e;
       await jsm.streams.add(cfg);
     }
-    return new ObjectStore(this.#js, jsm, bucket);
+    return new ObjectStore(this.js, jsm, bucket);
   }
 
   /** Opens a bucket that exists; one that does not rejects with StreamNotFoundError. */
   async open(bucket: string): Promise<ObjectStore> {
     validateBucket(bucket);
-    const jsm = await this.#manager();
+    const jsm = await this.manager();
     await jsm.streams.info(`OBJ_${bucket}`);
-    return new ObjectStore(this.#js, jsm, bucket);
+    return new ObjectStore(this.js, jsm, bucket);
   }
 }

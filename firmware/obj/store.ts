@@ -68,29 +68,29 @@ function isPayloadSource(s: unknown): s is PayloadSource {
 export class ObjectStore {
   readonly bucket: string;
   readonly stream: string;
-  readonly #nc: NatsConnection;
-  readonly #js: JetStreamClient;
-  readonly #jsm: JetStreamManager;
+  private readonly nc: NatsConnection;
+  private readonly js: JetStreamClient;
+  private readonly jsm: JetStreamManager;
 
   /** @internal Made by Objm.create() and Objm.open(). */
   constructor(js: JetStreamClient, jsm: JetStreamManager, bucket: string) {
-    this.#nc = js.nc;
-    this.#js = js;
-    this.#jsm = jsm;
+    this.nc = js.nc;
+    this.js = js;
+    this.jsm = jsm;
     this.bucket = bucket;
     this.stream = `OBJ_${bucket}`;
   }
 
-  #metaSubject(name: string): string {
-    return `$O.${this.bucket}.M.${base64url(this.#nc.encoder.encode(name))}`;
+  private metaSubject(name: string): string {
+    return `$O.${this.bucket}.M.${base64url(this.nc.encoder.encode(name))}`;
   }
 
   /** The object's info, deleted ones included (`deleted: true`); null when there is none. */
   async info(name: string): Promise<ObjectInfo | null> {
     if (typeof name !== "string" || name.length === 0) throw new InvalidArgumentError("an object needs a name");
-    const sm = await this.#jsm.direct.getMessage(this.stream, { last_by_subj: this.#metaSubject(name) });
+    const sm = await this.jsm.direct.getMessage(this.stream, { last_by_subj: this.metaSubject(name) });
     if (sm === null) return null;
-    return parseMeta(sm.data, this.#nc.decoder, sm.seq);
+    return parseMeta(sm.data, this.nc.decoder, sm.seq);
   }
 
   /**
@@ -102,7 +102,7 @@ export class ObjectStore {
   async put(meta: ObjectStoreMeta, source: PayloadSource | AsyncIterable<Uint8Array> | null, opts: ObjectPutOptions = {}): Promise<ObjectInfo> {
     if (meta === null || typeof meta !== "object" || typeof meta.name !== "string" || meta.name.length === 0) throw new InvalidArgumentError("put needs meta with a name");
     for (const k in opts) if (k !== "pieceBytes" && k !== "timeout") throw new InvalidArgumentError(`put option ${JSON.stringify(k)} is not supported by nats-xs`);
-    const maxPayload = this.#nc.info?.max_payload ?? 1048576;
+    const maxPayload = this.nc.info?.max_payload ?? 1048576;
     let chunkSize = meta.options?.max_chunk_size ?? DEFAULT_CHUNK;
     if (typeof chunkSize !== "number" || !Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new InvalidArgumentError("options.max_chunk_size must be a whole number of bytes");
     chunkSize = Math.min(chunkSize, maxPayload - 1024);
@@ -111,7 +111,7 @@ export class ObjectStore {
     const old = await this.info(meta.name);
     const nuid = randomToken(22);
     const chunkSubject = `$O.${this.bucket}.C.${nuid}`;
-    const w = new ChunkWriter(this.#nc, chunkSubject, opts.timeout ?? 10000);
+    const w = new ChunkWriter(this.nc, chunkSubject, opts.timeout ?? 10000);
     w.start();
     try {
       if (isPayloadSource(source)) {
@@ -161,7 +161,7 @@ export class ObjectStore {
       await w.finish();
     } catch (e) {
       w.close();
-      this.#purge(chunkSubject).catch(() => {});
+      this.purge(chunkSubject).catch(() => {});
       throw e;
     }
     w.close();
@@ -181,8 +181,8 @@ export class ObjectStore {
     };
     const h = headers();
     h.set("Nats-Rollup", "sub");
-    const ack = await this.#js.publish(this.#metaSubject(meta.name), JSON.stringify(info), { headers: h });
-    if (old !== null && !old.deleted && old.nuid !== "") await this.#purge(`$O.${this.bucket}.C.${old.nuid}`);
+    const ack = await this.js.publish(this.metaSubject(meta.name), JSON.stringify(info), { headers: h });
+    if (old !== null && !old.deleted && old.nuid !== "") await this.purge(`$O.${this.bucket}.C.${old.nuid}`);
     info.revision = ack.seq;
     return info as unknown as ObjectInfo;
   }
@@ -210,7 +210,7 @@ export class ObjectStore {
     const info = await this.info(name);
     if (info === null || info.deleted) throw new ObjectNotFoundError(`no object ${JSON.stringify(name)} in bucket ${this.bucket}`);
     if (info.options !== undefined && (info.options as Record<string, unknown>).link !== undefined) throw new ObjectStoreError(`object ${JSON.stringify(name)} is a link; nats-xs does not follow links`);
-    await new ChunkReader(this.#nc, this.#jsm, this.stream, info, sink, opts.heartbeat ?? 5000).run();
+    await new ChunkReader(this.nc, this.jsm, this.stream, info, sink, opts.heartbeat ?? 5000).run();
     return info;
   }
 
@@ -238,8 +238,8 @@ export class ObjectStore {
     delete meta.revision;
     const h = headers();
     h.set("Nats-Rollup", "sub");
-    await this.#js.publish(this.#metaSubject(name), JSON.stringify(meta), { headers: h });
-    const purged = info.nuid === "" ? 0 : await this.#purge(`$O.${this.bucket}.C.${info.nuid}`);
+    await this.js.publish(this.metaSubject(name), JSON.stringify(meta), { headers: h });
+    const purged = info.nuid === "" ? 0 : await this.purge(`$O.${this.bucket}.C.${info.nuid}`);
     return { success: true, purged };
   }
 
@@ -248,9 +248,9 @@ export class ObjectStore {
     const out: ObjectInfo[] = [];
     let seq = 1;
     for (;;) {
-      const sm = await this.#jsm.direct.getMessage(this.stream, { seq, next_by_subj: `$O.${this.bucket}.M.>` });
+      const sm = await this.jsm.direct.getMessage(this.stream, { seq, next_by_subj: `$O.${this.bucket}.M.>` });
       if (sm === null) return out;
-      const info = parseMeta(sm.data, this.#nc.decoder, sm.seq);
+      const info = parseMeta(sm.data, this.nc.decoder, sm.seq);
       if (!info.deleted) {
         if (out.length === max) throw new ObjectStoreError(`bucket ${this.bucket} has more than ${max} objects; list(max) with a larger max`);
         out.push(info);
@@ -269,7 +269,7 @@ export class ObjectStore {
       if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min) throw new InvalidArgumentError(`${what} must be a whole number >= ${min}`);
       return v;
     };
-    const w = new ObjectWatcher(this.#nc, this.#jsm, {
+    const w = new ObjectWatcher(this.nc, this.jsm, {
       bucket: this.bucket,
       stream: this.stream,
       filter: `$O.${this.bucket}.M.>`,
@@ -287,7 +287,7 @@ export class ObjectStore {
 
   /** The bucket's settings and size. */
   async status(): Promise<ObjectStoreStatus> {
-    const si = await this.#jsm.streams.info(this.stream);
+    const si = await this.jsm.streams.info(this.stream);
     const c = si.config;
     return {
       bucket: this.bucket,
@@ -304,12 +304,12 @@ export class ObjectStore {
 
   /** Deletes the bucket and everything in it. */
   destroy(): Promise<boolean> {
-    return this.#jsm.streams.delete(this.stream);
+    return this.jsm.streams.delete(this.stream);
   }
 
   /** Purges the messages of one subject (the jetstream manager's purge takes no filter). */
-  async #purge(subject: string): Promise<number> {
-    const r = await this.#nc.request(`${this.#js.apiPrefix}.STREAM.PURGE.${this.stream}`, JSON.stringify({ filter: subject }), { timeout: 5000 });
+  private async purge(subject: string): Promise<number> {
+    const r = await this.nc.request(`${this.js.apiPrefix}.STREAM.PURGE.${this.stream}`, JSON.stringify({ filter: subject }), { timeout: 5000 });
     const d = r.data;
     if (d.length > 2048 || !nestsWithin(d, 3)) throw new ObjectStoreError("a purge reply is not one");
     let v: Record<string, unknown>;

@@ -25,39 +25,39 @@ export interface PayloadSource {
 const IN_FLIGHT = 2;
 
 export class ChunkWriter {
-  readonly #nc: NatsConnection;
-  readonly #subject: string;
-  readonly #timeout: number;
+  private readonly nc: NatsConnection;
+  private readonly subject: string;
+  private readonly timeout: number;
   readonly digest = new Digest("SHA256");
-  readonly #inbox = `_INBOX.${randomToken(12)}`;
-  #sub: Subscription | null = null;
-  #sent = 0;
-  #acked = 0;
-  #error: Error | null = null;
-  #wake: (() => void) | null = null;
-  #timer: TimerId | null = null;
+  private readonly inbox = `_INBOX.${randomToken(12)}`;
+  private sub: Subscription | null = null;
+  private sent = 0;
+  private acked = 0;
+  private error: Error | null = null;
+  private wake: (() => void) | null = null;
+  private timer: TimerId | null = null;
   /** Chunks written and bytes in them. */
   chunks = 0;
   size = 0;
 
   constructor(nc: NatsConnection, subject: string, timeout: number) {
-    this.#nc = nc;
-    this.#subject = subject;
-    this.#timeout = timeout;
+    this.nc = nc;
+    this.subject = subject;
+    this.timeout = timeout;
   }
 
   start(): void {
-    this.#sub = this.#nc.subscribe(this.#inbox, { callback: this.#onAck });
+    this.sub = this.nc.subscribe(this.inbox, { callback: this.onAck });
   }
 
-  readonly #onAck = (err: Error | null, m: Msg | null): void => {
-    if (err !== null) this.#error = err;
+  private readonly onAck = (err: Error | null, m: Msg | null): void => {
+    if (err !== null) this.error = err;
     else if (m !== null) {
       const h = m.headers;
       const d = m.data;
       // a PubAck is a small object; anything else, or one with "error", fails the put
-      if (h !== undefined && h.code !== 0) this.#error = new ObjectStoreError(`a chunk was refused: ${h.code} ${h.description}`);
-      else if (d.length > 2048 || !nestsWithin(d, 3)) this.#error = new ObjectStoreError("a chunk ack is not a PubAck");
+      if (h !== undefined && h.code !== 0) this.error = new ObjectStoreError(`a chunk was refused: ${h.code} ${h.description}`);
+      else if (d.length > 2048 || !nestsWithin(d, 3)) this.error = new ObjectStoreError("a chunk ack is not a PubAck");
       else {
         let v: Record<string, unknown> | null = null;
         try {
@@ -65,44 +65,44 @@ export class ChunkWriter {
         } catch {
           // left null
         }
-        if (v === null || typeof v !== "object") this.#error = new ObjectStoreError("a chunk ack is not JSON");
+        if (v === null || typeof v !== "object") this.error = new ObjectStoreError("a chunk ack is not JSON");
         else if (v.error !== undefined) {
           const e = v.error as Record<string, unknown>;
-          this.#error = new ObjectStoreError(`a chunk was refused: ${typeof e?.description === "string" ? e.description.substring(0, 200) : "unknown error"} (${String(e?.err_code)})`);
+          this.error = new ObjectStoreError(`a chunk was refused: ${typeof e?.description === "string" ? e.description.substring(0, 200) : "unknown error"} (${String(e?.err_code)})`);
         }
       }
-      this.#acked++;
+      this.acked++;
     }
-    const w = this.#wake;
+    const w = this.wake;
     if (w !== null) {
-      this.#wake = null;
+      this.wake = null;
       w();
     }
   };
 
   /** Waits until at most `pending` chunks wait for their acks; throws the first refusal. */
-  async #settle(pending: number): Promise<void> {
-    while (this.#error === null && this.#sent - this.#acked > pending) {
-      const acked = this.#acked;
+  private async settle(pending: number): Promise<void> {
+    while (this.error === null && this.sent - this.acked > pending) {
+      const acked = this.acked;
       await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-        this.#timer = Timer.set(() => {
-          this.#timer = null;
-          this.#wake = null;
+        this.wake = resolve;
+        this.timer = Timer.set(() => {
+          this.timer = null;
+          this.wake = null;
           resolve();
-        }, this.#timeout);
+        }, this.timeout);
       });
-      if (this.#timer !== null) Timer.clear(this.#timer);
-      this.#timer = null;
-      if (this.#acked === acked && this.#error === null) throw new TimeoutError(`no ack for a chunk of ${this.#subject} within ${this.#timeout} ms`);
+      if (this.timer !== null) Timer.clear(this.timer);
+      this.timer = null;
+      if (this.acked === acked && this.error === null) throw new TimeoutError(`no ack for a chunk of ${this.subject} within ${this.timeout} ms`);
     }
-    if (this.#error !== null) throw this.#error;
+    if (this.error !== null) throw this.error;
   }
 
   /** Sends one chunk of `n` bytes whose pieces come from `fill(into)` (returning the count). */
   async chunk(n: number, buffer: Uint8Array, fill: (into: Uint8Array) => number | Promise<number>): Promise<void> {
-    await this.#settle(IN_FLIGHT - 1);
-    const w = publishStream(this.#nc, this.#subject, n, { reply: this.#inbox });
+    await this.settle(IN_FLIGHT - 1);
+    const w = publishStream(this.nc, this.subject, n, { reply: this.inbox });
     let done = 0;
     try {
       while (done < n) {
@@ -118,19 +118,19 @@ export class ChunkWriter {
       w.abort();
       throw e;
     }
-    this.#sent++;
+    this.sent++;
     this.chunks++;
     this.size += n;
   }
 
   /** Waits for every ack. */
   finish(): Promise<void> {
-    return this.#settle(0);
+    return this.settle(0);
   }
 
   close(): void {
-    if (this.#timer !== null) Timer.clear(this.#timer);
-    const sub = this.#sub;
-    if (sub !== null && !sub.done && !this.#nc.isClosed()) sub.unsubscribe();
+    if (this.timer !== null) Timer.clear(this.timer);
+    const sub = this.sub;
+    if (sub !== null && !sub.done && !this.nc.isClosed()) sub.unsubscribe();
   }
 }

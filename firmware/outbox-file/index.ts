@@ -45,24 +45,24 @@ const SPAN = 65536;
  *  the root, or one opened from it). */
 export class FileStore implements OutboxStore {
   readonly path: string;
-  readonly #dir: Directory;
-  readonly #maxBytes: number;
-  readonly #compactAt: number;
-  #file: File | null = null;
+  private readonly dir: Directory;
+  private readonly maxBytes: number;
+  private readonly compactAt: number;
+  private file: File | null = null;
   /** Where the next record goes (the valid end of the file). */
-  #end = 0;
+  private end = 0;
   /** Bytes of settled records and of the entries they settled. */
-  #garbage = 0;
+  private garbage = 0;
   /** Entries held: key -> offset * SPAN + bytes of its record, in publish order. */
-  readonly #live = new Entries();
-  #nextKey = 1;
-  #encoder: TextEncoder | null = null;
-  #decoder: TextDecoder | null = null;
-  #restored = 0;
-  #corrupt = 0;
-  #discarded = 0;
-  #compactions = 0;
-  #error: string | undefined = undefined;
+  private readonly live = new Entries();
+  private nextKey = 1;
+  private encoder: TextEncoder | null = null;
+  private decoder: TextDecoder | null = null;
+  private restored = 0;
+  private corrupt = 0;
+  private discarded = 0;
+  private compactions = 0;
+  private error: string | undefined = undefined;
 
   constructor(directory: Directory, path: string, options: FileStoreOptions = {}) {
     if (directory === null || typeof directory !== "object" || typeof directory.openFile !== "function")
@@ -75,156 +75,156 @@ export class FileStore implements OutboxStore {
     const at = options.compactAt ?? max >> 1;
     if (!Number.isSafeInteger(at) || at < 0 || at > max) throw new InvalidArgumentError("fileStore compactAt must be an integer from 0 to maxBytes");
     this.path = path;
-    this.#dir = directory;
-    this.#maxBytes = max;
-    this.#compactAt = at;
+    this.dir = directory;
+    this.maxBytes = max;
+    this.compactAt = at;
   }
 
   status(): OutboxStoreStatus {
     const s: OutboxStoreStatus = {
-      entries: this.#live.size,
-      bytes: this.#end,
-      maxBytes: this.#maxBytes,
-      restored: this.#restored,
-      corrupt: this.#corrupt,
-      discarded: this.#discarded,
-      compactions: this.#compactions,
+      entries: this.live.size,
+      bytes: this.end,
+      maxBytes: this.maxBytes,
+      restored: this.restored,
+      corrupt: this.corrupt,
+      discarded: this.discarded,
+      compactions: this.compactions,
     };
-    if (this.#error !== undefined) s.error = this.#error;
+    if (this.error !== undefined) s.error = this.error;
     return s;
   }
 
   open(): Uint32Array {
     this.close();
-    this.#live.clear();
-    this.#garbage = 0;
-    this.#nextKey = 1;
-    this.#restored = this.#corrupt = this.#discarded = 0;
-    this.#error = undefined;
+    this.live.clear();
+    this.garbage = 0;
+    this.nextKey = 1;
+    this.restored = this.corrupt = this.discarded = 0;
+    this.error = undefined;
     // a compaction cut short by a power loss: the old file is still whole
-    this.#dir.delete(this.#temporary());
-    const exists = this.#dir.status(this.path).mode !== 0;
-    const f = this.#dir.openFile({ path: this.path, mode: exists ? "r+" : "w+" });
-    this.#file = f;
+    this.dir.delete(this.temporary());
+    const exists = this.dir.status(this.path).mode !== 0;
+    const f = this.dir.openFile({ path: this.path, mode: exists ? "r+" : "w+" });
+    this.file = f;
     const size = f.status().size ?? 0;
-    this.#end = this.#replay(f, size);
-    if (this.#end < 4 || this.#live.size === 0) this.#reset(f);
-    else if (this.#end !== size) {
-      f.setSize(this.#end); // appends go where the valid records end
+    this.end = this.replay(f, size);
+    if (this.end < 4 || this.live.size === 0) this.reset(f);
+    else if (this.end !== size) {
+      f.setSize(this.end); // appends go where the valid records end
       f.flush();
     }
-    this.#restored = this.#live.size;
-    return this.#live.keys();
+    this.restored = this.live.size;
+    return this.live.keys();
   }
 
   add(subject: string, headers: MsgHdrs | string, data: Uint8Array | string | undefined): number {
-    this.#opened();
-    const key = this.#nextKey;
+    this.opened();
+    const key = this.nextKey;
     if (key > 0xfffffff0) return -1; // keys run out only if the file never empties in 4 billion publishes
-    const record = addedRecord(key, subject, headers, data, (this.#encoder ??= new TextEncoder()));
+    const record = addedRecord(key, subject, headers, data, (this.encoder ??= new TextEncoder()));
     if (record === null) return -1;
-    if (this.#end + record.length > this.#maxBytes && this.#garbage > 0) this.#compact();
-    if (this.#end + record.length > this.#maxBytes) return -1;
-    this.#append(this.#opened(), record);
-    this.#live.push(key, (this.#end - record.length) * SPAN + record.length);
-    this.#nextKey = key + 1;
+    if (this.end + record.length > this.maxBytes && this.garbage > 0) this.compact();
+    if (this.end + record.length > this.maxBytes) return -1;
+    this.append(this.opened(), record);
+    this.live.push(key, (this.end - record.length) * SPAN + record.length);
+    this.nextKey = key + 1;
     return key;
   }
 
   read(key: number): OutboxRecord {
-    const where = this.#live.get(key);
+    const where = this.live.get(key);
     if (where === 0) throw new Error(`the outbox file holds no entry ${key}`);
     const bytes = where % SPAN;
-    const body = new Uint8Array(this.#opened().read(bytes - HEAD, (where - bytes) / SPAN + HEAD));
+    const body = new Uint8Array(this.opened().read(bytes - HEAD, (where - bytes) / SPAN + HEAD));
     if (body.length !== bytes - HEAD || body[0] !== Kind.Added || get32(body, 1) !== key) throw new Error(`the outbox file changed under entry ${key}`);
-    return parseAdded(body, (this.#decoder ??= new TextDecoder()));
+    return parseAdded(body, (this.decoder ??= new TextDecoder()));
   }
 
   remove(key: number): void {
-    const f = this.#opened();
-    const where = this.#live.delete(key);
+    const f = this.opened();
+    const where = this.live.delete(key);
     if (where === 0) return;
-    if (this.#live.size === 0) {
-      this.#reset(f); // nothing waits: start the file over instead of appending
+    if (this.live.size === 0) {
+      this.reset(f); // nothing waits: start the file over instead of appending
       return;
     }
-    this.#append(f, settledRecord(key));
-    this.#garbage += (where % SPAN) + HEAD + SETTLED_BODY;
-    if (this.#garbage > this.#compactAt) this.#compact();
+    this.append(f, settledRecord(key));
+    this.garbage += (where % SPAN) + HEAD + SETTLED_BODY;
+    if (this.garbage > this.compactAt) this.compact();
   }
 
   close(): void {
-    this.#file?.close();
-    this.#file = null;
+    this.file?.close();
+    this.file = null;
   }
 
-  #opened(): File {
-    if (this.#file === null) throw new Error("the outbox file is closed");
-    return this.#file;
+  private opened(): File {
+    if (this.file === null) throw new Error("the outbox file is closed");
+    return this.file;
   }
 
-  #temporary(): string {
+  private temporary(): string {
     return `${this.path}.new`;
   }
 
   /** Writes a record at the end and flushes it; on a failure the end is cut back to the last
    *  valid record (a half-written one would stop every later replay). */
-  #append(f: File, record: Uint8Array): void {
+  private append(f: File, record: Uint8Array): void {
     try {
-      f.write(record, this.#end);
+      f.write(record, this.end);
       f.flush();
     } catch (e) {
       try {
-        f.setSize(this.#end);
+        f.setSize(this.end);
       } catch {
         // replay stops at the torn record anyway
       }
       throw e;
     }
-    this.#end += record.length;
+    this.end += record.length;
   }
 
   /** Empties the file to its magic. */
-  #reset(f: File): void {
+  private reset(f: File): void {
     f.setSize(0);
     f.write(Uint8Array.from(MAGIC), 0);
     f.flush();
-    this.#end = 4;
-    this.#garbage = 0;
-    this.#live.clear();
-    this.#nextKey = 1;
+    this.end = 4;
+    this.garbage = 0;
+    this.live.clear();
+    this.nextKey = 1;
   }
 
   /** Reads the records of a file of `size` bytes into #live; returns where the valid ones end. */
-  #replay(f: File, size: number): number {
+  private replay(f: File, size: number): number {
     if (size === 0) return 0;
     const head = new Uint8Array(HEAD);
     if (f.read(head.subarray(0, 4), 0) !== 4 || head[0] !== MAGIC[0] || head[1] !== MAGIC[1] || head[2] !== MAGIC[2] || head[3] !== MAGIC[3])
-      return this.#damaged(0, size, "not an outbox file (no NXO1 magic)");
-    const limit = size < this.#maxBytes ? size : this.#maxBytes;
+      return this.damaged(0, size, "not an outbox file (no NXO1 magic)");
+    const limit = size < this.maxBytes ? size : this.maxBytes;
     let at = 4;
     while (at < size) {
-      if (at + HEAD > limit) return at + HEAD > size ? this.#torn(at, size) : this.#damaged(at, size, "the file is longer than maxBytes");
+      if (at + HEAD > limit) return at + HEAD > size ? this.torn(at, size) : this.damaged(at, size, "the file is longer than maxBytes");
       f.read(head, at);
       const length = get32(head, 0);
       // a tail of zeros: space the file system gave the last write, which never landed
-      if (length === 0 && get32(head, 4) === 0 && this.#zeros(f, at, size)) return this.#torn(at, size);
-      if (length < SETTLED_BODY || HEAD + length > MAX_RECORD) return this.#damaged(at, size, `record length ${length} out of bounds`);
-      if (at + HEAD + length > size) return this.#torn(at, size);
-      if (at + HEAD + length > limit) return this.#damaged(at, size, "the file is longer than maxBytes");
+      if (length === 0 && get32(head, 4) === 0 && this.zeros(f, at, size)) return this.torn(at, size);
+      if (length < SETTLED_BODY || HEAD + length > MAX_RECORD) return this.damaged(at, size, `record length ${length} out of bounds`);
+      if (at + HEAD + length > size) return this.torn(at, size);
+      if (at + HEAD + length > limit) return this.damaged(at, size, "the file is longer than maxBytes");
       const body = new Uint8Array(f.read(length, at + HEAD));
       const why = check(head, body);
       // a last record whose checksum fails was being written at the power loss; one whose
       // checksum holds but whose fields do not was never written by us
-      if (why !== "") return why === CHECKSUM && at + HEAD + length === size ? this.#torn(at, size) : this.#damaged(at, size, why);
+      if (why !== "") return why === CHECKSUM && at + HEAD + length === size ? this.torn(at, size) : this.damaged(at, size, why);
       const key = get32(body, 1);
       if (body[0] === Kind.Added) {
         // keys are given out in increasing order, and files keep it
-        if (key <= this.#live.lastKey || key > 0xfffffff0) return this.#damaged(at, size, `key ${key} out of order`);
-        this.#live.push(key, at * SPAN + HEAD + length);
-        this.#nextKey = key + 1;
+        if (key <= this.live.lastKey || key > 0xfffffff0) return this.damaged(at, size, `key ${key} out of order`);
+        this.live.push(key, at * SPAN + HEAD + length);
+        this.nextKey = key + 1;
       } else {
-        this.#garbage += (this.#live.delete(key) % SPAN) + HEAD + length;
+        this.garbage += (this.live.delete(key) % SPAN) + HEAD + length;
       }
       at += HEAD + length;
     }
@@ -232,7 +232,7 @@ export class FileStore implements OutboxStore {
   }
 
   /** Whether the file holds only zeros from `at` to `size` (read 256 bytes at a time). */
-  #zeros(f: File, at: number, size: number): boolean {
+  private zeros(f: File, at: number, size: number): boolean {
     const chunk = new Uint8Array(256);
     for (let p = at; p < size; p += 256) {
       const n = f.read(chunk, p);
@@ -242,25 +242,25 @@ export class FileStore implements OutboxStore {
   }
 
   /** The last record was cut short by a power loss: what it holds was never accepted. */
-  #torn(at: number, size: number): number {
-    this.#discarded = size - at;
+  private torn(at: number, size: number): number {
+    this.discarded = size - at;
     return at;
   }
 
   /** A record that cannot be one of ours: the replay stops there, counted and reported. */
-  #damaged(at: number, size: number, why: string): number {
-    this.#corrupt++;
-    this.#discarded = size - at;
-    this.#error = `${this.path} at byte ${at}: ${why}; ${size - at} bytes discarded`;
+  private damaged(at: number, size: number, why: string): number {
+    this.corrupt++;
+    this.discarded = size - at;
+    this.error = `${this.path} at byte ${at}: ${why}; ${size - at} bytes discarded`;
     return at;
   }
 
   /** Copies the live records to `<path>.new`, then moves it over the file. */
-  #compact(): void {
-    const old = this.#opened();
-    const temporary = this.#temporary();
-    const live = this.#live;
-    const n = this.#dir.openFile({ path: temporary, mode: "w+" });
+  private compact(): void {
+    const old = this.opened();
+    const temporary = this.temporary();
+    const live = this.live;
+    const n = this.dir.openFile({ path: temporary, mode: "w+" });
     let end = 4;
     try {
       n.write(Uint8Array.from(MAGIC), 0);
@@ -275,16 +275,16 @@ export class FileStore implements OutboxStore {
       n.close();
     } catch (e) {
       n.close();
-      this.#dir.delete(temporary);
+      this.dir.delete(temporary);
       throw e;
     }
     old.close();
-    this.#file = null;
+    this.file = null;
     try {
-      this.#dir.move(temporary, this.path);
+      this.dir.move(temporary, this.path);
     } finally {
       // the new file after the move, or the old one, untouched, if the move failed
-      this.#file = this.#dir.openFile({ path: this.path, mode: "r+" });
+      this.file = this.dir.openFile({ path: this.path, mode: "r+" });
     }
     // the records moved up in the same order: their new offsets
     end = 4;
@@ -295,9 +295,9 @@ export class FileStore implements OutboxStore {
       live.setWhereAt(i, end * SPAN + bytes);
       end += bytes;
     }
-    this.#end = end;
-    this.#garbage = 0;
-    this.#compactions++;
+    this.end = end;
+    this.garbage = 0;
+    this.compactions++;
   }
 }
 

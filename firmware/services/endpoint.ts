@@ -62,26 +62,26 @@ export class Endpoint implements AsyncIterable<ServiceMsg> {
   readonly queue: string;
   /** Frozen; undefined when the endpoint has none (INFO says `{}`). */
   readonly metadata: Readonly<Record<string, string>> | undefined;
-  readonly #handler: ServiceHandler | null;
-  readonly #owner: EndpointOwner;
+  private readonly handler: ServiceHandler | null;
+  private readonly owner: EndpointOwner;
   /** @internal */
   sub: Subscription | null = null;
-  #requests = 0;
-  #errors = 0;
-  #lastError = "";
+  private requests = 0;
+  private errors = 0;
+  private lastError = "";
   /** Milliseconds spent in the handler (or between an iterator's steps). */
-  #ms = 0;
+  private ms = 0;
   /** @internal What the service's statsHandler returned for this endpoint. */
   data: unknown = undefined;
 
   /** @internal Made by addEndpoint(). */
   constructor(owner: EndpointOwner, name: string, subject: string, queue: string, metadata: Readonly<Record<string, string>> | undefined, handler: ServiceHandler | null) {
-    this.#owner = owner;
+    this.owner = owner;
     this.name = name;
     this.subject = subject;
     this.queue = queue;
     this.metadata = metadata;
-    this.#handler = handler;
+    this.handler = handler;
   }
 
   /** @internal The subscription callback of a handler endpoint. */
@@ -90,26 +90,26 @@ export class Endpoint implements AsyncIterable<ServiceMsg> {
       // a request larger than the receive buffer is skipped by the core (its requester times out):
       // counted here; any other error ended the subscription, and the service with it
       if (err instanceof MessageTooLargeError) {
-        this.#count();
+        this.count();
         this.countError(err.message);
-      } else void this.#owner.stop(err);
+      } else void this.owner.stop(err);
       return;
     }
     const start = Date.now();
     const sm = new ServiceMsg(msg as Msg, this);
     try {
-      const r = (this.#handler as ServiceHandler)(null, sm) as unknown;
+      const r = (this.handler as ServiceHandler)(null, sm) as unknown;
       // an async handler's rejection is answered and counted as a throw is
-      if (r instanceof Promise) r.then(undefined, (e: unknown) => this.#failed(sm, e));
+      if (r instanceof Promise) r.then(undefined, (e: unknown) => this.failed(sm, e));
     } catch (e) {
-      this.#failed(sm, e);
+      this.failed(sm, e);
     }
-    this.#count();
-    this.#took(Date.now() - start);
+    this.count();
+    this.took(Date.now() - start);
   }
 
   /** A handler threw: count it, and answer with its code (500 unless a ServiceError) and message. */
-  #failed(sm: ServiceMsg, e: unknown): void {
+  private failed(sm: ServiceMsg, e: unknown): void {
     const text = clip(e instanceof Error ? e.message : String(e));
     const code = e instanceof ServiceError && Number.isSafeInteger(e.code) ? e.code : 500;
     try {
@@ -121,36 +121,36 @@ export class Endpoint implements AsyncIterable<ServiceMsg> {
     }
   }
 
-  #count(): void {
-    if (this.#requests < MAX) this.#requests++;
+  private count(): void {
+    if (this.requests < MAX) this.requests++;
   }
 
-  #took(ms: number): void {
-    if (ms > 0 && this.#ms + ms <= MAX) this.#ms += ms;
+  private took(ms: number): void {
+    if (ms > 0 && this.ms + ms <= MAX) this.ms += ms;
   }
 
   /** @internal */
   countError(text: string): void {
-    if (this.#errors < MAX) this.#errors++;
-    this.#lastError = clip(text);
+    if (this.errors < MAX) this.errors++;
+    this.lastError = clip(text);
   }
 
   /** Requests this endpoint has taken since the start or the last reset(). */
   getProcessed(): number {
-    return this.#requests;
+    return this.requests;
   }
 
   /** Stops the service (nats.js: stopping an endpoint's iterator stops its service). */
   stop(): Promise<Error | null> {
-    return this.#owner.stop();
+    return this.owner.stop();
   }
 
   /** @internal */
   reset(): void {
-    this.#requests = 0;
-    this.#errors = 0;
-    this.#lastError = "";
-    this.#ms = 0;
+    this.requests = 0;
+    this.errors = 0;
+    this.lastError = "";
+    this.ms = 0;
     this.data = undefined;
   }
 
@@ -161,40 +161,40 @@ export class Endpoint implements AsyncIterable<ServiceMsg> {
 
   /** @internal */
   stats(): NamedEndpointStats {
-    const ns = Math.min(this.#ms * 1_000_000, MAX);
+    const ns = Math.min(this.ms * 1_000_000, MAX);
     const s: NamedEndpointStats = {
       name: this.name,
       subject: this.subject,
       queue_group: this.queue,
-      num_requests: this.#requests,
-      num_errors: this.#errors,
-      last_error: this.#lastError,
+      num_requests: this.requests,
+      num_errors: this.errors,
+      last_error: this.lastError,
       processing_time: ns,
-      average_processing_time: this.#requests === 0 ? 0 : Math.round(ns / this.#requests),
+      average_processing_time: this.requests === 0 ? 0 : Math.round(ns / this.requests),
     };
     if (this.data !== undefined) s.data = this.data;
     return s;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ServiceMsg> {
-    if (this.#handler !== null || this.sub === null) throw new InvalidArgumentError(`endpoint ${this.name} has a handler: it cannot also be read with for await`);
+    if (this.handler !== null || this.sub === null) throw new InvalidArgumentError(`endpoint ${this.name} has a handler: it cannot also be read with for await`);
     const it = this.sub[Symbol.asyncIterator]();
     // time between handing a request out and being asked for the next counts as processing
     let since = 0;
     return {
       next: async (): Promise<IteratorResult<ServiceMsg>> => {
-        if (since !== 0) this.#took(Date.now() - since);
+        if (since !== 0) this.took(Date.now() - since);
         since = 0;
         const r = await it.next();
         if (r.done === true) return { value: undefined, done: true };
-        this.#count();
+        this.count();
         since = Date.now();
         return { value: new ServiceMsg(r.value, this), done: false };
       },
       return: async (): Promise<IteratorResult<ServiceMsg>> => {
-        if (since !== 0) this.#took(Date.now() - since);
+        if (since !== 0) this.took(Date.now() - since);
         since = 0;
-        await this.#owner.stop();
+        await this.owner.stop();
         return { value: undefined, done: true };
       },
     };

@@ -100,7 +100,7 @@ function queueOf(q: unknown): string {
 
 /** A subject prefix for endpoints (nats.js `ServiceGroup`); from `addGroup()`. */
 export class ServiceGroup {
-  readonly #svc: Service;
+  private readonly svc: Service;
   /** The prefix ("" at the service's root). */
   readonly subject: string;
   /** The group's queue group; undefined to use the service's. */
@@ -108,90 +108,90 @@ export class ServiceGroup {
 
   /** @internal */
   constructor(svc: Service, subject: string, queue: string | undefined) {
-    this.#svc = svc;
+    this.svc = svc;
     this.subject = subject;
     this.queue = queue;
   }
 
   /** Adds an endpoint on `<group>.<subject or name>`; see Service.addEndpoint(). */
   addEndpoint(name: string, opts?: ServiceHandler | EndpointOptions): Endpoint {
-    return this.#svc.addIn(this.subject, this.queue, name, opts);
+    return this.svc.addIn(this.subject, this.queue, name, opts);
   }
 
   /** A group below this one: `<group>.<name>`; `queue` as the group's (undefined: this group's). */
   addGroup(name = "", queue?: string): ServiceGroup {
     validateGroup(name);
-    return new ServiceGroup(this.#svc, this.subject === "" ? name : name === "" ? this.subject : `${this.subject}.${name}`, queue === undefined ? this.queue : queueOf(queue));
+    return new ServiceGroup(this.svc, this.subject === "" ? name : name === "" ? this.subject : `${this.subject}.${name}`, queue === undefined ? this.queue : queueOf(queue));
   }
 }
 
 /** A running service; from `Svcm.add()`. */
 export class Service {
-  readonly #nc: NatsConnection;
-  readonly #id: string;
-  readonly #name: string;
-  readonly #version: string;
-  readonly #description: string;
-  readonly #metadata: Readonly<Record<string, string>> | undefined;
-  readonly #queue: string;
-  readonly #statsHandler: ((endpoint: Endpoint) => unknown) | null;
-  #started = new Date().toISOString();
-  readonly #endpoints: Endpoint[] = [];
-  readonly #control: Subscription[] = [];
-  #stopped = false;
-  #settled = false;
-  #result: Error | null = null;
-  #done: Promise<Error | null> | null = null;
-  #resolve: ((r: Error | null) => void) | null = null;
+  private readonly nc: NatsConnection;
+  private readonly _id: string;
+  private readonly _name: string;
+  private readonly _version: string;
+  private readonly _description: string;
+  private readonly _metadata: Readonly<Record<string, string>> | undefined;
+  private readonly queue: string;
+  private readonly statsHandler: ((endpoint: Endpoint) => unknown) | null;
+  private started = new Date().toISOString();
+  private readonly endpoints: Endpoint[] = [];
+  private readonly control: Subscription[] = [];
+  private _stopped = false;
+  private settled = false;
+  private result: Error | null = null;
+  private done: Promise<Error | null> | null = null;
+  private resolve: ((r: Error | null) => void) | null = null;
 
   /** @internal Made by Svcm.add(). */
   constructor(nc: NatsConnection, config: ServiceConfig) {
     if (config === null || typeof config !== "object") throw new InvalidArgumentError("Svcm.add() takes a config object: { name, version }");
     checkNames(config, CONFIG_OPTIONS, "Svcm.add()");
-    this.#nc = nc;
-    this.#name = validateName("service", config.name);
-    this.#version = validateVersion(config.version);
+    this.nc = nc;
+    this._name = validateName("service", config.name);
+    this._version = validateVersion(config.version);
     if (config.description !== undefined && typeof config.description !== "string") throw new InvalidArgumentError("description must be a string");
-    this.#description = config.description ?? "";
-    this.#metadata = metadataOf(config.metadata, "service");
-    this.#queue = config.queue === undefined ? "q" : queueOf(config.queue);
-    if (this.#queue !== "") validateName("queue", this.#queue);
+    this._description = config.description ?? "";
+    this._metadata = metadataOf(config.metadata, "service");
+    this.queue = config.queue === undefined ? "q" : queueOf(config.queue);
+    if (this.queue !== "") validateName("queue", this.queue);
     if (config.statsHandler !== undefined && typeof config.statsHandler !== "function") throw new InvalidArgumentError("statsHandler must be a function");
-    this.#statsHandler = config.statsHandler ?? null;
-    this.#id = new Nuid().next();
+    this.statsHandler = config.statsHandler ?? null;
+    this._id = new Nuid().next();
   }
 
   /** @internal Subscribes to the discovery subjects. */
   start(): Service {
-    const callback = (err: Error | null, msg: Msg | null) => this.#onControl(err, msg);
+    const callback = (err: Error | null, msg: Msg | null) => this.onControl(err, msg);
     // the payload of a discovery request is never read: no copy of it is made
     try {
-      for (const subject of ["$SRV.*", `$SRV.*.${this.#name}`, `$SRV.*.${this.#name}.${this.#id}`])
-        this.#control.push(this.#nc.subscribe(subject, { callback, zeroCopy: true }));
+      for (const subject of ["$SRV.*", `$SRV.*.${this._name}`, `$SRV.*.${this._name}.${this._id}`])
+        this.control.push(this.nc.subscribe(subject, { callback, zeroCopy: true }));
     } catch (e) {
       // no half-made service left listening (a full outbound buffer, a closed connection)
-      for (const s of this.#control) s.unsubscribe();
+      for (const s of this.control) s.unsubscribe();
       throw e;
     }
-    this.#nc.closed().then((err) => this.stop(err), ignore);
+    this.nc.closed().then((err) => this.stop(err), ignore);
     return this;
   }
 
   get id(): string {
-    return this.#id;
+    return this._id;
   }
   get name(): string {
-    return this.#name;
+    return this._name;
   }
   get version(): string {
-    return this.#version;
+    return this._version;
   }
   get description(): string {
-    return this.#description;
+    return this._description;
   }
   /** The service's metadata (frozen), undefined when it has none. */
   get metadata(): Readonly<Record<string, string>> | undefined {
-    return this.#metadata;
+    return this._metadata;
   }
 
   /**
@@ -212,7 +212,7 @@ export class Service {
 
   /** @internal addEndpoint() of a group with subject prefix `prefix` and queue `groupQueue`. */
   addIn(prefix: string, groupQueue: string | undefined, name: string, opts: ServiceHandler | EndpointOptions | undefined): Endpoint {
-    if (this.#stopped) throw new InvalidArgumentError(`service ${this.#name} is stopped: make a new one to add endpoints`);
+    if (this._stopped) throw new InvalidArgumentError(`service ${this._name} is stopped: make a new one to add endpoints`);
     validateName("endpoint", name);
     let o: EndpointOptions;
     if (typeof opts === "function") o = { handler: opts };
@@ -224,17 +224,17 @@ export class Service {
     const sub = o.subject ?? name;
     if (typeof sub !== "string" || sub === "") throw new InvalidArgumentError("an endpoint subject must be a non-empty string");
     if (o.handler !== undefined && typeof o.handler !== "function") throw new InvalidArgumentError("handler must be a function");
-    const queue = queueOf(o.queue ?? groupQueue ?? this.#queue);
+    const queue = queueOf(o.queue ?? groupQueue ?? this.queue);
     const ep = new Endpoint(this, name, prefix === "" ? sub : `${prefix}.${sub}`, queue, metadataOf(o.metadata, "endpoint"), o.handler ?? null);
-    ep.sub = this.#nc.subscribe(ep.subject, {
+    ep.sub = this.nc.subscribe(ep.subject, {
       queue: queue === "" ? undefined : queue,
       callback: o.handler === undefined ? undefined : (err, msg) => ep.handle(err, msg),
     });
-    this.#endpoints.push(ep);
+    this.endpoints.push(ep);
     return ep;
   }
 
-  #onControl(err: Error | null, msg: Msg | null): void {
+  private onControl(err: Error | null, msg: Msg | null): void {
     if (err !== null) {
       // a discovery request too large to receive is skipped and counted by the core (nc.stats().dropped)
       if (!(err instanceof MessageTooLargeError)) void this.stop(err);
@@ -247,42 +247,42 @@ export class Service {
     if (verb === ServiceVerb.PING) m.respond(JSON.stringify(this.ping()));
     else if (verb === ServiceVerb.INFO) m.respond(JSON.stringify(this.info()));
     else if (verb === ServiceVerb.STATS) {
-      if (this.#statsHandler === null) m.respond(JSON.stringify(this.#stats()));
+      if (this.statsHandler === null) m.respond(JSON.stringify(this._stats()));
       // a reply that cannot be sent once the handler's data came (connection gone) is the requester's timeout
       else this.stats().then((st) => m.respond(JSON.stringify(st)), ignore);
     }
   }
 
-  #identity(type: string): ServiceIdentity {
-    return { type, name: this.#name, id: this.#id, version: this.#version, metadata: this.#metadata ?? {} };
+  private identity(type: string): ServiceIdentity {
+    return { type, name: this._name, id: this._id, version: this._version, metadata: this._metadata ?? {} };
   }
 
   /** The PING answer. */
   ping(): ServiceIdentity {
-    return this.#identity(ServiceResponseType.PING);
+    return this.identity(ServiceResponseType.PING);
   }
 
   /** The INFO answer. */
   info(): ServiceInfo {
-    const i = this.#identity(ServiceResponseType.INFO) as ServiceInfo;
-    i.description = this.#description;
-    i.endpoints = this.#endpoints.map((e) => e.info());
+    const i = this.identity(ServiceResponseType.INFO) as ServiceInfo;
+    i.description = this._description;
+    i.endpoints = this.endpoints.map((e) => e.info());
     return i;
   }
 
-  #stats(): ServiceStats {
-    const s = this.#identity(ServiceResponseType.STATS) as ServiceStats;
-    s.started = this.#started;
-    s.endpoints = this.#endpoints.map((e) => e.stats());
+  private _stats(): ServiceStats {
+    const s = this.identity(ServiceResponseType.STATS) as ServiceStats;
+    s.started = this.started;
+    s.endpoints = this.endpoints.map((e) => e.stats());
     return s;
   }
 
   /** The STATS answer; with a statsHandler, each endpoint's `data` is what it returned (a
    *  handler that throws counts an error on that endpoint). */
   async stats(): Promise<ServiceStats> {
-    const handler = this.#statsHandler;
+    const handler = this.statsHandler;
     if (handler !== null) {
-      for (const e of this.#endpoints) {
+      for (const e of this.endpoints) {
         try {
           e.data = await handler(e);
         } catch (err) {
@@ -290,44 +290,44 @@ export class Service {
         }
       }
     }
-    return this.#stats();
+    return this._stats();
   }
 
   /** Zeroes the counters of every endpoint; `started` becomes now. */
   reset(): void {
-    this.#started = new Date().toISOString();
-    for (const e of this.#endpoints) e.reset();
+    this.started = new Date().toISOString();
+    for (const e of this.endpoints) e.reset();
   }
 
   get isStopped(): boolean {
-    return this.#stopped;
+    return this._stopped;
   }
 
   /** Resolves when the service has stopped: with the error that stopped it, or null. */
   get stopped(): Promise<Error | null> {
-    if (this.#done === null)
-      this.#done = this.#settled
-        ? Promise.resolve(this.#result)
+    if (this.done === null)
+      this.done = this.settled
+        ? Promise.resolve(this.result)
         : new Promise((resolve) => {
-            this.#resolve = resolve;
+            this.resolve = resolve;
           });
-    return this.#done;
+    return this.done;
   }
 
   /** Drains every subscription of the service (the connection stays open); resolves with `err`
    *  or null once they are drained. The service also stops when its connection closes. */
   stop(err?: Error): Promise<Error | null> {
-    if (!this.#stopped) {
-      this.#stopped = true;
-      this.#result = err ?? null;
+    if (!this._stopped) {
+      this._stopped = true;
+      this.result = err ?? null;
       const drains: Promise<void>[] = [];
-      if (!this.#nc.isClosed()) {
-        for (const s of this.#control) if (!s.isClosed()) drains.push(s.drain().catch(ignore));
-        for (const e of this.#endpoints) if (e.sub !== null && !e.sub.isClosed()) drains.push(e.sub.drain().catch(ignore));
+      if (!this.nc.isClosed()) {
+        for (const s of this.control) if (!s.isClosed()) drains.push(s.drain().catch(ignore));
+        for (const e of this.endpoints) if (e.sub !== null && !e.sub.isClosed()) drains.push(e.sub.drain().catch(ignore));
       }
       void Promise.all(drains).then(() => {
-        this.#settled = true;
-        if (this.#resolve !== null) this.#resolve(this.#result);
+        this.settled = true;
+        if (this.resolve !== null) this.resolve(this.result);
       });
     }
     return this.stopped;

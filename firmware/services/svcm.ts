@@ -7,16 +7,16 @@ import { Service } from "./service.js";
 import type { ServiceConfig } from "./service.js";
 
 export class Svcm {
-  readonly #nc: NatsConnection;
+  private readonly nc: NatsConnection;
 
   constructor(nc: NatsConnection) {
-    this.#nc = nc;
+    this.nc = nc;
   }
 
   /** Makes and starts a service: it answers discovery at once; add its endpoints next. Rejects
    *  with InvalidArgumentError for a bad name, a version that is not SemVer or an unknown option. */
   async add(config: ServiceConfig): Promise<Service> {
-    return new Service(this.#nc, config).start();
+    return new Service(this.nc, config).start();
   }
 
   /** nats.js's discovery client is a backend's tool: nats-xs has none. */

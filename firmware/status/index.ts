@@ -20,61 +20,61 @@ const QUEUE_LIMIT = 32;
 
 /** One listener's queue. */
 export class StatusStream implements AsyncIterableIterator<Status> {
-  #queue: Status[] = [];
-  #waiting: ((r: IteratorResult<Status>) => void) | null = null;
-  #done = false;
-  #missed = 0;
-  readonly #nc: NatsConnection;
+  private queue: Status[] = [];
+  private waiting: ((r: IteratorResult<Status>) => void) | null = null;
+  private done = false;
+  private missed = 0;
+  private readonly nc: NatsConnection;
 
   constructor(nc: NatsConnection) {
-    this.#nc = nc;
+    this.nc = nc;
     // a closed connection has no more events: the iteration ends at once
     if (!nc.listen(this)) this.end();
   }
 
   push(event: Status): void {
-    if (this.#done) return;
-    const w = this.#waiting;
+    if (this.done) return;
+    const w = this.waiting;
     if (w !== null) {
-      this.#waiting = null;
-      w({ value: this.#stamp(event), done: false });
+      this.waiting = null;
+      w({ value: this.stamp(event), done: false });
       return;
     }
-    if (this.#queue.length === QUEUE_LIMIT) {
-      this.#queue.shift();
-      this.#missed++;
+    if (this.queue.length === QUEUE_LIMIT) {
+      this.queue.shift();
+      this.missed++;
     }
-    this.#queue.push(event);
+    this.queue.push(event);
   }
 
-  #stamp(event: Status): Status {
-    if (this.#missed === 0) return event;
-    const e = { ...event, missed: this.#missed };
-    this.#missed = 0;
+  private stamp(event: Status): Status {
+    if (this.missed === 0) return event;
+    const e = { ...event, missed: this.missed };
+    this.missed = 0;
     return e;
   }
 
   /** Ends the iteration (the connection closed). Queued events are still read first. */
   end(): void {
-    this.#done = true;
-    const w = this.#waiting;
-    this.#waiting = null;
+    this.done = true;
+    const w = this.waiting;
+    this.waiting = null;
     if (w !== null) w({ value: undefined, done: true });
   }
 
   next(): Promise<IteratorResult<Status>> {
-    const e = this.#queue.shift();
-    if (e !== undefined) return Promise.resolve({ value: this.#stamp(e), done: false });
-    if (this.#done) return Promise.resolve({ value: undefined, done: true });
+    const e = this.queue.shift();
+    if (e !== undefined) return Promise.resolve({ value: this.stamp(e), done: false });
+    if (this.done) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => {
-      this.#waiting = resolve;
+      this.waiting = resolve;
     });
   }
 
   return(): Promise<IteratorResult<Status>> {
-    this.#nc.unlisten(this);
+    this.nc.unlisten(this);
     this.end();
-    this.#queue.length = 0;
+    this.queue.length = 0;
     return Promise.resolve({ value: undefined, done: true });
   }
 

@@ -45,22 +45,22 @@ export class MessageWriter {
   written = 0;
   /** Why the message was aborted (disconnect or close); writes then throw it. */
   error: Error | null = null;
-  readonly #nc: NatsConnection;
+  private readonly nc: NatsConnection;
   /** Copied bytes in the connection's outbound queue, as last reported. */
-  #held = 0;
+  private held = 0;
   /** Callers of ready() waiting for the queue to drain below the low-water mark (made on need). */
-  #ready: (() => void)[] | null = null;
+  private _ready: (() => void)[] | null = null;
   /** Callers of streamIdle() waiting for this message to end (made on need). */
-  #idle: (() => void)[] | null = null;
+  private _idle: (() => void)[] | null = null;
 
   constructor(nc: NatsConnection, size: number) {
-    this.#nc = nc;
+    this.nc = nc;
     this.size = size;
   }
 
   /** The message may keep this many copied bytes queued before write() asks to wait. */
-  get #lowWater(): number {
-    const o = this.#nc.options;
+  private get lowWater(): number {
+    const o = this.nc.options;
     return Math.min(o.maxPendingBytes, Math.max(o.outboundBufferBytes, 4096));
   }
 
@@ -69,16 +69,16 @@ export class MessageWriter {
     if (this.error !== null) throw this.error;
     if (this.written + bytes.length > this.size)
       throw new InvalidArgumentError(`the message was announced with ${this.size} bytes; writing ${bytes.length} more would exceed it`);
-    this.#held = this.#nc.streamWrite(this, bytes);
+    this.held = this.nc.streamWrite(this, bytes);
     this.written += bytes.length;
-    return this.#held < this.#lowWater;
+    return this.held < this.lowWater;
   }
 
   /** Resolves when the outbound queue has room for more pieces. */
   ready(): Promise<void> {
     if (this.error !== null) return Promise.reject(this.error);
-    if (this.#held < this.#lowWater || this.#nc.streaming !== this) return Promise.resolve();
-    return new Promise((resolve) => (this.#ready ??= []).push(resolve));
+    if (this.held < this.lowWater || this.nc.streaming !== this) return Promise.resolve();
+    return new Promise((resolve) => (this._ready ??= []).push(resolve));
   }
 
   /** Withdraws the message: it is not delivered. If part of it was already sent, the connection
@@ -86,46 +86,46 @@ export class MessageWriter {
   abort(): void {
     if (this.error !== null) return;
     this.error = new InvalidArgumentError("the streamed message was aborted");
-    this.#nc.streamAbort(this);
-    this.#settle();
+    this.nc.streamAbort(this);
+    this.settle();
   }
 
   /** Ends the message; throws when fewer bytes than announced were written. */
   end(): void {
     if (this.error !== null) throw this.error;
     if (this.written !== this.size) throw new InvalidArgumentError(`the message was announced with ${this.size} bytes but ${this.written} were written`);
-    this.#nc.streamEnd(this);
-    this.#settle();
+    this.nc.streamEnd(this);
+    this.settle();
   }
 
   /** @internal */
   fail(err: Error): void {
     this.error = err;
-    this.#settle();
+    this.settle();
   }
 
   /** @internal */
   drained(held: number): void {
-    this.#held = held;
-    if (this.#ready !== null && held < this.#lowWater) this.#wake();
+    this.held = held;
+    if (this._ready !== null && held < this.lowWater) this.wake();
   }
 
   /** @internal Resolves when this message is no longer open. */
   idle(): Promise<void> {
-    return new Promise((resolve) => (this.#idle ??= []).push(resolve));
+    return new Promise((resolve) => (this._idle ??= []).push(resolve));
   }
 
   /** The message is no longer open: its waiters go on. */
-  #settle(): void {
-    this.#wake();
-    const idle = this.#idle;
-    this.#idle = null;
+  private settle(): void {
+    this.wake();
+    const idle = this._idle;
+    this._idle = null;
     if (idle !== null) for (const resolve of idle) resolve();
   }
 
-  #wake(): void {
-    const ready = this.#ready;
-    this.#ready = null;
+  private wake(): void {
+    const ready = this._ready;
+    this._ready = null;
     if (ready !== null) for (const resolve of ready) resolve();
   }
 }

@@ -25,31 +25,31 @@ class Adopted {
   /** TLSSocket keeps its socket's latest counts on these two. */
   readable = 0;
   writable = 0;
-  readonly #inner: TCP;
+  private readonly inner: TCP;
   /** TLSSocket's own handlers of its socket's events. */
   readonly events: Events;
 
   constructor(options: { from: From; onReadable(count: number): void; onWritable(count: number): void; onError(): void }) {
-    this.#inner = options.from.inner;
+    this.inner = options.from.inner;
     this.events = { onReadable: options.onReadable, onWritable: options.onWritable, onError: options.onError };
     options.from.adopted = this;
   }
 
   read(into?: number | Uint8Array): ArrayBuffer | number | undefined {
-    if (into === undefined) return this.#inner.read();
-    return typeof into === "number" ? this.#inner.read(into) : this.#inner.read(into);
+    if (into === undefined) return this.inner.read();
+    return typeof into === "number" ? this.inner.read(into) : this.inner.read(into);
   }
 
   write(data: ArrayBuffer | Uint8Array): number | undefined {
     // TLSSocket answers its own writes from `writable` (less 96): keep it current, or a writer
     // trusting that answer would overrun the socket with a record it cannot take whole
-    const left = this.#inner.write(data);
+    const left = this.inner.write(data);
     if (left !== undefined) this.writable = left;
     return left;
   }
 
   close(): void {
-    this.#inner.close();
+    this.inner.close();
   }
 }
 
@@ -65,13 +65,13 @@ function isIPv4(host: string): boolean {
 
 /** TLS on an open (or opening) socket, with the ECMA-419 shape the connection reads and writes. */
 class TlsLayer implements Layer {
-  readonly #socket: TLSSocket;
-  readonly #adopted: Adopted;
-  readonly #upper: Events;
-  #failed = false;
+  private readonly socket: TLSSocket;
+  private readonly adopted: Adopted;
+  private readonly upper: Events;
+  private failed = false;
 
   constructor(inner: TCP, writable: number, options: LayerOptions, upper: Events) {
-    this.#upper = upper;
+    this.upper = upper;
     const tls = options.tls;
     const name = tls?.serverName ?? (isIPv4(options.host) ? undefined : options.host);
     const secure: Record<string, unknown> = {};
@@ -82,7 +82,7 @@ class TlsLayer implements Layer {
       secure.clientKey = tls.key;
     }
     const from: From = { inner, adopted: null };
-    this.#socket = new TLSSocket({
+    this.socket = new TLSSocket({
       TCP: { io: Adopted },
       from,
       host: name,
@@ -92,17 +92,17 @@ class TlsLayer implements Layer {
       secure,
       onReadable: (count: number) => upper.onReadable(count),
       onWritable: (count: number) => upper.onWritable(count),
-      onError: (detail?: string) => this.#fail(detail),
+      onError: (detail?: string) => this.fail(detail),
     });
-    this.#adopted = from.adopted as unknown as Adopted;
-    this.#adopted.writable = writable;
+    this.adopted = from.adopted as unknown as Adopted;
+    this.adopted.writable = writable;
     // an open socket will not say onWritable again by itself: the handshake starts now
     if (writable > 0) this.onWritable(writable);
   }
 
   read(into: Uint8Array): number | undefined {
     // Moddable's TLS socket reads by count, not into a view
-    const bytes = this.#socket.read(into.length);
+    const bytes = this.socket.read(into.length);
     const got = bytes === undefined ? 0 : bytes.byteLength;
     // never a partial read: the caller parses exactly what it asked for
     if (got !== into.length) throw new Error(`TLS: read of ${into.length} bytes but ${got} are readable`);
@@ -111,12 +111,12 @@ class TlsLayer implements Layer {
   }
 
   write(data: Uint8Array): number | undefined {
-    return this.#socket.write(data);
+    return this.socket.write(data);
   }
 
   close(): void {
-    this.#failed = true;
-    this.#socket.close();
+    this.failed = true;
+    this.socket.close();
   }
 
   // The plain socket's events, handed over by its owner. Moddable's TLS session throws from its
@@ -124,32 +124,32 @@ class TlsLayer implements Layer {
   // onError with the reason, never an exception in the socket's callback.
   onReadable(count: number): void {
     try {
-      this.#adopted.events.onReadable(count);
+      this.adopted.events.onReadable(count);
     } catch (e) {
-      this.#fail((e as Error).message);
+      this.fail((e as Error).message);
     }
   }
 
   onWritable(count: number): void {
     try {
-      this.#adopted.events.onWritable(count);
+      this.adopted.events.onWritable(count);
     } catch (e) {
-      this.#fail((e as Error).message);
+      this.fail((e as Error).message);
     }
   }
 
   onError(): void {
     try {
-      this.#adopted.events.onError();
+      this.adopted.events.onError();
     } catch (e) {
-      this.#fail((e as Error).message);
+      this.fail((e as Error).message);
     }
   }
 
-  #fail(detail?: string): void {
-    if (this.#failed) return;
-    this.#failed = true;
-    this.#upper.onError(detail);
+  private fail(detail?: string): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.upper.onError(detail);
   }
 }
 
