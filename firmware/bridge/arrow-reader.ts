@@ -103,51 +103,51 @@ function valuesFor(t: ArrowType, rows: number): ArrowValues {
 
 /** The streaming reader (see the file comment). One instance reads one IPC stream. */
 export class ArrowReader implements PayloadSink {
-  readonly #onColumn: ((column: ArrowColumnData, batch: number) => void) | null;
-  readonly #maxMeta: number;
-  readonly #maxColumns: number;
-  readonly #maxRows: number;
-  readonly #maxString: number;
-  readonly #decoder = new TextDecoder();
-  readonly #table = new ArrowTable();
+  private readonly onColumn: ((column: ArrowColumnData, batch: number) => void) | null;
+  private readonly maxMeta: number;
+  private readonly maxColumns: number;
+  private readonly maxRows: number;
+  private readonly maxString: number;
+  private readonly decoder = new TextDecoder();
+  private readonly _table = new ArrowTable();
 
-  #st = St.Prefix;
-  readonly #prefix = new Uint8Array(8);
-  #prefixN = 0;
-  #meta: Uint8Array | null = null;
-  #metaN = 0;
-  #bodyLen = 0;
-  #bodyPos = 0;
-  #hasSchema = false;
-  #batchIndex = 0;
+  private st = St.Prefix;
+  private readonly prefix = new Uint8Array(8);
+  private prefixN = 0;
+  private meta: Uint8Array | null = null;
+  private metaN = 0;
+  private bodyLen = 0;
+  private bodyPos = 0;
+  private hasSchema = false;
+  private batchIndex = 0;
 
   // the record batch in progress
-  #rows = 0;
-  #batch: ArrowColumnData[] = [];
-  #nulls: number[] = [];
+  private rows = 0;
+  private batch: ArrowColumnData[] = [];
+  private nulls: number[] = [];
   /** Per body buffer: offset, length, column, kind. */
-  #bufOff: number[] = [];
-  #bufLen: number[] = [];
-  #bufCol: number[] = [];
-  #bufKind: Kind[] = [];
-  #bi = 0;
+  private bufOff: number[] = [];
+  private bufLen: number[] = [];
+  private bufCol: number[] = [];
+  private bufKind: Kind[] = [];
+  private bi = 0;
   // per column of the batch, while its buffers pass
-  #values: ArrowValues | null = null;
-  #validity: Uint8Array | null = null;
-  #offsets: Int32Array | null = null;
+  private values: ArrowValues | null = null;
+  private validity: Uint8Array | null = null;
+  private offsets: Int32Array | null = null;
 
   constructor(options: ArrowReaderOptions = {}) {
     if (options.onColumn !== undefined && typeof options.onColumn !== "function") throw new InvalidArgumentError("onColumn must be a function");
-    this.#onColumn = options.onColumn ?? null;
-    this.#maxMeta = bound(options.max_metadata_bytes, 8192, "max_metadata_bytes");
-    this.#maxColumns = bound(options.max_columns, 64, "max_columns");
-    this.#maxRows = bound(options.max_rows, 4096, "max_rows");
-    this.#maxString = bound(options.max_string_bytes, 65536, "max_string_bytes");
+    this.onColumn = options.onColumn ?? null;
+    this.maxMeta = bound(options.max_metadata_bytes, 8192, "max_metadata_bytes");
+    this.maxColumns = bound(options.max_columns, 64, "max_columns");
+    this.maxRows = bound(options.max_rows, 4096, "max_rows");
+    this.maxString = bound(options.max_string_bytes, 65536, "max_string_bytes");
   }
 
   /** The table read so far (complete after end()); without onColumn it holds every batch. */
   get table(): ArrowTable {
-    return this.#table;
+    return this._table;
   }
 
   /** Reads the next bytes of the stream (a view valid during the call only). */
@@ -155,26 +155,26 @@ export class ArrowReader implements PayloadSink {
     const n = bytes.length;
     let i = 0;
     while (i < n) {
-      switch (this.#st) {
+      switch (this.st) {
         case St.Prefix: {
-          const take = Math.min(n - i, (this.#prefixN < 4 || this.#isContinuation() ? 8 : 4) - this.#prefixN);
-          this.#prefix.set(bytes.subarray(i, i + take), this.#prefixN);
-          this.#prefixN += take;
+          const take = Math.min(n - i, (this.prefixN < 4 || this.isContinuation() ? 8 : 4) - this.prefixN);
+          this.prefix.set(bytes.subarray(i, i + take), this.prefixN);
+          this.prefixN += take;
           i += take;
-          this.#onPrefix();
+          this.onPrefix();
           break;
         }
         case St.Meta: {
-          const meta = this.#meta as Uint8Array;
-          const take = Math.min(n - i, meta.length - this.#metaN);
-          meta.set(bytes.subarray(i, i + take), this.#metaN);
-          this.#metaN += take;
+          const meta = this.meta as Uint8Array;
+          const take = Math.min(n - i, meta.length - this.metaN);
+          meta.set(bytes.subarray(i, i + take), this.metaN);
+          this.metaN += take;
           i += take;
-          if (this.#metaN === meta.length) this.#onMessage();
+          if (this.metaN === meta.length) this.onMessage();
           break;
         }
         case St.Body:
-          i = this.#body(bytes, i, n);
+          i = this.body(bytes, i, n);
           break;
         case St.Done:
           throw new ArrowFormatError("bytes after the end-of-stream marker");
@@ -184,89 +184,89 @@ export class ArrowReader implements PayloadSink {
 
   /** The stream ended: checks it ended between messages. Sets `payload.data` to the table. */
   end(payload?: MessagePayload): void {
-    if (this.#st !== St.Done && !(this.#st === St.Prefix && this.#prefixN === 0)) throw new ArrowFormatError("the stream ends inside a message");
-    if (!this.#hasSchema) throw new ArrowFormatError("the stream has no schema");
-    this.#st = St.Done;
-    if (payload !== undefined) payload.data = this.#table;
+    if (this.st !== St.Done && !(this.st === St.Prefix && this.prefixN === 0)) throw new ArrowFormatError("the stream ends inside a message");
+    if (!this.hasSchema) throw new ArrowFormatError("the stream has no schema");
+    this.st = St.Done;
+    if (payload !== undefined) payload.data = this._table;
   }
 
   abort(): void {
-    this.#st = St.Done;
-    this.#batch = [];
-    this.#values = null;
+    this.st = St.Done;
+    this.batch = [];
+    this.values = null;
   }
 
   // ---- framing ---------------------------------------------------------------------------------
 
-  #isContinuation(): boolean {
-    const p = this.#prefix;
+  private isContinuation(): boolean {
+    const p = this.prefix;
     return p[0] === 255 && p[1] === 255 && p[2] === 255 && p[3] === 255;
   }
 
-  #onPrefix(): void {
-    if (this.#prefixN < 4) return;
-    const cont = this.#isContinuation();
-    if (cont && this.#prefixN < 8) return;
-    const p = this.#prefix;
+  private onPrefix(): void {
+    if (this.prefixN < 4) return;
+    const cont = this.isContinuation();
+    if (cont && this.prefixN < 8) return;
+    const p = this.prefix;
     const at = cont ? 4 : 0; // the format before Arrow 0.15 has no continuation marker
     const len = p[at] | (p[at + 1] << 8) | (p[at + 2] << 16) | (p[at + 3] << 24);
-    this.#prefixN = 0;
+    this.prefixN = 0;
     if (len === 0) {
-      this.#st = St.Done;
+      this.st = St.Done;
       return;
     }
     if (len < 0) throw new ArrowFormatError(`a negative metadata length (${len})`);
-    if (len > this.#maxMeta) throw new ArrowLimitError("metadata of one message", len, this.#maxMeta, "max_metadata_bytes");
-    this.#meta = new Uint8Array(len);
-    this.#metaN = 0;
-    this.#st = St.Meta;
+    if (len > this.maxMeta) throw new ArrowLimitError("metadata of one message", len, this.maxMeta, "max_metadata_bytes");
+    this.meta = new Uint8Array(len);
+    this.metaN = 0;
+    this.st = St.Meta;
   }
 
   /** A whole metadata FlatBuffer (Message.fbs) has arrived. */
-  #onMessage(): void {
-    const fb = new Fb(this.#meta as Uint8Array);
+  private onMessage(): void {
+    const fb = new Fb(this.meta as Uint8Array);
     const root = fb.ref(0);
     const version = fb.scalar16(root, 0, 0);
     if (version < 3) throw new ArrowTypeError(`metadata version V${version + 1} (before V4)`, "");
     const kind = fb.scalar8(root, 1, 0);
     const header = fb.table(root, 2);
     const f = fb.field(root, 3);
-    this.#bodyLen = f === 0 ? 0 : fb.i64(f);
-    this.#bodyPos = 0;
+    this.bodyLen = f === 0 ? 0 : fb.i64(f);
+    this.bodyPos = 0;
     if (header === 0) throw new ArrowFormatError("a message without a header");
-    if (kind === 1) this.#schema(fb, header);
-    else if (kind === 3) this.#recordBatch(fb, header);
+    if (kind === 1) this.schema(fb, header);
+    else if (kind === 3) this.recordBatch(fb, header);
     else if (kind === 2) throw new ArrowTypeError("a dictionary batch (dictionary-encoded columns)", "");
     else throw new ArrowTypeError(`message header type ${kind}`, "");
-    this.#meta = null;
+    this.meta = null;
     if (kind === 1) {
-      if (this.#bodyLen !== 0) throw new ArrowFormatError("a schema message with a body");
-      this.#st = St.Prefix;
+      if (this.bodyLen !== 0) throw new ArrowFormatError("a schema message with a body");
+      this.st = St.Prefix;
       return;
     }
-    this.#st = St.Body;
-    if (this.#bodyLen === 0) this.#finishBatch();
+    this.st = St.Body;
+    if (this.bodyLen === 0) this.finishBatch();
   }
 
-  #schema(fb: Fb, schema: number): void {
-    if (this.#hasSchema) throw new ArrowFormatError("a second schema");
+  private schema(fb: Fb, schema: number): void {
+    if (this.hasSchema) throw new ArrowFormatError("a second schema");
     if (fb.scalar16(schema, 0, 0) !== 0) throw new ArrowTypeError("big-endian data", "");
     const [n, at] = fb.vector(schema, 1, 4);
-    if (n > this.#maxColumns) throw new ArrowLimitError("column count", n, this.#maxColumns, "max_columns");
+    if (n > this.maxColumns) throw new ArrowLimitError("column count", n, this.maxColumns, "max_columns");
     if (n === 0) throw new ArrowFormatError("a schema without columns");
     for (let k = 0; k < n; k++) {
       const field = fb.ref(at + 4 * k);
-      const name = fb.string(field, 0, this.#decoder);
+      const name = fb.string(field, 0, this.decoder);
       const typeId = fb.scalar8(field, 2, 0);
       const type = fb.table(field, 3);
       if (fb.field(field, 4) !== 0) throw new ArrowTypeError("a dictionary-encoded column", name);
       if (fb.vector(field, 5, 4)[0] !== 0) throw new ArrowTypeError(`${TYPE_NAMES[typeId] ?? `type ${typeId}`} (a nested type)`, name);
-      this.#table.fields.push(this.#field(fb, name, typeId, type));
+      this._table.fields.push(this.field(fb, name, typeId, type));
     }
-    this.#hasSchema = true;
+    this.hasSchema = true;
   }
 
-  #field(fb: Fb, name: string, typeId: number, type: number): ArrowField {
+  private field(fb: Fb, name: string, typeId: number, type: number): ArrowField {
     const named = TYPE_NAMES[typeId] ?? `type ${typeId}`;
     if (typeId === 2) {
       if (type === 0) throw new ArrowFormatError(`column ${JSON.stringify(name)} has no Int parameters`);
@@ -287,17 +287,17 @@ export class ArrowReader implements PayloadSink {
     if (typeId === 10) {
       const unit = type === 0 ? 0 : fb.scalar16(type, 0, 0);
       if (unit > 3) throw new ArrowFormatError(`column ${JSON.stringify(name)} has timestamp unit ${unit}`);
-      return new ArrowField(name, "timestamp", UNIT_NAMES[unit], type === 0 ? "" : fb.string(type, 1, this.#decoder));
+      return new ArrowField(name, "timestamp", UNIT_NAMES[unit], type === 0 ? "" : fb.string(type, 1, this.decoder));
     }
     throw new ArrowTypeError(named, name);
   }
 
-  #recordBatch(fb: Fb, rb: number): void {
-    if (!this.#hasSchema) throw new ArrowFormatError("a record batch before the schema");
-    const fields = this.#table.fields;
+  private recordBatch(fb: Fb, rb: number): void {
+    if (!this.hasSchema) throw new ArrowFormatError("a record batch before the schema");
+    const fields = this._table.fields;
     const lf = fb.field(rb, 0);
     const rows = lf === 0 ? 0 : fb.i64(lf);
-    if (rows > this.#maxRows) throw new ArrowLimitError("row count of a record batch", rows, this.#maxRows, "max_rows");
+    if (rows > this.maxRows) throw new ArrowLimitError("row count of a record batch", rows, this.maxRows, "max_rows");
     if (fb.field(rb, 3) !== 0) throw new ArrowTypeError("a compressed record batch (LZ4 or ZSTD buffers)", "");
     const [nNodes, nodes] = fb.vector(rb, 1, 16);
     const [nBufs, bufs] = fb.vector(rb, 2, 16);
@@ -305,101 +305,101 @@ export class ArrowReader implements PayloadSink {
     let want = 0;
     for (const f of fields) want += f.type === "utf8" ? 3 : 2;
     if (nBufs !== want) throw new ArrowFormatError(`${nBufs} buffers where the schema needs ${want}`);
-    this.#rows = rows;
-    this.#batch = [];
-    this.#nulls = [];
-    this.#bufOff = [];
-    this.#bufLen = [];
-    this.#bufCol = [];
-    this.#bufKind = [];
-    this.#bi = 0;
+    this.rows = rows;
+    this.batch = [];
+    this.nulls = [];
+    this.bufOff = [];
+    this.bufLen = [];
+    this.bufCol = [];
+    this.bufKind = [];
+    this.bi = 0;
     let b = 0;
     let end = 0;
     for (let k = 0; k < fields.length; k++) {
       const length = fb.i64(nodes + 16 * k);
       const nulls = fb.i64(nodes + 16 * k + 8);
       if (length !== rows || nulls > rows) throw new ArrowFormatError(`column ${JSON.stringify(fields[k].name)} has ${length} values and ${nulls} nulls in a batch of ${rows} rows`);
-      this.#nulls.push(nulls);
+      this.nulls.push(nulls);
       const t = fields[k].type;
       const kinds = t === "utf8" ? [Kind.Validity, Kind.Offsets, Kind.Chars] : [Kind.Validity, t === "bool" ? Kind.Bits : Kind.Values];
       for (const kind of kinds) {
         const off = fb.i64(bufs + 16 * b);
         const len = fb.i64(bufs + 16 * b + 8);
         b++;
-        if (off < end || off + len > this.#bodyLen) throw new ArrowFormatError(`buffer ${b - 1} (offset ${off}, ${len} bytes) overlaps another or leaves the ${this.#bodyLen}-byte body`);
+        if (off < end || off + len > this.bodyLen) throw new ArrowFormatError(`buffer ${b - 1} (offset ${off}, ${len} bytes) overlaps another or leaves the ${this.bodyLen}-byte body`);
         end = off + len;
-        this.#need(kind, len, k, rows, nulls);
-        this.#bufOff.push(off);
-        this.#bufLen.push(len);
-        this.#bufCol.push(k);
-        this.#bufKind.push(kind);
+        this.need(kind, len, k, rows, nulls);
+        this.bufOff.push(off);
+        this.bufLen.push(len);
+        this.bufCol.push(k);
+        this.bufKind.push(kind);
       }
     }
-    this.#openColumn(0);
+    this.openColumn(0);
   }
 
   /** Checks a buffer's length against what its column needs. */
-  #need(kind: Kind, len: number, k: number, rows: number, nulls: number): void {
-    const f = this.#table.fields[k];
+  private need(kind: Kind, len: number, k: number, rows: number, nulls: number): void {
+    const f = this._table.fields[k];
     let min = 0;
     if (kind === Kind.Validity) min = nulls > 0 ? (rows + 7) >> 3 : 0;
     else if (kind === Kind.Values) min = rows * arrowWidth(f.type);
     else if (kind === Kind.Bits) min = (rows + 7) >> 3;
     else if (kind === Kind.Offsets) min = rows > 0 ? 4 * (rows + 1) : 0;
-    else if (len > this.#maxString) throw new ArrowLimitError(`string bytes of column ${JSON.stringify(f.name)}`, len, this.#maxString, "max_string_bytes");
+    else if (len > this.maxString) throw new ArrowLimitError(`string bytes of column ${JSON.stringify(f.name)}`, len, this.maxString, "max_string_bytes");
     if (len < min) throw new ArrowFormatError(`a buffer of column ${JSON.stringify(f.name)} holds ${len} bytes where ${min} are needed`);
   }
 
   // ---- the body, streamed ----------------------------------------------------------------------
 
-  #body(bytes: Uint8Array, i: number, n: number): number {
+  private body(bytes: Uint8Array, i: number, n: number): number {
     while (i < n) {
-      const bi = this.#bi;
-      if (bi >= this.#bufOff.length) {
+      const bi = this.bi;
+      if (bi >= this.bufOff.length) {
         // padding after the last buffer
-        const skip = Math.min(n - i, this.#bodyLen - this.#bodyPos);
+        const skip = Math.min(n - i, this.bodyLen - this.bodyPos);
         i += skip;
-        this.#bodyPos += skip;
-        if (this.#bodyPos === this.#bodyLen) this.#finishBatch();
+        this.bodyPos += skip;
+        if (this.bodyPos === this.bodyLen) this.finishBatch();
         return i;
       }
-      const off = this.#bufOff[bi];
-      const end = off + this.#bufLen[bi];
-      if (this.#bodyPos < off) {
-        const skip = Math.min(n - i, off - this.#bodyPos);
+      const off = this.bufOff[bi];
+      const end = off + this.bufLen[bi];
+      if (this.bodyPos < off) {
+        const skip = Math.min(n - i, off - this.bodyPos);
         i += skip;
-        this.#bodyPos += skip;
+        this.bodyPos += skip;
         continue;
       }
-      const take = Math.min(n - i, end - this.#bodyPos);
-      if (take > 0) this.#feed(this.#bufKind[bi], bytes, i, i + take, this.#bodyPos - off);
+      const take = Math.min(n - i, end - this.bodyPos);
+      if (take > 0) this.feed(this.bufKind[bi], bytes, i, i + take, this.bodyPos - off);
       i += take;
-      this.#bodyPos += take;
-      if (this.#bodyPos === end) this.#nextBuffer();
+      this.bodyPos += take;
+      if (this.bodyPos === end) this.nextBuffer();
     }
-    if (this.#bi >= this.#bufOff.length && this.#bodyPos === this.#bodyLen && this.#st === St.Body) this.#finishBatch();
+    if (this.bi >= this.bufOff.length && this.bodyPos === this.bodyLen && this.st === St.Body) this.finishBatch();
     return i;
   }
 
   /** Bytes [i, j) of the current buffer, at `at` within it. */
-  #feed(kind: Kind, b: Uint8Array, i: number, j: number, at: number): void {
+  private feed(kind: Kind, b: Uint8Array, i: number, j: number, at: number): void {
     switch (kind) {
       case Kind.Validity: {
-        const v = this.#validity;
+        const v = this.validity;
         if (v === null) return; // no nulls: the bitmap (if any) says nothing
         for (; i < j && at < v.length; i++, at++) v[at] = b[i];
         return;
       }
       case Kind.Values:
       case Kind.Chars: {
-        const v = this.#values as ArrowValues;
+        const v = this.values as ArrowValues;
         const raw = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
         if (at < raw.length) raw.set(b.subarray(i, Math.min(j, i + raw.length - at)), at);
         return;
       }
       case Kind.Bits: {
-        const v = this.#values as Uint8Array;
-        const rows = this.#rows;
+        const v = this.values as Uint8Array;
+        const rows = this.rows;
         for (; i < j; i++, at++) {
           const byte = b[i];
           for (let bit = 0; bit < 8; bit++) {
@@ -410,7 +410,7 @@ export class ArrowReader implements PayloadSink {
         return;
       }
       case Kind.Offsets: {
-        const o = this.#offsets as Int32Array;
+        const o = this.offsets as Int32Array;
         const raw = new Uint8Array(o.buffer, o.byteOffset, o.byteLength);
         if (at < raw.length) raw.set(b.subarray(i, Math.min(j, i + raw.length - at)), at);
         return;
@@ -419,68 +419,68 @@ export class ArrowReader implements PayloadSink {
   }
 
   /** Prepares the values of column `k` (its first buffer is next). */
-  #openColumn(k: number): void {
-    if (k >= this.#table.fields.length) return;
-    const f = this.#table.fields[k];
-    const rows = this.#rows;
-    this.#values = valuesFor(f.type, rows);
-    this.#validity = this.#nulls[k] > 0 ? new Uint8Array((rows + 7) >> 3) : null;
-    this.#offsets = f.type === "utf8" ? new Int32Array(rows + 1) : null;
-    if (this.#bufLen[this.#bi] === 0 && this.#bodyPos >= this.#bufOff[this.#bi]) this.#nextBuffer();
+  private openColumn(k: number): void {
+    if (k >= this._table.fields.length) return;
+    const f = this._table.fields[k];
+    const rows = this.rows;
+    this.values = valuesFor(f.type, rows);
+    this.validity = this.nulls[k] > 0 ? new Uint8Array((rows + 7) >> 3) : null;
+    this.offsets = f.type === "utf8" ? new Int32Array(rows + 1) : null;
+    if (this.bufLen[this.bi] === 0 && this.bodyPos >= this.bufOff[this.bi]) this.nextBuffer();
   }
 
   /** The current buffer is complete. */
-  #nextBuffer(): void {
+  private nextBuffer(): void {
     for (;;) {
-      const bi = this.#bi;
-      const k = this.#bufCol[bi];
-      const kind = this.#bufKind[bi];
+      const bi = this.bi;
+      const k = this.bufCol[bi];
+      const kind = this.bufKind[bi];
       if (kind === Kind.Offsets) {
-        this.#checkOffsets(k, this.#bufLen[bi + 1]);
-        this.#values = new Uint8Array(this.#bufLen[bi + 1]); // bounded by max_string_bytes (#need)
+        this.checkOffsets(k, this.bufLen[bi + 1]);
+        this.values = new Uint8Array(this.bufLen[bi + 1]); // bounded by max_string_bytes (#need)
       }
-      this.#bi++;
-      const last = this.#bi >= this.#bufOff.length || this.#bufCol[this.#bi] !== k;
+      this.bi++;
+      const last = this.bi >= this.bufOff.length || this.bufCol[this.bi] !== k;
       if (last) {
-        this.#closeColumn(k);
-        if (this.#bi < this.#bufOff.length) {
-          this.#openColumn(k + 1);
+        this.closeColumn(k);
+        if (this.bi < this.bufOff.length) {
+          this.openColumn(k + 1);
           return;
         }
       }
       // an empty next buffer at the current position completes at once
-      if (this.#bi >= this.#bufOff.length || this.#bufLen[this.#bi] !== 0 || this.#bodyPos < this.#bufOff[this.#bi]) return;
+      if (this.bi >= this.bufOff.length || this.bufLen[this.bi] !== 0 || this.bodyPos < this.bufOff[this.bi]) return;
     }
   }
 
-  #checkOffsets(k: number, charBytes: number): void {
-    const o = this.#offsets as Int32Array;
-    const rows = this.#rows;
+  private checkOffsets(k: number, charBytes: number): void {
+    const o = this.offsets as Int32Array;
+    const rows = this.rows;
     if (rows === 0) return;
-    if (o[0] < 0) throw new ArrowFormatError(`column ${JSON.stringify(this.#table.fields[k].name)} has a negative string offset`);
+    if (o[0] < 0) throw new ArrowFormatError(`column ${JSON.stringify(this._table.fields[k].name)} has a negative string offset`);
     for (let r = 0; r < rows; r++)
-      if (o[r + 1] < o[r]) throw new ArrowFormatError(`column ${JSON.stringify(this.#table.fields[k].name)} has decreasing string offsets at row ${r}`);
-    if (o[rows] > charBytes) throw new ArrowFormatError(`column ${JSON.stringify(this.#table.fields[k].name)} has strings past its ${charBytes} character bytes`);
+      if (o[r + 1] < o[r]) throw new ArrowFormatError(`column ${JSON.stringify(this._table.fields[k].name)} has decreasing string offsets at row ${r}`);
+    if (o[rows] > charBytes) throw new ArrowFormatError(`column ${JSON.stringify(this._table.fields[k].name)} has strings past its ${charBytes} character bytes`);
   }
 
-  #closeColumn(k: number): void {
-    const f = this.#table.fields[k];
-    const offsets = this.#rows > 0 ? this.#offsets : f.type === "utf8" ? new Int32Array(1) : null;
-    const column = new ArrowColumnData(f, this.#rows, this.#nulls[k], this.#values as ArrowValues, this.#validity, offsets);
-    this.#values = null;
-    this.#validity = null;
-    this.#offsets = null;
-    if (this.#onColumn !== null) this.#onColumn(column, this.#batchIndex);
-    else this.#batch.push(column);
+  private closeColumn(k: number): void {
+    const f = this._table.fields[k];
+    const offsets = this.rows > 0 ? this.offsets : f.type === "utf8" ? new Int32Array(1) : null;
+    const column = new ArrowColumnData(f, this.rows, this.nulls[k], this.values as ArrowValues, this.validity, offsets);
+    this.values = null;
+    this.validity = null;
+    this.offsets = null;
+    if (this.onColumn !== null) this.onColumn(column, this.batchIndex);
+    else this.batch.push(column);
   }
 
-  #finishBatch(): void {
-    if (this.#bi < this.#bufOff.length) throw new ArrowFormatError("a record batch ends before its buffers");
-    this.#table.numRows += this.#rows;
-    if (this.#onColumn === null) this.#table.batches.push(this.#batch); // else handed over one by one
-    this.#batchIndex++;
-    this.#batch = [];
-    this.#st = St.Prefix;
+  private finishBatch(): void {
+    if (this.bi < this.bufOff.length) throw new ArrowFormatError("a record batch ends before its buffers");
+    this._table.numRows += this.rows;
+    if (this.onColumn === null) this._table.batches.push(this.batch); // else handed over one by one
+    this.batchIndex++;
+    this.batch = [];
+    this.st = St.Prefix;
   }
 }
 

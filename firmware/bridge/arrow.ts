@@ -96,11 +96,11 @@ function scalarSize(kind: F): number {
 class FbWriter {
   buf = new Uint8Array(512);
   pos = 0;
-  readonly #encoder: TextEncoder;
+  private readonly encoder: TextEncoder;
   constructor(encoder: TextEncoder) {
-    this.#encoder = encoder;
+    this.encoder = encoder;
   }
-  #room(n: number): void {
+  private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     let cap = this.buf.length * 2;
     while (cap < this.pos + n) cap *= 2;
@@ -111,12 +111,12 @@ class FbWriter {
   /** Pads with zeros until pos % `to` === `rem`. */
   align(to: number, rem = 0): void {
     while (this.pos % to !== rem) {
-      this.#room(1);
+      this.room(1);
       this.buf[this.pos++] = 0;
     }
   }
   skip(n: number): number {
-    this.#room(n);
+    this.room(n);
     const at = this.pos;
     this.buf.fill(0, at, at + n);
     this.pos += n;
@@ -174,18 +174,18 @@ class FbWriter {
       const f = t[s];
       if (f === null || f[0] < F.Table) continue;
       const p = at + offsets[s];
-      const target = this.#child(f);
+      const target = this.child(f);
       this.u32(p, target - p);
     }
     return at;
   }
 
-  #child(f: Field): number {
+  private child(f: Field): number {
     if (f[0] === F.Table) return this.table(f[1] as Table);
     if (f[0] === F.String) {
       const s = f[1] as string;
       this.align(4);
-      const bytes = this.#encoder.encode(s);
+      const bytes = this.encoder.encode(s);
       const at = this.skip(4 + bytes.length + 1);
       this.u32(at, bytes.length);
       this.buf.set(bytes, at + 4);

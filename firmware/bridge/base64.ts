@@ -43,8 +43,8 @@ function decodeChar(c: number): number {
 /** Encodes bytes given in any split; `finish()` writes the last, padded quantum. */
 export class Base64Encoder {
   /** Up to two bytes held from the previous call. */
-  #carry = 0;
-  #carried = 0;
+  private carry = 0;
+  private carried = 0;
 
   /** Characters the next encode() of `n` bytes writes at most (the caller sizes its buffer). */
   static maxOutput(n: number): number {
@@ -56,19 +56,19 @@ export class Base64Encoder {
   encode(src: Uint8Array, start: number, end: number, out: Uint8Array, pos: number): number {
     let i = start;
     // complete the quantum begun by the previous call
-    while (this.#carried > 0 && this.#carried < 3 && i < end) {
-      this.#carry = (this.#carry << 8) | src[i++];
-      this.#carried++;
+    while (this.carried > 0 && this.carried < 3 && i < end) {
+      this.carry = (this.carry << 8) | src[i++];
+      this.carried++;
     }
-    if (this.#carried === 3) {
-      pos = this.#quad(this.#carry, out, pos);
-      this.#carried = this.#carry = 0;
+    if (this.carried === 3) {
+      pos = this.quad(this.carry, out, pos);
+      this.carried = this.carry = 0;
     }
     const whole = end - ((end - i) % 3);
-    for (; i < whole; i += 3) pos = this.#quad((src[i] << 16) | (src[i + 1] << 8) | src[i + 2], out, pos);
+    for (; i < whole; i += 3) pos = this.quad((src[i] << 16) | (src[i + 1] << 8) | src[i + 2], out, pos);
     for (; i < end; i++) {
-      this.#carry = (this.#carry << 8) | src[i];
-      this.#carried++;
+      this.carry = (this.carry << 8) | src[i];
+      this.carried++;
     }
     return pos;
   }
@@ -76,9 +76,9 @@ export class Base64Encoder {
   /** Writes the final quantum with its padding (up to 4 characters); returns the new position and
    *  leaves the encoder ready for another payload. */
   finish(out: Uint8Array, pos: number): number {
-    const n = this.#carried;
-    const v = this.#carry;
-    this.#carried = this.#carry = 0;
+    const n = this.carried;
+    const v = this.carry;
+    this.carried = this.carry = 0;
     if (n === 0) return pos;
     const bits = n === 1 ? v << 16 : v << 8;
     out[pos++] = encodeSextet((bits >>> 18) & 63);
@@ -88,7 +88,7 @@ export class Base64Encoder {
     return pos;
   }
 
-  #quad(v: number, out: Uint8Array, pos: number): number {
+  private quad(v: number, out: Uint8Array, pos: number): number {
     out[pos] = encodeSextet((v >>> 18) & 63);
     out[pos + 1] = encodeSextet((v >>> 12) & 63);
     out[pos + 2] = encodeSextet((v >>> 6) & 63);
@@ -104,16 +104,16 @@ export class Base64Encoder {
  * accepted; a lone character in the last quantum is not.
  */
 export class Base64Decoder {
-  readonly #out: Uint8Array;
-  readonly #sink: ByteSink;
-  #fill = 0;
-  #acc = 0;
-  #count = 0;
-  #pad = 0;
+  private readonly out: Uint8Array;
+  private readonly sink: ByteSink;
+  private fill = 0;
+  private acc = 0;
+  private count = 0;
+  private pad = 0;
   /** A padded final quantum ended the text: only whitespace may follow. */
-  #done = false;
+  private done = false;
   /** Characters seen, for error positions. */
-  #pos = 0;
+  private pos = 0;
   /** Bytes decoded so far (handed to the sink or waiting in the buffer). */
   total = 0;
 
@@ -121,14 +121,14 @@ export class Base64Decoder {
    *  `sink`, as a view valid during the call. */
   constructor(out: Uint8Array, sink: ByteSink) {
     if (out.length < 3) throw new RangeError("the base64 output buffer needs at least 3 bytes");
-    this.#out = out;
-    this.#sink = sink;
+    this.out = out;
+    this.sink = sink;
   }
 
   /** Starts a new text. */
   reset(): void {
-    this.#fill = this.#acc = this.#count = this.#pad = this.#pos = this.total = 0;
-    this.#done = false;
+    this.fill = this.acc = this.count = this.pad = this.pos = this.total = 0;
+    this.done = false;
   }
 
   /** Decodes the character codes `src[start, end)`. Throws Base64Error at the first bad one. */
@@ -138,64 +138,64 @@ export class Base64Decoder {
 
   /** Decodes one character code (text that arrived through a JSON escape comes this way). */
   decodeChar(c: number): void {
-    const at = this.#pos++;
+    const at = this.pos++;
     if (c === 32 || c === 9 || c === 13 || c === 10) return;
-    if (this.#done) throw new Base64Error("data after the padding", at);
+    if (this.done) throw new Base64Error("data after the padding", at);
     if (c === 61) {
       // '=' pads the final quantum: only after two or three characters of it
-      if (this.#count < 2) throw new Base64Error("'=' where a data character belongs", at);
-      if (++this.#pad + this.#count === 4) this.#final(at);
+      if (this.count < 2) throw new Base64Error("'=' where a data character belongs", at);
+      if (++this.pad + this.count === 4) this.final(at);
       return;
     }
-    if (this.#pad > 0) throw new Base64Error("data inside the padding", at);
+    if (this.pad > 0) throw new Base64Error("data inside the padding", at);
     const v = decodeChar(c);
     if (v < 0) throw new Base64Error(`character ${c < 33 || c > 126 ? `code ${c}` : JSON.stringify(String.fromCharCode(c))} is not base64`, at);
-    this.#acc = (this.#acc << 6) | v;
-    if (++this.#count < 4) return;
-    if (this.#fill + 3 > this.#out.length) this.#flush();
-    const a = this.#acc;
-    const out = this.#out;
-    out[this.#fill] = (a >>> 16) & 255;
-    out[this.#fill + 1] = (a >>> 8) & 255;
-    out[this.#fill + 2] = a & 255;
-    this.#fill += 3;
+    this.acc = (this.acc << 6) | v;
+    if (++this.count < 4) return;
+    if (this.fill + 3 > this.out.length) this.flush();
+    const a = this.acc;
+    const out = this.out;
+    out[this.fill] = (a >>> 16) & 255;
+    out[this.fill + 1] = (a >>> 8) & 255;
+    out[this.fill + 2] = a & 255;
+    this.fill += 3;
     this.total += 3;
-    this.#acc = this.#count = 0;
+    this.acc = this.count = 0;
   }
 
   /** Ends the text: checks the last quantum (its padding may be missing) and hands the rest of the
    *  bytes to the sink. */
   finish(): void {
-    if (this.#pad > 0 && !this.#done) throw new Base64Error("incomplete padding", -1);
-    if (this.#count === 1) throw new Base64Error("a lone character in the last quantum", -1);
-    if (this.#count > 1) this.#final(-1);
-    this.#flush();
+    if (this.pad > 0 && !this.done) throw new Base64Error("incomplete padding", -1);
+    if (this.count === 1) throw new Base64Error("a lone character in the last quantum", -1);
+    if (this.count > 1) this.final(-1);
+    this.flush();
   }
 
   /** Writes the 1 or 2 bytes of a short final quantum (2 or 3 characters). */
-  #final(at: number): void {
-    const n = this.#count;
-    const a = this.#acc;
-    if (this.#fill + 2 > this.#out.length) this.#flush();
-    const out = this.#out;
+  private final(at: number): void {
+    const n = this.count;
+    const a = this.acc;
+    if (this.fill + 2 > this.out.length) this.flush();
+    const out = this.out;
     if (n === 2) {
       if ((a & 15) !== 0) throw new Base64Error("stray bits in the last character", at);
-      out[this.#fill++] = (a >>> 4) & 255;
+      out[this.fill++] = (a >>> 4) & 255;
       this.total += 1;
     } else {
       if ((a & 3) !== 0) throw new Base64Error("stray bits in the last character", at);
-      out[this.#fill++] = (a >>> 10) & 255;
-      out[this.#fill++] = (a >>> 2) & 255;
+      out[this.fill++] = (a >>> 10) & 255;
+      out[this.fill++] = (a >>> 2) & 255;
       this.total += 2;
     }
-    this.#acc = this.#count = 0;
-    this.#done = true;
+    this.acc = this.count = 0;
+    this.done = true;
   }
 
-  #flush(): void {
-    const n = this.#fill;
+  private flush(): void {
+    const n = this.fill;
     if (n === 0) return;
-    this.#fill = 0;
-    this.#sink.write(n === this.#out.length ? this.#out : this.#out.subarray(0, n));
+    this.fill = 0;
+    this.sink.write(n === this.out.length ? this.out : this.out.subarray(0, n));
   }
 }

@@ -27,18 +27,18 @@ export const DEFAULT_MAX_KEYS = 128;
  *  bytes), for its lifetime: XS keeps every property name it has seen. */
 export class KeyRegistry {
   readonly max: number;
-  readonly #seen = new Set<number>();
+  private readonly seen = new Set<number>();
   constructor(max: number) {
     this.max = max;
   }
   get size(): number {
-    return this.#seen.size;
+    return this.seen.size;
   }
   add(hash: number): void {
-    if (this.#seen.has(hash)) return;
-    if (this.#seen.size >= this.max)
+    if (this.seen.has(hash)) return;
+    if (this.seen.size >= this.max)
       throw new EnvelopeLimitError(`brings JSON property names this receiver has not seen, past the ${this.max} distinct names it keeps (XS never frees a name)`, "max_keys", this.max);
-    this.#seen.add(hash);
+    this.seen.add(hash);
   }
 }
 export const DEFAULT_MAX_HELD_BYTES = 16384;

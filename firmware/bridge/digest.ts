@@ -78,23 +78,23 @@ export function declaredDigest(p: MessagePayload, required: boolean): Uint8Array
 
 /** Hashes what passes and compares at the end. */
 export class DigestCheck {
-  readonly #digest = new Digest("SHA256");
-  readonly #want: Uint8Array;
+  private readonly digest = new Digest("SHA256");
+  private readonly want: Uint8Array;
   constructor(want: Uint8Array) {
-    this.#want = want;
+    this.want = want;
   }
   write(bytes: Uint8Array): void {
-    this.#digest.write(bytes);
+    this.digest.write(bytes);
   }
   /** After the last byte: throws DigestError when the bytes do not match. */
   verify(dataname: string): void {
-    const got = this.#digest.close();
+    const got = this.digest.close();
     const b = new Uint8Array(got);
     let same = b.length === 32;
-    for (let i = 0; same && i < 32; i++) same = b[i] === this.#want[i];
+    for (let i = 0; same && i < 32; i++) same = b[i] === this.want[i];
     if (!same) {
       const want = new Uint8Array(32);
-      want.set(this.#want);
+      want.set(this.want);
       throw new DigestError(dataname, "does not match the SHA-256 digest its envelope declares: the linked file was changed or corrupted", digestTag(want.buffer), digestTag(got));
     }
   }
@@ -102,14 +102,14 @@ export class DigestCheck {
 
 /** Computes the tag of bytes as they are written (the sender's side). */
 export class DigestWriter {
-  readonly #digest = new Digest("SHA256");
+  private readonly digest = new Digest("SHA256");
   write(bytes: Uint8Array): void {
-    this.#digest.write(bytes);
+    this.digest.write(bytes);
   }
   reset(): void {
-    this.#digest.reset();
+    this.digest.reset();
   }
   tag(): string {
-    return digestTag(this.#digest.close());
+    return digestTag(this.digest.close());
   }
 }

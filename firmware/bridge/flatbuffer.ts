@@ -13,19 +13,19 @@ export class FlatBufferReader {
   constructor(b: Uint8Array) {
     this.b = b;
   }
-  #check(at: number, n: number): void {
+  private check(at: number, n: number): void {
     if (at < 0 || at + n > this.b.length) throw new ArrowFormatError(`a metadata offset (${at}) points outside the ${this.b.length}-byte message`);
   }
   u8(at: number): number {
-    this.#check(at, 1);
+    this.check(at, 1);
     return this.b[at];
   }
   u16(at: number): number {
-    this.#check(at, 2);
+    this.check(at, 2);
     return this.b[at] | (this.b[at + 1] << 8);
   }
   i32(at: number): number {
-    this.#check(at, 4);
+    this.check(at, 4);
     return this.b[at] | (this.b[at + 1] << 8) | (this.b[at + 2] << 16) | (this.b[at + 3] << 24);
   }
   /** A little-endian 64-bit value as a number; throws past 2^53. */
@@ -47,7 +47,7 @@ export class FlatBufferReader {
   /** The target of the offset stored at `at`. */
   ref(at: number): number {
     const target = at + (this.i32(at) >>> 0);
-    this.#check(target, 4);
+    this.check(target, 4);
     return target;
   }
   table(t: number, slot: number): number {
@@ -68,7 +68,7 @@ export class FlatBufferReader {
     if (f === 0) return [0, 0];
     const v = this.ref(f);
     const n = this.i32(v) >>> 0;
-    this.#check(v + 4, n * elemSize);
+    this.check(v + 4, n * elemSize);
     return [n, v + 4];
   }
   string(t: number, slot: number, decoder: TextDecoder): string {
@@ -76,7 +76,7 @@ export class FlatBufferReader {
     if (f === 0) return "";
     const s = this.ref(f);
     const n = this.i32(s) >>> 0;
-    this.#check(s + 4, n);
+    this.check(s + 4, n);
     return decoder.decode(this.b.subarray(s + 4, s + 4 + n));
   }
 }

@@ -133,70 +133,70 @@ function isIPv4(host: string): boolean {
  * handler; rejects with LinkError (status 0: no complete response) or with what the handler threw.
  */
 export class HttpExchange implements HttpBodyWriter {
-  readonly #target: HttpTarget;
-  readonly #head: Uint8Array;
-  readonly #body: ((w: HttpBodyWriter) => Promise<void>) | null;
-  readonly #handler: HttpResponseHandler;
-  readonly #o: HttpOptions;
+  private readonly target: HttpTarget;
+  private readonly head: Uint8Array;
+  private readonly body: ((w: HttpBodyWriter) => Promise<void>) | null;
+  private readonly handler: HttpResponseHandler;
+  private readonly o: HttpOptions;
   /** What the exchange reads and writes: the TCP socket, or the TLS layer on it. */
-  #socket: Socket | null = null;
+  private socket: Socket | null = null;
   /** The TLS layer that takes the TCP socket's events (https), else null. */
-  #tap: Layer | null = null;
-  #writable = 0;
+  private tap: Layer | null = null;
+  private writable = 0;
   /** Writable once: TCP connected and, for https, the TLS handshake done. */
-  #connected = false;
+  private connected = false;
   /** The TCP socket connected (an https failure after it and before #connected is the handshake's). */
-  #tcpUp = false;
-  readonly #pending: Uint8Array;
-  #pendingLen = 0;
-  #readyWaiter: (() => void) | null = null;
-  readonly #rbuf: Uint8Array;
-  readonly #line = new Uint8Array(LINE_BYTES);
-  #lineLen = 0;
-  #headers = 0;
-  #state = R.Status;
-  #remaining = 0;
-  readonly #res = new HttpResponseHead();
-  readonly #decoder = new TextDecoder();
-  #timer: TimerId | null = null;
+  private tcpUp = false;
+  private readonly pending: Uint8Array;
+  private pendingLen = 0;
+  private readyWaiter: (() => void) | null = null;
+  private readonly rbuf: Uint8Array;
+  private readonly line = new Uint8Array(LINE_BYTES);
+  private lineLen = 0;
+  private headers = 0;
+  private state = R.Status;
+  private remaining = 0;
+  private readonly res = new HttpResponseHead();
+  private readonly decoder = new TextDecoder();
+  private timer: TimerId | null = null;
   /** The TLS layer module (https only), loaded by run(). */
-  #tls: LayerModule | null = null;
-  #last = 0;
-  #finished = false;
-  #resolve!: (head: HttpResponseHead) => void;
-  #reject!: (err: unknown) => void;
+  private tls: LayerModule | null = null;
+  private last = 0;
+  private finished = false;
+  private resolve!: (head: HttpResponseHead) => void;
+  private reject!: (err: unknown) => void;
 
   constructor(method: string, target: HttpTarget, headers: readonly string[], bodySize: number, body: ((w: HttpBodyWriter) => Promise<void>) | null, handler: HttpResponseHandler, options: HttpOptions) {
-    this.#target = target;
-    this.#body = body;
-    this.#handler = handler;
-    this.#o = options;
+    this.target = target;
+    this.body = body;
+    this.handler = handler;
+    this.o = options;
     let head = `${method} ${target.path} HTTP/1.1\r\nHost: ${target.host}${target.port === (target.secure ? 443 : 80) ? "" : `:${target.port}`}\r\nConnection: close\r\nUser-Agent: nats-xs\r\n`;
     for (let i = 0; i + 1 < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
     if (bodySize >= 0) head += `Content-Length: ${bodySize}\r\n`;
-    this.#head = new TextEncoder().encode(`${head}\r\n`);
-    this.#pending = new Uint8Array(options.bufferBytes);
-    this.#rbuf = new Uint8Array(options.bufferBytes);
+    this.head = new TextEncoder().encode(`${head}\r\n`);
+    this.pending = new Uint8Array(options.bufferBytes);
+    this.rbuf = new Uint8Array(options.bufferBytes);
   }
 
   run(): Promise<HttpResponseHead> {
     return new Promise((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-      this.#last = Date.now();
-      const every = Math.max(10, Math.min(1000, this.#o.timeout >> 2));
-      this.#timer = Timer.repeat(() => {
-        if (Date.now() - this.#last > this.#o.timeout) this.#fail(new LinkError(`no progress for ${this.#o.timeout} ms`, this.#target.url));
+      this.resolve = resolve;
+      this.reject = reject;
+      this.last = Date.now();
+      const every = Math.max(10, Math.min(1000, this.o.timeout >> 2));
+      this.timer = Timer.repeat(() => {
+        if (Date.now() - this.last > this.o.timeout) this.fail(new LinkError(`no progress for ${this.o.timeout} ms`, this.target.url));
       }, every);
-      if (!this.#target.secure) return this.#resolveHost();
+      if (!this.target.secure) return this.resolveHost();
       // written out so that bundlers and manifests see the specifier
       import("nats-xs/tls").then(
         (m: LayerModule) => {
-          if (this.#finished) return;
-          this.#tls = m;
-          this.#resolveHost();
+          if (this.finished) return;
+          this.tls = m;
+          this.resolveHost();
         },
-        (e: unknown) => this.#fail(new TransportUnavailableError(`the https link ${this.#target.url}`, "nats-xs/tls", "manifests/nats-xs-tls/manifest.json", e)),
+        (e: unknown) => this.fail(new TransportUnavailableError(`the https link ${this.target.url}`, "nats-xs/tls", "manifests/nats-xs-tls/manifest.json", e)),
       );
     });
   }
@@ -204,7 +204,7 @@ export class HttpExchange implements HttpBodyWriter {
   /** Ends the exchange now: `run()` rejects with `err`, the socket closes, nothing more reaches the
    *  handler (a caller's overall deadline). Does nothing once the exchange has finished. */
   abort(err: unknown): void {
-    this.#fail(err);
+    this.fail(err);
   }
 
   // ---- body writer --------------------------------------------------------------------------
@@ -212,83 +212,83 @@ export class HttpExchange implements HttpBodyWriter {
   /** Copies `bytes` to the socket, or into the pending buffer what does not fit now; false when
    *  the caller should await ready(). Writes larger than the buffer are split by the caller. */
   write(bytes: Uint8Array): boolean {
-    if (this.#finished) throw new LinkError("the connection closed while the request was being sent", this.#target.url);
+    if (this.finished) throw new LinkError("the connection closed while the request was being sent", this.target.url);
     let from = 0;
-    if (this.#pendingLen === 0) from = this.#writeNow(bytes, 0);
+    if (this.pendingLen === 0) from = this.writeNow(bytes, 0);
     if (from < bytes.length) {
       const rest = bytes.length - from;
-      if (this.#pendingLen + rest > this.#pending.length) throw new RangeError("HTTP body piece larger than the write buffer");
-      this.#pending.set(from === 0 ? bytes : bytes.subarray(from), this.#pendingLen);
-      this.#pendingLen += rest;
+      if (this.pendingLen + rest > this.pending.length) throw new RangeError("HTTP body piece larger than the write buffer");
+      this.pending.set(from === 0 ? bytes : bytes.subarray(from), this.pendingLen);
+      this.pendingLen += rest;
     }
-    return this.#pendingLen === 0;
+    return this.pendingLen === 0;
   }
 
   ready(): Promise<void> {
-    if (this.#pendingLen === 0 || this.#finished) return Promise.resolve();
+    if (this.pendingLen === 0 || this.finished) return Promise.resolve();
     return new Promise((resolve) => {
-      this.#readyWaiter = resolve;
+      this.readyWaiter = resolve;
     });
   }
 
   /** Writes what the socket takes of `bytes[from..]`; returns the new `from`. */
-  #writeNow(bytes: Uint8Array, from: number): number {
-    const socket = this.#socket;
-    if (socket === null || !this.#connected) return from;
-    while (from < bytes.length && this.#writable > 0) {
-      const n = Math.min(this.#writable, bytes.length - from);
+  private writeNow(bytes: Uint8Array, from: number): number {
+    const socket = this.socket;
+    if (socket === null || !this.connected) return from;
+    while (from < bytes.length && this.writable > 0) {
+      const n = Math.min(this.writable, bytes.length - from);
       try {
-        this.#writable = socket.write(from === 0 && n === bytes.length ? bytes : bytes.subarray(from, from + n)) ?? 0;
+        this.writable = socket.write(from === 0 && n === bytes.length ? bytes : bytes.subarray(from, from + n)) ?? 0;
       } catch {
-        this.#writable = 0;
+        this.writable = 0;
         break;
       }
       from += n;
-      this.#last = Date.now();
+      this.last = Date.now();
     }
     return from;
   }
 
-  async #sendAll(bytes: Uint8Array): Promise<void> {
-    const cap = this.#pending.length;
+  private async sendAll(bytes: Uint8Array): Promise<void> {
+    const cap = this.pending.length;
     for (let at = 0; at < bytes.length; at += cap) {
       const piece = at === 0 && bytes.length <= cap ? bytes : bytes.subarray(at, Math.min(bytes.length, at + cap));
       if (!this.write(piece)) await this.ready();
     }
   }
 
-  async #send(): Promise<void> {
+  private async send(): Promise<void> {
     try {
-      await this.#sendAll(this.#head);
-      if (this.#body !== null) await this.#body(this);
+      await this.sendAll(this.head);
+      if (this.body !== null) await this.body(this);
       await this.ready();
     } catch (e) {
-      this.#fail(e);
+      this.fail(e);
     }
   }
 
   // ---- socket -------------------------------------------------------------------------------
 
-  #resolveHost(): void {
-    const host = this.#target.host;
-    if (isIPv4(host)) return this.#open(host);
-    if (host === "localhost") return this.#open("127.0.0.1");
-    const resolver = new Resolver({ socket: { io: UDP }, servers: this.#o.dnsServers.slice() });
+  private resolveHost(): void {
+    const host = this.target.host;
+    if (isIPv4(host)) return this.open(host);
+    if (host === "localhost") return this.open("127.0.0.1");
+    const resolver = new Resolver({ socket: { io: UDP }, servers: this.o.dnsServers.slice() });
     resolver.resolve({
       host,
       onResolved: (_host: string, address: string) => {
         resolver.close();
-        if (!this.#finished) this.#open(String(address));
+        if (!this.finished) this.open(String(address));
       },
       onError: () => {
         resolver.close();
-        this.#fail(new LinkError(`cannot resolve ${host}`, this.#target.url));
+        this.fail(new LinkError(`cannot resolve ${host}`, this.target.url));
       },
     });
   }
 
-  #open(address: string): void {
-    const target = this.#target;
+  private open(address: string): void {
+    const target = this.target;
     let tcp: TCP;
     try {
       // with https the TCP socket's events go to the TLS layer stacked on it below
@@ -297,106 +297,106 @@ export class HttpExchange implements HttpBodyWriter {
         port: target.port,
         nodelay: true,
         onWritable: (count: number) => {
-          this.#last = Date.now();
-          const tap = this.#tap;
-          if (tap === null) return this.#onWritable(count);
-          this.#tcpUp = true;
+          this.last = Date.now();
+          const tap = this.tap;
+          if (tap === null) return this.onWritable(count);
+          this.tcpUp = true;
           tap.onWritable(count);
         },
         onReadable: (count: number) => {
-          const tap = this.#tap;
-          if (tap === null) return this.#onReadable(count);
-          this.#last = Date.now();
+          const tap = this.tap;
+          if (tap === null) return this.onReadable(count);
+          this.last = Date.now();
           tap.onReadable(count);
         },
         onError: () => {
-          const tap = this.#tap;
-          if (tap === null) this.#onError();
+          const tap = this.tap;
+          if (tap === null) this.onError();
           else tap.onError();
         },
       });
     } catch (e) {
-      return this.#fail(new LinkError(`cannot open a connection to ${address}:${target.port}`, target.url, 0, e));
+      return this.fail(new LinkError(`cannot open a connection to ${address}:${target.port}`, target.url, 0, e));
     }
-    this.#socket = tcp;
-    const tls = this.#tls;
+    this.socket = tcp;
+    const tls = this.tls;
     if (tls === null) return;
     const events: Events = {
-      onReadable: (count: number) => this.#onReadable(count),
-      onWritable: (count: number) => this.#onWritable(count),
-      onError: (detail?: string) => this.#onError(detail),
+      onReadable: (count: number) => this.onReadable(count),
+      onWritable: (count: number) => this.onWritable(count),
+      onError: (detail?: string) => this.onError(detail),
     };
     try {
-      this.#socket = this.#tap = tls.wrap(tcp, 0, { host: target.host, port: target.port, path: "/", tls: this.#o.tls }, events);
+      this.socket = this.tap = tls.wrap(tcp, 0, { host: target.host, port: target.port, path: "/", tls: this.o.tls }, events);
     } catch (e) {
-      this.#fail(new LinkError(`cannot set up TLS for ${target.host}:${target.port}: ${(e as Error).message}; check the link option tls`, target.url, 0, new TlsError(String((e as Error).message), "TLS_HANDSHAKE", e)));
+      this.fail(new LinkError(`cannot set up TLS for ${target.host}:${target.port}: ${(e as Error).message}; check the link option tls`, target.url, 0, new TlsError(String((e as Error).message), "TLS_HANDSHAKE", e)));
     }
   }
 
-  #onWritable(count: number): void {
-    if (this.#finished) return;
-    this.#writable = count;
-    this.#last = Date.now();
-    if (!this.#connected) {
-      this.#connected = true;
-      void this.#send();
+  private onWritable(count: number): void {
+    if (this.finished) return;
+    this.writable = count;
+    this.last = Date.now();
+    if (!this.connected) {
+      this.connected = true;
+      void this.send();
       return;
     }
-    if (this.#pendingLen > 0) {
-      const from = this.#writeNow(this.#pending.subarray(0, this.#pendingLen), 0);
+    if (this.pendingLen > 0) {
+      const from = this.writeNow(this.pending.subarray(0, this.pendingLen), 0);
       if (from > 0) {
-        this.#pending.copyWithin(0, from, this.#pendingLen);
-        this.#pendingLen -= from;
+        this.pending.copyWithin(0, from, this.pendingLen);
+        this.pendingLen -= from;
       }
     }
-    if (this.#pendingLen === 0 && this.#readyWaiter !== null) {
-      const w = this.#readyWaiter;
-      this.#readyWaiter = null;
+    if (this.pendingLen === 0 && this.readyWaiter !== null) {
+      const w = this.readyWaiter;
+      this.readyWaiter = null;
       w();
     }
   }
 
-  #onReadable(count: number): void {
-    const buf = this.#rbuf;
-    this.#last = Date.now();
-    while (count > 0 && !this.#finished && this.#socket !== null) {
+  private onReadable(count: number): void {
+    const buf = this.rbuf;
+    this.last = Date.now();
+    while (count > 0 && !this.finished && this.socket !== null) {
       const n = Math.min(count, buf.length);
       const view = n === buf.length ? buf : buf.subarray(0, n);
-      this.#socket.read(view);
+      this.socket.read(view);
       count -= n;
       try {
-        this.#parse(view);
+        this.parse(view);
       } catch (e) {
-        this.#fail(e);
+        this.fail(e);
       }
     }
   }
 
-  #onError(detail?: string): void {
-    if (this.#finished) return;
-    if (this.#tap !== null && this.#tcpUp && !this.#connected && detail !== undefined && detail !== "") {
+  private onError(detail?: string): void {
+    if (this.finished) return;
+    if (this.tap !== null && this.tcpUp && !this.connected && detail !== undefined && detail !== "") {
       // the TLS layer's reason for a failed handshake: the same certificate on the next attempt
       // fails the same way, so this is not retried (the cause is a TlsError)
       const why = `the TLS handshake failed (${detail})`;
-      return this.#fail(
+      return this.fail(
         new LinkError(
           `${why}; check the link option tls.ca against the file server's CA, that its certificate is valid now and names the host (or set tls.serverName)`,
-          this.#target.url,
+          this.target.url,
           0,
           new TlsError(why, "TLS_HANDSHAKE"),
         ),
       );
     }
-    if (this.#state === R.UntilClose) return this.#done();
+    if (this.state === R.UntilClose) return this.done();
     // status 0: no complete response, worth another attempt
-    this.#fail(new LinkError(this.#state === R.Status ? "the connection closed before a response came" : "the connection closed before the response was complete", this.#target.url, 0));
+    this.fail(new LinkError(this.state === R.Status ? "the connection closed before a response came" : "the connection closed before the response was complete", this.target.url, 0));
   }
 
-  #close(): void {
-    Timer.clear(this.#timer);
-    this.#timer = null;
-    const s = this.#socket;
-    this.#socket = null;
+  private close(): void {
+    Timer.clear(this.timer);
+    this.timer = null;
+    const s = this.socket;
+    this.socket = null;
     if (s !== null) {
       try {
         s.close();
@@ -404,33 +404,33 @@ export class HttpExchange implements HttpBodyWriter {
         // already closed
       }
     }
-    const w = this.#readyWaiter;
-    this.#readyWaiter = null;
+    const w = this.readyWaiter;
+    this.readyWaiter = null;
     if (w !== null) w();
   }
 
-  #done(): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    this.#state = R.Done;
-    this.#close();
-    this.#resolve(this.#res);
+  private done(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.state = R.Done;
+    this.close();
+    this.resolve(this.res);
   }
 
-  #fail(err: unknown): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    this.#close();
-    this.#reject(err);
+  private fail(err: unknown): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.close();
+    this.reject(err);
   }
 
   // ---- response -----------------------------------------------------------------------------
 
-  #parse(b: Uint8Array): void {
+  private parse(b: Uint8Array): void {
     let i = 0;
     const n = b.length;
-    while (i < n && !this.#finished) {
-      switch (this.#state) {
+    while (i < n && !this.finished) {
+      switch (this.state) {
         case R.Status:
         case R.Header:
         case R.ChunkSize:
@@ -438,30 +438,30 @@ export class HttpExchange implements HttpBodyWriter {
         case R.Trailer: {
           const c = b[i++];
           if (c === LF) {
-            let len = this.#lineLen;
-            if (len > 0 && this.#line[len - 1] === CR) len--;
-            this.#lineLen = 0;
-            this.#onLine(len);
+            let len = this.lineLen;
+            if (len > 0 && this.line[len - 1] === CR) len--;
+            this.lineLen = 0;
+            this.onLine(len);
           } else {
-            if (this.#lineLen >= LINE_BYTES) throw new LinkError("a response line is longer than 1024 bytes", this.#target.url, this.#res.status);
-            this.#line[this.#lineLen++] = c;
+            if (this.lineLen >= LINE_BYTES) throw new LinkError("a response line is longer than 1024 bytes", this.target.url, this.res.status);
+            this.line[this.lineLen++] = c;
           }
           break;
         }
         case R.Body:
         case R.ChunkData: {
-          const take = Math.min(this.#remaining, n - i);
-          this.#handler.data(i === 0 && take === n ? b : b.subarray(i, i + take));
+          const take = Math.min(this.remaining, n - i);
+          this.handler.data(i === 0 && take === n ? b : b.subarray(i, i + take));
           i += take;
-          this.#remaining -= take;
-          if (this.#remaining === 0) {
-            if (this.#state === R.Body) return this.#done();
-            this.#state = R.ChunkEnd;
+          this.remaining -= take;
+          if (this.remaining === 0) {
+            if (this.state === R.Body) return this.done();
+            this.state = R.ChunkEnd;
           }
           break;
         }
         case R.UntilClose:
-          this.#handler.data(i === 0 ? b : b.subarray(i));
+          this.handler.data(i === 0 ? b : b.subarray(i));
           i = n;
           break;
         default:
@@ -470,35 +470,35 @@ export class HttpExchange implements HttpBodyWriter {
     }
   }
 
-  #onLine(len: number): void {
-    const line = this.#line;
-    switch (this.#state) {
+  private onLine(len: number): void {
+    const line = this.line;
+    switch (this.state) {
       case R.Status: {
         // HTTP/1.x SSS reason
-        if (len < 12 || line[0] !== 72 || line[4] !== 47) throw new LinkError("the server did not answer with HTTP", this.#target.url);
+        if (len < 12 || line[0] !== 72 || line[4] !== 47) throw new LinkError("the server did not answer with HTTP", this.target.url);
         let code = 0;
         for (let k = 9; k < 12; k++) {
           const d = line[k] - 48;
-          if (d < 0 || d > 9) throw new LinkError("the server sent a bad status line", this.#target.url);
+          if (d < 0 || d > 9) throw new LinkError("the server sent a bad status line", this.target.url);
           code = code * 10 + d;
         }
         if (code >= 100 && code < 200) return; // interim (100 Continue): the real status follows
-        this.#res.status = code;
-        this.#state = R.Header;
+        this.res.status = code;
+        this.state = R.Header;
         return;
       }
       case R.Header: {
-        if (len === 0) return this.#onHeadEnd();
-        if (++this.#headers > MAX_HEADERS) throw new LinkError(`more than ${MAX_HEADERS} response headers`, this.#target.url, this.#res.status);
-        const text = this.#decoder.decode(line.subarray(0, len));
+        if (len === 0) return this.onHeadEnd();
+        if (++this.headers > MAX_HEADERS) throw new LinkError(`more than ${MAX_HEADERS} response headers`, this.target.url, this.res.status);
+        const text = this.decoder.decode(line.subarray(0, len));
         const colon = text.indexOf(":");
         if (colon <= 0) return;
         const name = text.substring(0, colon).trim().toLowerCase();
         const value = text.substring(colon + 1).trim();
-        const res = this.#res;
+        const res = this.res;
         if (name === "content-length") {
           const v = Number(value);
-          if (!Number.isInteger(v) || v < 0) throw new LinkError("the server sent a bad Content-Length", this.#target.url, res.status);
+          if (!Number.isInteger(v) || v < 0) throw new LinkError("the server sent a bad Content-Length", this.target.url, res.status);
           res.contentLength = v;
         } else if (name === "transfer-encoding") res.chunked = value.toLowerCase().indexOf("chunked") >= 0;
         else if (name === "content-type") res.contentType = value;
@@ -522,38 +522,38 @@ export class HttpExchange implements HttpBodyWriter {
           size = size * 16 + d;
           digits++;
         }
-        if (digits === 0) throw new LinkError("the server sent a bad chunk size", this.#target.url, this.#res.status);
+        if (digits === 0) throw new LinkError("the server sent a bad chunk size", this.target.url, this.res.status);
         if (size === 0) {
-          this.#state = R.Trailer;
+          this.state = R.Trailer;
           return;
         }
-        this.#remaining = size;
-        this.#state = R.ChunkData;
+        this.remaining = size;
+        this.state = R.ChunkData;
         return;
       }
       case R.ChunkEnd:
-        this.#state = R.ChunkSize;
+        this.state = R.ChunkSize;
         return;
       case R.Trailer:
-        if (len === 0) this.#done();
+        if (len === 0) this.done();
         return;
     }
   }
 
-  #onHeadEnd(): void {
-    const res = this.#res;
-    this.#handler.head(res);
-    if (res.status === 204 || res.status === 304) return this.#done();
+  private onHeadEnd(): void {
+    const res = this.res;
+    this.handler.head(res);
+    if (res.status === 204 || res.status === 304) return this.done();
     if (res.chunked) {
-      this.#state = R.ChunkSize;
+      this.state = R.ChunkSize;
       return;
     }
     if (res.contentLength >= 0) {
-      if (res.contentLength === 0) return this.#done();
-      this.#remaining = res.contentLength;
-      this.#state = R.Body;
+      if (res.contentLength === 0) return this.done();
+      this.remaining = res.contentLength;
+      this.state = R.Body;
       return;
     }
-    this.#state = R.UntilClose;
+    this.state = R.UntilClose;
   }
 }

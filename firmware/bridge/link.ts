@@ -118,30 +118,30 @@ export class LinkSettings {
 
 /** The progress calls of one transfer, thinned out as progress_bytes and progress_ms say. */
 export class Progress {
-  readonly #s: LinkSettings;
-  readonly #direction: "upload" | "download";
-  readonly #name: string;
-  #bytes = 0;
-  #time: number;
+  private readonly s: LinkSettings;
+  private readonly direction: "upload" | "download";
+  private readonly name: string;
+  private bytes = 0;
+  private time: number;
 
   constructor(s: LinkSettings, direction: "upload" | "download", name: string) {
-    this.#s = s;
-    this.#direction = direction;
-    this.#name = name;
-    this.#time = s.progressMs > 0 ? Date.now() : 0;
+    this.s = s;
+    this.direction = direction;
+    this.name = name;
+    this.time = s.progressMs > 0 ? Date.now() : 0;
   }
 
   report(done: number, total: number): void {
-    const s = this.#s;
+    const s = this.s;
     const cb = s.progress;
     if (cb === null) return;
     if (!(total >= 0 && done >= total)) {
-      if (done - this.#bytes < s.progressBytes) return;
-      if (s.progressMs > 0 && Date.now() - this.#time < s.progressMs) return;
+      if (done - this.bytes < s.progressBytes) return;
+      if (s.progressMs > 0 && Date.now() - this.time < s.progressMs) return;
     }
-    this.#bytes = done;
-    if (s.progressMs > 0) this.#time = Date.now();
-    cb(this.#direction, this.#name, done, total);
+    this.bytes = done;
+    if (s.progressMs > 0) this.time = Date.now();
+    cb(this.direction, this.name, done, total);
   }
 }
 
@@ -174,35 +174,35 @@ function retryable(e: unknown): boolean {
  */
 class Deadline {
   readonly at: number;
-  #timer: TimerId | null;
-  #current: HttpExchange | null = null;
-  #expired = false;
-  readonly #url: string;
-  readonly #ms: number;
+  private timer: TimerId | null;
+  private current: HttpExchange | null = null;
+  private expired = false;
+  private readonly url: string;
+  private readonly ms: number;
   constructor(ms: number, url: string) {
     this.at = Date.now() + ms;
-    this.#url = url;
-    this.#ms = ms;
-    this.#timer = Timer.set(() => {
-      this.#timer = null;
-      this.#expired = true;
-      if (this.#current !== null) this.#current.abort(this.#error());
+    this.url = url;
+    this.ms = ms;
+    this.timer = Timer.set(() => {
+      this.timer = null;
+      this.expired = true;
+      if (this.current !== null) this.current.abort(this.error());
     }, ms);
   }
   // made when needed, from the timer's shallow stack: an error's constructor chain is four frames
-  #error(): LinkError {
-    return new LinkError(`the transfer did not finish within its deadline of ${this.#ms} ms`, this.#url);
+  private error(): LinkError {
+    return new LinkError(`the transfer did not finish within its deadline of ${this.ms} ms`, this.url);
   }
   /** The exchange that runs now (it is aborted at once when the deadline has passed). */
   track(ex: HttpExchange): HttpExchange {
-    this.#current = ex;
-    if (this.#expired) ex.abort(this.#error());
+    this.current = ex;
+    if (this.expired) ex.abort(this.error());
     return ex;
   }
   clear(): void {
-    Timer.clear(this.#timer);
-    this.#timer = null;
-    this.#current = null;
+    Timer.clear(this.timer);
+    this.timer = null;
+    this.current = null;
   }
 }
 
@@ -326,41 +326,41 @@ export function allowEntryOf(url: string): string {
 /** Collects a small response body (JSON) up to a bound. */
 class SmallBody implements HttpResponseHandler {
   status = 0;
-  #buf = new Uint8Array(256);
-  #n = 0;
-  readonly #url: string;
+  private buf = new Uint8Array(256);
+  private n = 0;
+  private readonly url: string;
   constructor(url: string) {
-    this.#url = url;
+    this.url = url;
   }
   head(head: HttpResponseHead): void {
     this.status = head.status;
-    if (head.contentLength > 65536) throw new LinkError("the file server's answer is too large", this.#url, head.status);
+    if (head.contentLength > 65536) throw new LinkError("the file server's answer is too large", this.url, head.status);
   }
   data(bytes: Uint8Array): void {
-    const need = this.#n + bytes.length;
-    if (need > 65536) throw new LinkError("the file server's answer is too large", this.#url, this.status);
-    if (need > this.#buf.length) {
-      const b = new Uint8Array(Math.max(need, this.#buf.length * 2));
-      b.set(this.#buf.subarray(0, this.#n));
-      this.#buf = b;
+    const need = this.n + bytes.length;
+    if (need > 65536) throw new LinkError("the file server's answer is too large", this.url, this.status);
+    if (need > this.buf.length) {
+      const b = new Uint8Array(Math.max(need, this.buf.length * 2));
+      b.set(this.buf.subarray(0, this.n));
+      this.buf = b;
     }
-    this.#buf.set(bytes, this.#n);
-    this.#n = need;
+    this.buf.set(bytes, this.n);
+    this.n = need;
   }
   text(): string {
-    return new TextDecoder().decode(this.#buf.subarray(0, this.#n));
+    return new TextDecoder().decode(this.buf.subarray(0, this.n));
   }
   json(what: string): Record<string, unknown> {
     if (this.status < 200 || this.status > 299)
-      throw new LinkError(`the file server refused ${what} with HTTP ${this.status}${this.#n > 0 && this.#n < 200 ? `: ${this.text().trim()}` : ""}`, this.#url, this.status);
+      throw new LinkError(`the file server refused ${what} with HTTP ${this.status}${this.n > 0 && this.n < 200 ? `: ${this.text().trim()}` : ""}`, this.url, this.status);
     try {
-      jsonShape(this.#buf, 0, this.#n, 16, 4096);
+      jsonShape(this.buf, 0, this.n, 16, 4096);
       const v = JSON.parse(this.text()) as unknown;
       if (v !== null && typeof v === "object") return v as Record<string, unknown>;
     } catch {
       // reported below
     }
-    throw new LinkError(`the file server's answer to ${what} is not a JSON object`, this.#url, this.status);
+    throw new LinkError(`the file server's answer to ${what} is not a JSON object`, this.url, this.status);
   }
 }
 
@@ -468,59 +468,59 @@ async function sendFile(w: HttpBodyWriter, prologue: Uint8Array, item: Outgoing,
 
 /** Receives one download attempt into the sink, skipping bytes the sink already has. */
 class DownloadBody implements HttpResponseHandler {
-  readonly #p: MessagePayload;
-  readonly #sink: PayloadSink;
-  readonly #limit: number;
-  readonly #url: string;
-  readonly #check: DigestCheck | null;
+  private readonly p: MessagePayload;
+  private readonly sink: PayloadSink;
+  private readonly limit: number;
+  private readonly url: string;
+  private readonly check: DigestCheck | null;
   /** Bytes the sink holds (across attempts). */
   got = 0;
   /** Bytes of this response to drop before delivering (the server ignored our Range). */
-  #skip = 0;
+  private skip = 0;
   /** Length of the whole file as the server states it (-1 unknown). */
   total = -1;
-  readonly #progress: Progress | null;
+  private readonly progress: Progress | null;
   constructor(p: MessagePayload, sink: PayloadSink, limit: number, s: LinkSettings, check: DigestCheck | null) {
-    this.#check = check;
-    this.#p = p;
-    this.#sink = sink;
-    this.#limit = limit;
-    this.#url = p.url;
-    this.#progress = s.progress === null ? null : new Progress(s, "download", p.dataname);
+    this.check = check;
+    this.p = p;
+    this.sink = sink;
+    this.limit = limit;
+    this.url = p.url;
+    this.progress = s.progress === null ? null : new Progress(s, "download", p.dataname);
   }
   head(h: HttpResponseHead): void {
-    const p = this.#p;
+    const p = this.p;
     if (h.status === 206 && h.rangeStart === this.got) {
-      this.#skip = 0;
+      this.skip = 0;
       this.total = h.rangeTotal;
     } else if (h.status === 200 || h.status === 206) {
       // the whole file again (or a range we did not ask for): skip what the sink already has
-      this.#skip = h.status === 200 ? this.got : -1;
-      if (this.#skip < 0) throw new LinkError("the file server answered a different range than asked", this.#url, h.status);
+      this.skip = h.status === 200 ? this.got : -1;
+      if (this.skip < 0) throw new LinkError("the file server answered a different range than asked", this.url, h.status);
       this.total = h.contentLength;
     } else {
-      throw new LinkError(`the file server answered HTTP ${h.status}`, this.#url, h.status);
+      throw new LinkError(`the file server answered HTTP ${h.status}`, this.url, h.status);
     }
     if (this.total >= 0) {
       if (p.size >= 0 && this.total !== p.size) throw new PayloadSizeError(p.dataname, p.size, this.total);
-      if (this.total > this.#limit) throw new PayloadLimitError(`linked payload ${JSON.stringify(p.dataname)}`, this.total, this.#limit, "raise max_size in the receive options and give a sink");
+      if (this.total > this.limit) throw new PayloadLimitError(`linked payload ${JSON.stringify(p.dataname)}`, this.total, this.limit, "raise max_size in the receive options and give a sink");
     }
   }
   data(bytes: Uint8Array): void {
-    if (this.#skip > 0) {
-      const drop = Math.min(this.#skip, bytes.length);
-      this.#skip -= drop;
+    if (this.skip > 0) {
+      const drop = Math.min(this.skip, bytes.length);
+      this.skip -= drop;
       if (drop === bytes.length) return;
       bytes = bytes.subarray(drop);
     }
-    const p = this.#p;
+    const p = this.p;
     const got = this.got + bytes.length;
     if (p.size >= 0 && got > p.size) throw new PayloadSizeError(p.dataname, p.size, got);
-    if (got > this.#limit) throw new PayloadLimitError(`linked payload ${JSON.stringify(p.dataname)}`, got, this.#limit, "raise max_size in the receive options and give a sink");
-    if (this.#check !== null) this.#check.write(bytes);
-    this.#sink.write(bytes);
+    if (got > this.limit) throw new PayloadLimitError(`linked payload ${JSON.stringify(p.dataname)}`, got, this.limit, "raise max_size in the receive options and give a sink");
+    if (this.check !== null) this.check.write(bytes);
+    this.sink.write(bytes);
     this.got = got;
-    if (this.#progress !== null) this.#progress.report(got, p.size >= 0 ? p.size : this.total);
+    if (this.progress !== null) this.progress.report(got, p.size >= 0 ? p.size : this.total);
   }
 }
 

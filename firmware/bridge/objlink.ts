@@ -193,25 +193,25 @@ function sameDigest(a: Uint8Array | null, b: Uint8Array | null): boolean {
 /** Counts what reaches the sink against the declared size and the limit, and reports progress. */
 class CountingSink {
   got = 0;
-  readonly #p: MessagePayload;
-  readonly #sink: PayloadSink;
-  readonly #limit: number;
-  readonly #size: number;
-  readonly #progress: Progress | null;
+  private readonly p: MessagePayload;
+  private readonly sink: PayloadSink;
+  private readonly limit: number;
+  private readonly size: number;
+  private readonly progress: Progress | null;
   constructor(p: MessagePayload, sink: PayloadSink, limit: number, size: number, s: LinkSettings) {
-    this.#p = p;
-    this.#sink = sink;
-    this.#limit = limit;
-    this.#size = size;
-    this.#progress = s.progress === null ? null : new Progress(s, "download", p.dataname);
+    this.p = p;
+    this.sink = sink;
+    this.limit = limit;
+    this.size = size;
+    this.progress = s.progress === null ? null : new Progress(s, "download", p.dataname);
   }
   write(view: Uint8Array): void {
     const got = this.got + view.length;
-    if (got > this.#size) throw new PayloadSizeError(this.#p.dataname, this.#size, got);
-    if (got > this.#limit) throw new PayloadLimitError(`linked payload ${JSON.stringify(this.#p.dataname)}`, got, this.#limit, "raise max_size in the receive options and give a sink");
-    this.#sink.write(view);
+    if (got > this.size) throw new PayloadSizeError(this.p.dataname, this.size, got);
+    if (got > this.limit) throw new PayloadLimitError(`linked payload ${JSON.stringify(this.p.dataname)}`, got, this.limit, "raise max_size in the receive options and give a sink");
+    this.sink.write(view);
     this.got = got;
-    if (this.#progress !== null) this.#progress.report(got, this.#size);
+    if (this.progress !== null) this.progress.report(got, this.size);
   }
 }
 

@@ -14,19 +14,19 @@ export const MAX_JSON_DEPTH = 32;
 
 /** Follows the structure of a JSON text a byte at a time: depth, strings and escapes. */
 export class JsonDepth {
-  #depth = 0;
-  #str = false;
-  #esc = false;
-  #started = false;
-  readonly #dataname: string;
+  private depth = 0;
+  private str = false;
+  private esc = false;
+  private started = false;
+  private readonly dataname: string;
 
   constructor(dataname: string) {
-    this.#dataname = dataname;
+    this.dataname = dataname;
   }
 
   /** True once the outermost object or array has closed. */
   get closed(): boolean {
-    return this.#started && this.#depth === 0;
+    return this.started && this.depth === 0;
   }
 
   /**
@@ -36,17 +36,17 @@ export class JsonDepth {
   feed(bytes: Uint8Array, start: number, end: number): number {
     for (let i = start; i < end; i++) {
       const c = bytes[i];
-      if (this.#str) {
-        if (this.#esc) this.#esc = false;
-        else if (c === 92) this.#esc = true;
-        else if (c === 34) this.#str = false;
-      } else if (c === 34) this.#str = true;
+      if (this.str) {
+        if (this.esc) this.esc = false;
+        else if (c === 92) this.esc = true;
+        else if (c === 34) this.str = false;
+      } else if (c === 34) this.str = true;
       else if (c === 123 || c === 91) {
-        this.#started = true;
-        if (++this.#depth > MAX_JSON_DEPTH)
-          throw new EnvelopeFieldError("data", `of payload ${JSON.stringify(this.#dataname)} nests JSON deeper than ${MAX_JSON_DEPTH} levels`);
+        this.started = true;
+        if (++this.depth > MAX_JSON_DEPTH)
+          throw new EnvelopeFieldError("data", `of payload ${JSON.stringify(this.dataname)} nests JSON deeper than ${MAX_JSON_DEPTH} levels`);
       } else if (c === 125 || c === 93) {
-        if (--this.#depth === 0 && this.#started) return i + 1;
+        if (--this.depth === 0 && this.started) return i + 1;
       }
     }
     return end;

@@ -143,32 +143,32 @@ const DEFAULT_MAX_PENDING_BYTES = 32768;
 
 /** Small envelopes are built whole and published at once. */
 class BufferedPublish implements PublishStream {
-  readonly #nc: NatsConnection;
-  readonly #subject: string;
-  readonly #buf: Uint8Array;
-  readonly #options: { reply?: string; headers?: MsgHdrs };
-  #n = 0;
+  private readonly nc: NatsConnection;
+  private readonly subject: string;
+  private readonly buf: Uint8Array;
+  private readonly options: { reply?: string; headers?: MsgHdrs };
+  private n = 0;
   constructor(nc: NatsConnection, subject: string, size: number, options: { reply?: string; headers?: MsgHdrs }) {
-    this.#nc = nc;
-    this.#subject = subject;
-    this.#buf = new Uint8Array(size);
-    this.#options = options;
+    this.nc = nc;
+    this.subject = subject;
+    this.buf = new Uint8Array(size);
+    this.options = options;
   }
   write(bytes: Uint8Array): boolean {
-    if (this.#n + bytes.length > this.#buf.length) throw new RangeError("more bytes than the announced size");
-    this.#buf.set(bytes, this.#n);
-    this.#n += bytes.length;
+    if (this.n + bytes.length > this.buf.length) throw new RangeError("more bytes than the announced size");
+    this.buf.set(bytes, this.n);
+    this.n += bytes.length;
     return true;
   }
   ready(): Promise<void> {
     return Promise.resolve();
   }
   end(): void {
-    if (this.#n !== this.#buf.length) throw new RangeError(`wrote ${this.#n} of ${this.#buf.length} bytes`);
-    this.#nc.publish(this.#subject, this.#buf, this.#options);
+    if (this.n !== this.buf.length) throw new RangeError(`wrote ${this.n} of ${this.buf.length} bytes`);
+    this.nc.publish(this.subject, this.buf, this.options);
   }
   abort(): void {
-    this.#n = -1; // nothing was sent; end() now throws
+    this.n = -1; // nothing was sent; end() now throws
   }
 }
 
@@ -597,34 +597,34 @@ export interface ReceiverStats {
  * server whose host is the default link allowlist.
  */
 export class EnvelopeReceiver {
-  readonly #scanner: EnvelopeScanner;
-  readonly #s: ReceiveSettings;
-  readonly #callback: EnvelopeCallback;
-  readonly #decoder = new TextDecoder();
-  readonly #nc: NatsConnection | null;
+  private readonly scanner: EnvelopeScanner;
+  private readonly s: ReceiveSettings;
+  private readonly callback: EnvelopeCallback;
+  private readonly decoder = new TextDecoder();
+  private readonly nc: NatsConnection | null;
   /** host:port of the server the current message came from (the last one known). */
-  #server = "";
+  private server = "";
   /** The current message failed (or was dropped): its remaining chunks are ignored. */
-  #failed = false;
+  private failed = false;
   /** Envelopes in the ordered chain: the one downloading and those waiting behind it. */
-  #busy = 0;
-  #pendingBytes = 0;
-  #tail: Promise<void> = Promise.resolve();
-  #envelopes = 0;
-  #errors = 0;
-  #dropped = 0;
+  private busy = 0;
+  private pendingBytes = 0;
+  private tail: Promise<void> = Promise.resolve();
+  private envelopes = 0;
+  private errors = 0;
+  private dropped = 0;
 
   constructor(callback: EnvelopeCallback, options: ReceiveOptions = {}, nc: NatsConnection | null = null) {
     if (typeof callback !== "function") throw new InvalidArgumentError("EnvelopeReceiver needs a callback");
-    this.#callback = callback;
-    this.#s = new ReceiveSettings(options);
-    this.#scanner = this.#s.scanner();
-    this.#nc = nc;
+    this.callback = callback;
+    this.s = new ReceiveSettings(options);
+    this.scanner = this.s.scanner();
+    this.nc = nc;
   }
 
   /** What this receiver has seen and dropped. */
   stats(): ReceiverStats {
-    return { envelopes: this.#envelopes, errors: this.#errors, dropped: this.#dropped, pending: this.#busy, pendingBytes: this.#pendingBytes };
+    return { envelopes: this.envelopes, errors: this.errors, dropped: this.dropped, pending: this.busy, pendingBytes: this.pendingBytes };
   }
 
   /** Feeds one chunk (or a whole message). */
@@ -633,66 +633,66 @@ export class EnvelopeReceiver {
     const offset = chunk === null ? 0 : chunk.offset;
     const last = chunk === null ? true : chunk.last;
     if (offset === 0) {
-      this.#failed = false;
+      this.failed = false;
       if (last && msg.data.length === 0) {
         const h = msg.headers;
-        if (h !== undefined && h.code === 503) return this.#report(new NoRespondersError(msg.subject), null);
+        if (h !== undefined && h.code === 503) return this.report(new NoRespondersError(msg.subject), null);
       }
-      if (this.#nc !== null) {
-        const server = this.#nc.getServer();
-        if (server !== "") this.#server = server;
+      if (this.nc !== null) {
+        const server = this.nc.getServer();
+        if (server !== "") this.server = server;
       }
-      if (this.#busy > 0 && this.#busy - 1 >= this.#s.maxPending) {
+      if (this.busy > 0 && this.busy - 1 >= this.s.maxPending) {
         // the queue is full: this envelope is not read at all (no sink sees any of it)
-        this.#failed = true;
-        return this.#drop(msg.subject, `${this.#busy - 1} envelopes already wait behind a link download (max_pending ${this.#s.maxPending})`);
+        this.failed = true;
+        return this.drop(msg.subject, `${this.busy - 1} envelopes already wait behind a link download (max_pending ${this.s.maxPending})`);
       }
-      this.#scanner.begin();
+      this.scanner.begin();
     }
-    if (this.#failed) return;
+    if (this.failed) return;
     let env: MessageEnvelope;
     try {
-      this.#scanner.push(msg.data);
+      this.scanner.push(msg.data);
       if (!last) return;
-      env = this.#scanner.end();
+      env = this.scanner.end();
     } catch (e) {
-      this.#failed = true;
-      this.#scanner.abort(e as Error);
-      return this.#report(e as Error, null);
+      this.failed = true;
+      this.scanner.abort(e as Error);
+      return this.report(e as Error, null);
     }
     env.subject = msg.subject;
     env.reply = msg.reply;
-    if (this.#busy === 0 && !hasLinks(env)) return this.#report(null, env);
-    const budget = this.#scanner.budget;
+    if (this.busy === 0 && !hasLinks(env)) return this.report(null, env);
+    const budget = this.scanner.budget;
     const held = budget.held;
-    if (this.#busy > 0 && this.#pendingBytes + held > this.#s.maxPendingBytes)
-      return this.#drop(msg.subject, `the envelopes waiting behind a link download would hold ${this.#pendingBytes + held} bytes (max_pending_bytes ${this.#s.maxPendingBytes})`);
-    const allowed = this.#s.allowed(this.#server);
-    this.#busy++;
-    this.#pendingBytes += held;
-    this.#tail = this.#tail
-      .then(() => fetchLinks(env, this.#s, this.#decoder, budget, allowed, this.#nc))
+    if (this.busy > 0 && this.pendingBytes + held > this.s.maxPendingBytes)
+      return this.drop(msg.subject, `the envelopes waiting behind a link download would hold ${this.pendingBytes + held} bytes (max_pending_bytes ${this.s.maxPendingBytes})`);
+    const allowed = this.s.allowed(this.server);
+    this.busy++;
+    this.pendingBytes += held;
+    this.tail = this.tail
+      .then(() => fetchLinks(env, this.s, this.decoder, budget, allowed, this.nc))
       .then(
-        () => this.#report(null, env),
-        (e: Error) => this.#report(e, null),
+        () => this.report(null, env),
+        (e: Error) => this.report(e, null),
       )
       .finally(() => {
-        this.#busy--;
-        this.#pendingBytes -= held;
+        this.busy--;
+        this.pendingBytes -= held;
       });
   }
 
-  #drop(subject: string, why: string): void {
-    this.#dropped++;
-    this.#report(new EnvelopeDroppedError(subject, why, this.#dropped), null);
+  private drop(subject: string, why: string): void {
+    this.dropped++;
+    this.report(new EnvelopeDroppedError(subject, why, this.dropped), null);
   }
 
-  #report(err: Error | null, env: MessageEnvelope | null): void {
-    if (err === null) this.#envelopes++;
-    else this.#errors++;
+  private report(err: Error | null, env: MessageEnvelope | null): void {
+    if (err === null) this.envelopes++;
+    else this.errors++;
     try {
-      if (err !== null) this.#callback(err, null);
-      else this.#callback(null, env as MessageEnvelope);
+      if (err !== null) this.callback(err, null);
+      else this.callback(null, env as MessageEnvelope);
     } catch {
       // a throwing callback must not stop the envelopes after it
     }
