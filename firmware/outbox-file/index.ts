@@ -195,7 +195,7 @@ export class FileStore implements OutboxStore {
     this.nextKey = 1;
   }
 
-  /** Reads the records of a file of `size` bytes into #live; returns where the valid ones end. */
+  /** Reads the records of a file of `size` bytes into live; returns where the valid ones end. */
   private replay(f: File, size: number): number {
     if (size === 0) return 0;
     const head = new Uint8Array(HEAD);

@@ -79,57 +79,57 @@ export class SensorApp {
   readonly id: string;
   readonly version: string;
   readonly boot = bootToken();
-  readonly #o: AppOptions;
-  readonly #started = Date.now();
-  #settings: Settings;
-  #config: ConfigState = { source: "mc/config", revision: 0, running: 0, applied: true, reason: null };
-  #taken = 0;
-  #accepted = 0;
-  #acked = 0;
-  #refused = 0;
-  #lastError: string | null = null;
-  #commands = 0;
-  #image: StatusJson["image"] = null;
-  #update: StatusJson["update"] = null;
-  #readings: TimerId | null = null;
-  #presence: TimerId | null = null;
-  #configKv: Bucket | null = null;
-  #statusKv: Bucket | null = null;
-  #aliveKv: Bucket | null = null;
-  #statusBusy = false;
-  #statusAgain = false;
+  private readonly o: AppOptions;
+  private readonly started = Date.now();
+  private _settings: Settings;
+  private config: ConfigState = { source: "mc/config", revision: 0, running: 0, applied: true, reason: null };
+  private taken = 0;
+  private accepted = 0;
+  private acked = 0;
+  private refused = 0;
+  private lastError: string | null = null;
+  private commands = 0;
+  private image: StatusJson["image"] = null;
+  private update: StatusJson["update"] = null;
+  private readings: TimerId | null = null;
+  private presence: TimerId | null = null;
+  private _configKv: Bucket | null = null;
+  private statusKv: Bucket | null = null;
+  private aliveKv: Bucket | null = null;
+  private statusBusy = false;
+  private statusAgain = false;
   // made once: one promise per reading is the outbox's, no closure per reading
-  readonly #onAck = (_a: PubAck) => void this.#acked++;
-  readonly #onRefused = (e: Error) => {
+  private readonly onAck = (_a: PubAck) => void this.acked++;
+  private readonly onRefused = (e: Error) => {
     // accepted counts what the outbox took: a refusal takes it back
-    this.#accepted--;
-    this.#refused++;
+    this.accepted--;
+    this.refused++;
     this.error(`reading not stored: ${e.message}`);
   };
-  readonly #tick = () => this.#read();
-  readonly #beat = () => this.#refresh();
-  readonly #onEntry = (e: KvEntry) => this.#configEntry(e);
-  readonly #quiet = (e: Error) => this.error(e.message);
+  private readonly tick = () => this.read();
+  private readonly beat = () => this.refresh();
+  private readonly onEntry = (e: KvEntry) => this.configEntry(e);
+  private readonly quiet = (e: Error) => this.error(e.message);
 
   constructor(o: AppOptions) {
-    this.#o = o;
+    this.o = o;
     this.id = o.id;
     this.version = o.version;
-    this.#settings = o.defaults;
+    this._settings = o.defaults;
   }
 
   get settings(): Settings {
-    return this.#settings;
+    return this._settings;
   }
 
   /** Prints `text` when `level` is at or above the log level. */
   log(level: string, text: string): void {
-    if (LOG_LEVELS.indexOf(level) <= LOG_LEVELS.indexOf(this.#settings.logLevel)) trace(`sensor ${this.id}: ${text}\n`);
+    if (LOG_LEVELS.indexOf(level) <= LOG_LEVELS.indexOf(this._settings.logLevel)) trace(`sensor ${this.id}: ${text}\n`);
   }
 
   /** Records the last error (status says it) and prints it. */
   error(text: string): void {
-    this.#lastError = text;
+    this.lastError = text;
     this.log("error", text);
   }
 
@@ -138,28 +138,28 @@ export class SensorApp {
    * the value there is at boot, then goes on with what it has and applies the value when it comes).
    */
   async useBuckets(configKv: Bucket, statusKv: Bucket, aliveKv: Bucket, waitMs: number): Promise<void> {
-    this.#configKv = configKv;
-    this.#statusKv = statusKv;
-    this.#aliveKv = aliveKv;
+    this._configKv = configKv;
+    this.statusKv = statusKv;
+    this.aliveKv = aliveKv;
     // the revision the last boot ran with, before this boot's status overwrites it
-    const before = await this.#runningBefore(statusKv);
-    this.#refresh();
-    this.#presence = Timer.repeat(this.#beat, Math.max(1, Math.floor(this.#o.aliveTtl / 3)));
+    const before = await this.runningBefore(statusKv);
+    this.refresh();
+    this.presence = Timer.repeat(this.beat, Math.max(1, Math.floor(this.o.aliveTtl / 3)));
     let ready: () => void = () => {};
     const initialized = new Promise<void>((resolve) => (ready = resolve));
-    await configKv.watch({ key: this.id, callback: this.#onEntry, initializedFn: () => ready() });
+    await configKv.watch({ key: this.id, callback: this.onEntry, initializedFn: () => ready() });
     const t = Timer.set(() => ready(), waitMs);
     await initialized;
     Timer.clear(t);
     // the value in the bucket was refused before this boot too: the last good one still stands
-    const c = this.#config;
+    const c = this.config;
     if (!c.applied && before > 0 && before < c.revision) {
       const e = await configKv.get(this.id, { revision: before });
       if (e !== null && e.operation === "PUT") {
         const checked = this.check(e.value, () => e.string());
         if (checked.settings !== null) {
-          this.#settings = checked.settings;
-          this.#config = { source: "kv", revision: c.revision, running: before, applied: false, reason: c.reason };
+          this._settings = checked.settings;
+          this.config = { source: "kv", revision: c.revision, running: before, applied: false, reason: c.reason };
           this.log("info", `settings revision ${before} (the last good one) applied`);
           this.writeStatus();
         }
@@ -168,7 +168,7 @@ export class SensorApp {
   }
 
   /** The settings revision the status key says ran last (0: none, or unreadable). */
-  async #runningBefore(statusKv: Bucket): Promise<number> {
+  private async runningBefore(statusKv: Bucket): Promise<number> {
     try {
       const e = await statusKv.get(this.id);
       if (e === null || e.length === 0 || e.length > 2048) return 0;
@@ -181,27 +181,27 @@ export class SensorApp {
 
   /** Starts the readings. */
   start(): void {
-    this.#readings = Timer.repeat(this.#tick, this.#settings.interval);
-    this.log("info", `reading every ${this.#settings.interval} ms on ${this.#o.subject}`);
+    this.readings = Timer.repeat(this.tick, this._settings.interval);
+    this.log("info", `reading every ${this._settings.interval} ms on ${this.o.subject}`);
   }
 
   /** Stops the readings and the presence refresh. */
   stop(): void {
-    Timer.clear(this.#readings);
-    Timer.clear(this.#presence);
-    this.#readings = this.#presence = null;
+    Timer.clear(this.readings);
+    Timer.clear(this.presence);
+    this.readings = this.presence = null;
   }
 
   /** Applies checked settings, or records why they were refused; writes the status key. */
   offer(checked: Checked, revision: number, source: string): void {
     if (checked.settings === null) {
-      this.#config = { source: this.#config.source, revision, running: this.#config.running, applied: false, reason: checked.reason };
+      this.config = { source: this.config.source, revision, running: this.config.running, applied: false, reason: checked.reason };
       this.error(`settings revision ${revision} refused: ${checked.reason}`);
     } else {
-      const before = this.#settings.interval;
-      this.#settings = checked.settings;
-      this.#config = { source, revision, running: revision, applied: true, reason: null };
-      if (this.#readings !== null && before !== checked.settings.interval) Timer.schedule(this.#readings, checked.settings.interval, checked.settings.interval);
+      const before = this._settings.interval;
+      this._settings = checked.settings;
+      this.config = { source, revision, running: revision, applied: true, reason: null };
+      if (this.readings !== null && before !== checked.settings.interval) Timer.schedule(this.readings, checked.settings.interval, checked.settings.interval);
       this.log("info", `settings revision ${revision} applied: ${JSON.stringify(checked.settings)}`);
     }
     this.writeStatus();
@@ -209,122 +209,122 @@ export class SensorApp {
 
   /** Checks a settings value (the bytes of a KV entry or a request) over the defaults. */
   check(bytes: Uint8Array, text: () => string): Checked {
-    return parseSettings(bytes, text, this.#o.defaults);
+    return parseSettings(bytes, text, this.o.defaults);
   }
 
   /** The config bucket, once useBuckets() has run. */
   get configKv(): Bucket | null {
-    return this.#configKv;
+    return this._configKv;
   }
 
-  #configEntry(e: KvEntry): void {
+  private configEntry(e: KvEntry): void {
     // a delete or purge of the key means "back to the defaults"
-    const checked: Checked = e.operation === "PUT" ? this.check(e.value, () => e.string()) : { settings: this.#o.defaults, reason: null };
+    const checked: Checked = e.operation === "PUT" ? this.check(e.value, () => e.string()) : { settings: this.o.defaults, reason: null };
     this.offer(checked, e.revision, "kv");
   }
 
   /** Counts a command answered. */
   commanded(): void {
-    this.#commands++;
+    this.commands++;
   }
 
   /** Records which image runs (after markImageGood(), its new state). */
   running(image: { partition: string; state: string; lastInvalid: string }): void {
-    this.#image = { partition: image.partition, state: image.state, lastInvalid: image.lastInvalid };
+    this.image = { partition: image.partition, state: image.state, lastInvalid: image.lastInvalid };
     this.writeStatus();
   }
 
   /** True while an update streams in. */
   get updateRunning(): boolean {
-    const u = this.#update;
+    const u = this.update;
     return u !== null && (u.state === "starting" || u.state === "downloading");
   }
 
   /** Writes the status key now and resolves once the server has it (before a reboot). */
   async statusStored(): Promise<void> {
-    const kv = this.#statusKv;
+    const kv = this.statusKv;
     if (kv !== null) await kv.put(this.id, JSON.stringify(this.status()));
   }
 
   /** Records the progress of an update (state "downloading", "verified", "failed"...). */
   updating(state: string, bytes: number, size: number, error: string | null): void {
-    this.#update = { state, bytes, size, error };
+    this.update = { state, bytes, size, error };
     if (error !== null) this.error(`update ${state}: ${error}`);
     this.writeStatus();
   }
 
   status(): StatusJson {
-    const o = this.#o.js.outboxStatus();
+    const o = this.o.js.outboxStatus();
     return {
       id: this.id,
       version: this.version,
       boot: this.boot,
-      uptime: Date.now() - this.#started,
-      settings: this.#settings,
-      config: this.#config,
-      readings: { taken: this.#taken, accepted: this.#accepted, acked: this.#acked, refused: this.#refused },
+      uptime: Date.now() - this.started,
+      settings: this._settings,
+      config: this.config,
+      readings: { taken: this.taken, accepted: this.accepted, acked: this.acked, refused: this.refused },
       outbox: { waiting: o.waiting, bytes: o.bytes, maxBytes: o.maxBytes, restored: o.restored ?? 0 },
-      update: this.#update,
-      image: this.#image,
-      commands: this.#commands,
-      lastError: this.#lastError,
+      update: this.update,
+      image: this.image,
+      commands: this.commands,
+      lastError: this.lastError,
     };
   }
 
   /** Writes the status key; one write at a time, the last state wins. */
   writeStatus(): void {
-    const kv = this.#statusKv;
+    const kv = this.statusKv;
     if (kv === null) return;
-    if (this.#statusBusy) {
-      this.#statusAgain = true;
+    if (this.statusBusy) {
+      this.statusAgain = true;
       return;
     }
-    this.#statusBusy = true;
+    this.statusBusy = true;
     // the put starts from a promise job of its own, never under the caller's frames: a status
     // written from a KV watcher's callback would run under the socket read, the parser and the
     // delivery (on XS that path passed the 512-slot stack while encoding the put's headers)
     Promise.resolve()
       .then(() => kv.put(this.id, JSON.stringify(this.status())))
       .then(
-      () => this.#statusDone(),
+      () => this.statusDone(),
       (e: Error) => {
         this.log("warn", `status not written: ${e.message}`);
-        this.#statusDone();
+        this.statusDone();
       },
     );
   }
 
-  #statusDone(): void {
-    this.#statusBusy = false;
-    if (this.#statusAgain) {
-      this.#statusAgain = false;
+  private statusDone(): void {
+    this.statusBusy = false;
+    if (this.statusAgain) {
+      this.statusAgain = false;
       this.writeStatus();
     }
   }
 
-  #refresh(): void {
-    const kv = this.#aliveKv;
-    if (kv === null || this.#o.nc.isClosed()) return;
-    kv.put(this.id, JSON.stringify({ version: this.version, uptime: Date.now() - this.#started, boot: this.boot })).then(null, this.#quiet);
+  private refresh(): void {
+    const kv = this.aliveKv;
+    if (kv === null || this.o.nc.isClosed()) return;
+    kv.put(this.id, JSON.stringify({ version: this.version, uptime: Date.now() - this.started, boot: this.boot })).then(null, this.quiet);
     this.writeStatus();
   }
 
-  #read(): void {
-    const seq = ++this.#taken;
+  private read(): void {
+    const seq = ++this.taken;
     let body: string;
     try {
-      body = readingJson(this.id, this.boot, seq, this.#o.sensor.sample(), this.#settings);
+      body = readingJson(this.id, this.boot, seq, this.o.sensor.sample(), this._settings);
     } catch (e) {
       this.error(`sensor: ${(e as Error).message}`);
       return;
     }
-    this.#accepted++;
-    this.#o.js.publish(this.#o.subject, body).then(this.#onAck, this.#onRefused);
+    this.accepted++;
+    this.o.js.publish(this.o.subject, body).then(this.onAck, this.onRefused);
     // printed once publish() has returned: with a persistent outbox the reading is on flash
     this.log("debug", body);
-    if (this.#o.count > 0 && seq >= this.#o.count) {
-      Timer.clear(this.#readings);
-      this.#readings = null;
+    if (this.o.count > 0 && seq >= this.o.count) {
+      Timer.clear(this.readings);
+      this.readings = null;
       this.log("info", `${seq} readings taken`);
     }
   }

@@ -90,35 +90,35 @@ export interface BootInfo {
 
 /** The partition sink: counts, bounds and forwards each piece to the OTA writer. */
 class ImageSink {
-  readonly #ota: OTA;
-  readonly #size: number;
-  readonly #progress: UpdateProgress | undefined;
-  readonly #step: number;
-  #next: number;
+  private readonly ota: OTA;
+  private readonly size: number;
+  private readonly progress: UpdateProgress | undefined;
+  private readonly step: number;
+  private next: number;
   bytes = 0;
 
   constructor(ota: OTA, size: number, progress: UpdateProgress | undefined) {
-    this.#ota = ota;
-    this.#size = size;
-    this.#progress = progress;
-    this.#step = Math.max(4096, Math.ceil(size / 32));
-    this.#next = this.#step;
+    this.ota = ota;
+    this.size = size;
+    this.progress = progress;
+    this.step = Math.max(4096, Math.ceil(size / 32));
+    this.next = this.step;
   }
 
   write(view: Uint8Array): void {
     const bytes = this.bytes + view.length;
     // the store checks this too; the partition is not trusted to the store
-    if (bytes > this.#size) throw new UpdateError(`the image has more bytes than its meta says (${this.#size})`);
+    if (bytes > this.size) throw new UpdateError(`the image has more bytes than its meta says (${this.size})`);
     try {
-      this.#ota.write(view);
+      this.ota.write(view);
     } catch (e) {
       throw new UpdateError(`the update partition refused a write after ${this.bytes} bytes: ${(e as Error).message}`, e);
     }
     this.bytes = bytes;
-    const p = this.#progress;
-    if (p !== undefined && (bytes >= this.#next || bytes === this.#size)) {
-      this.#next = bytes + this.#step;
-      p(bytes, this.#size);
+    const p = this.progress;
+    if (p !== undefined && (bytes >= this.next || bytes === this.size)) {
+      this.next = bytes + this.step;
+      p(bytes, this.size);
     }
   }
 }
