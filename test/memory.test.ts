@@ -128,4 +128,29 @@ describe("issue 14's workload on the XS engine, ESP32 budget", () => {
       if (api === "callbacks") expect(at.after10Requests.chunkBytes - at.afterImport.chunkBytes).toBeLessThan(8192);
     }, 90_000);
   }
+
+  it("callbacks, preloaded: at most three times the floor's slots at every point, 4 KB of chunk bytes", async () => {
+    const xs = await workload(["api=callbacks"], ["nats-xs"]);
+    const floor = await workload(["client=floor"], ["nats-xs"]);
+    expect(xs.r.lines, explain(xs.r)).toContain("DONE");
+    expect(floor.r.lines, explain(floor.r)).toContain("DONE");
+    const above = (w: typeof xs, at: string, k: string) => w.at[at][k] - w.at.afterImport[k];
+    for (const at of ["afterConnect", "after10Subs", "after1000Messages", "after10Requests", "afterClose"]) {
+      // bench:memory prints the exact figures (at most 3.00 times on this engine); the test server
+      // runs JetStream, whose INFO is a few fields longer than the benchmark's
+      expect(above(xs, at, "slots") / above(floor, at, "slots"), `${at}: ${above(xs, at, "slots")} slots against the floor's ${above(floor, at, "slots")}`).toBeLessThanOrEqual(3.05);
+      expect(above(xs, at, "chunkBytes"), at).toBeLessThanOrEqual(4096);
+    }
+  }, 120_000);
+
+  it("callbacks, loaded at run time (in the image, not preloaded): completes, the import costs under 3,200 slots", async () => {
+    const pre = await workload(["api=callbacks"], ["nats-xs"]);
+    const run = await workload(["api=callbacks", "--flash", "nats-xs"], []);
+    expect(run.r.lines, explain(run.r)).toContain("DONE");
+    // what importing the core makes in the heap (functions, classes, their captures): 2,981 slots
+    // on this engine; 3,760 while its state was in #fields, which every method naming one captures
+    const importSlots = run.at.afterImport.slots - pre.at.afterImport.slots;
+    expect(importSlots).toBeLessThan(3200);
+    expect(run.at.afterClose.held, "bufferBytes() after close").toBe(0);
+  }, 120_000);
 });
