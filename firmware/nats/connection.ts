@@ -916,36 +916,16 @@ export class NatsConnection {
     this.bits &= ~Bit.TlsPending;
     let tcp: TCP;
     try {
-      // the plain socket's events go to the layer stacked on it, once there is one
-      tcp = new TCP({
-        address,
-        port: server.port,
-        nodelay: true,
-        // each callback reads the link afresh (a callback that kept it would cost a slot for as
-        // long as the socket lives); a current generation means the link is there
-        onReadable: (count: number) => {
-          if (generation !== this.generation) return;
-          const tap = (this.link as Link).tap;
-          if (tap !== null) tap.onReadable(count);
-          else this.onReadable(count);
-        },
-        onWritable: (count: number) => {
-          if (generation !== this.generation) return;
-          this.bits |= Bit.TcpUp;
-          const tap = (this.link as Link).tap;
-          if (tap !== null) tap.onWritable(count);
-          else this.onWritable(count);
-        },
-        onError: () => {
-          if (generation !== this.generation) return;
-          const tap = (this.link as Link).tap;
-          if (tap !== null) tap.onError();
-          else this.onSocketError();
-        },
-      });
+      // the same three module-level functions serve every socket (the socket is their `this`);
+      // closures here would cost about 36 slots per connection
+      tcp = new TCP({ address, port: server.port, nodelay: true, onReadable: tcpReadable, onWritable: tcpWritable, onError: tcpError });
     } catch (e) {
       return this.attemptFailed(new ConnectionError(`cannot open a socket to ${server.key}`, e));
     }
+    // callbacks come from the event loop, never inside the constructor: these are set in time
+    const owned = tcp as unknown as OwnedSocket;
+    owned.owner = this;
+    owned.generation = generation;
     l.socket = tcp;
     if (scheme < Scheme.Ws) return;
     const events = this.layerEvents(generation);
@@ -968,6 +948,22 @@ export class NatsConnection {
 
   /** The events the top layer hands the connection; made only when a layer is stacked (a plain
    *  TCP link calls the handlers directly). */
+  /** @internal The plain socket's events (tcpReadable, tcpWritable, tcpError): they go to the
+   *  layer stacked on it once there is one; a socket of an older dial is ignored. */
+  socketEvent(generation: number, event: SocketEvent, count: number): void {
+    if (generation !== this.generation) return;
+    const tap = (this.link as Link).tap;
+    if (event === SocketEvent.Readable) {
+      if (tap !== null) tap.onReadable(count);
+      else this.onReadable(count);
+    } else if (event === SocketEvent.Writable) {
+      this.bits |= Bit.TcpUp;
+      if (tap !== null) tap.onWritable(count);
+      else this.onWritable(count);
+    } else if (tap !== null) tap.onError();
+    else this.onSocketError();
+  }
+
   /** @internal */
   private layerEvents(generation: number): Events {
     return {
@@ -1628,6 +1624,32 @@ export interface StreamHook {
   fail(err: Error): void;
   /** The outbound queue was written out down to `held` copied bytes. */
   drained(held: number): void;
+}
+
+const enum SocketEvent {
+  Readable,
+  Writable,
+  Error,
+}
+
+/** What a connection hangs on its plain socket for the three functions below. */
+interface OwnedSocket {
+  owner: NatsConnection;
+  generation: number;
+}
+
+// ECMA-419 calls a socket's callbacks with the socket as `this`
+function tcpReadable(this: TCP, count: number): void {
+  const s = this as unknown as OwnedSocket;
+  s.owner.socketEvent(s.generation, SocketEvent.Readable, count);
+}
+function tcpWritable(this: TCP, count: number): void {
+  const s = this as unknown as OwnedSocket;
+  s.owner.socketEvent(s.generation, SocketEvent.Writable, count);
+}
+function tcpError(this: TCP): void {
+  const s = this as unknown as OwnedSocket;
+  s.owner.socketEvent(s.generation, SocketEvent.Error, 0);
 }
 
 /** The request inbox's callback: one function for every connection, no closure per connection. */
