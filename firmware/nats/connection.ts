@@ -217,7 +217,7 @@ export class NatsConnection {
     l.parser = new Parser(this, this.decoder, this.options.receiveBufferBytes);
     l.out = new Outbound(this.options.outboundBufferBytes);
     l.controlLimit = this.options.maxControlLine;
-    l.flushTimer = Timer.set(() => this.onFlushTimer(), IDLE, IDLE);
+    l.flushTimer = ownTimer(Timer.set(flushTick, IDLE, IDLE), this);
     Timer.schedule(l.flushTimer);
     this.link = l;
   }
@@ -1100,10 +1100,10 @@ export class NatsConnection {
     // subscriptions go out before anything queued while disconnected
     const subs = this.encodeSubscriptions();
     if (subs !== null) (l.out as Outbound).setFront(subs);
-    l.pingTimer = Timer.repeat(() => this.onPingTimer(), this.options.pingInterval);
+    l.pingTimer = ownTimer(Timer.repeat(pingTick, this.options.pingInterval), this);
     if (this.options.receiveTimeout > 0) {
       this.bits &= ~Bit.ReadSinceTick;
-      l.rxTimer = Timer.repeat(() => this.onRxTimer(), this.options.receiveTimeout);
+      l.rxTimer = ownTimer(Timer.repeat(receiveTick, this.options.receiveTimeout), this);
     }
     const waiting = l.flushWaiting;
     l.flushWaiting = null;
@@ -1278,7 +1278,7 @@ export class NatsConnection {
   }
 
   /** @internal */
-  private onPingTimer(): void {
+  onPingTimer(): void {
     const l = this.link as Link;
     if (this.state !== State.Connected && this.state !== State.Draining) return;
     if (l.pingsOut >= this.options.maxPingOut) {
@@ -1295,7 +1295,7 @@ export class NatsConnection {
 
   /** A message stopped arriving half-way: no byte came for a whole receiveTimeout. */
   /** @internal */
-  private onRxTimer(): void {
+  onRxTimer(): void {
     const l = this.link as Link;
     if ((this.bits & Bit.ReadSinceTick) === 0 && !(l.parser as Parser).idle && (this.state === State.Connected || this.state === State.Draining))
       return this.stale(`the server sent part of a frame and then nothing for ${this.options.receiveTimeout} ms`);
@@ -1375,7 +1375,7 @@ export class NatsConnection {
   }
 
   /** @internal */
-  private onFlushTimer(): void {
+  onFlushTimer(): void {
     const l = this.link as Link;
     this.bits &= ~Bit.FlushScheduled;
     Timer.schedule(l.flushTimer as TimerId);
@@ -1650,6 +1650,26 @@ function tcpWritable(this: TCP, count: number): void {
 function tcpError(this: TCP): void {
   const s = this as unknown as OwnedSocket;
   s.owner.socketEvent(s.generation, SocketEvent.Error, 0);
+}
+
+/** What a connection hangs on its long-lived timers for the tick functions below: a timer's
+ *  callback gets its id (an object on Moddable, in the host simulator and on the XS host), so one
+ *  function serves the timers of every connection, where a closure each would cost about 11 slots. */
+interface OwnedTimer {
+  owner: NatsConnection;
+}
+function ownTimer(id: TimerId, nc: NatsConnection): TimerId {
+  (id as unknown as OwnedTimer).owner = nc;
+  return id;
+}
+function flushTick(id: TimerId): void {
+  (id as unknown as OwnedTimer).owner.onFlushTimer();
+}
+function pingTick(id: TimerId): void {
+  (id as unknown as OwnedTimer).owner.onPingTimer();
+}
+function receiveTick(id: TimerId): void {
+  (id as unknown as OwnedTimer).owner.onRxTimer();
 }
 
 /** The request inbox's callback: one function for every connection, no closure per connection. */
