@@ -4,7 +4,7 @@
  * server silently accepts subjects that can never match, so the client has to refuse them.
  */
 import { InvalidSubjectError } from "./errors.js";
-import { charCode } from "./text.js";
+import { charCode, utf8Length } from "./text.js";
 
 const DOT = 46;
 const STAR = 42;
@@ -23,13 +23,13 @@ const REASONS = Object.freeze([
 ]);
 
 /** The subject's length in UTF-8 bytes when valid (at least 1), else minus an index into REASONS:
- *  one pass both checks the subject and sizes it for the frame. */
+ *  for an ASCII subject (the usual case) one pass both checks it and sizes it for the frame. */
 function scan(subject: unknown, wildcards: boolean): number {
   if (typeof subject !== "string") return -7;
   // charCode.call: no garbage per character on XS (see text.ts)
   const n = subject.length;
   if (n === 0) return -1;
-  let bytes = n;
+  let ascii = true;
   let tokenStart = 0;
   for (let i = 0; i <= n; i++) {
     const c = i < n ? charCode.call(subject, i) : DOT;
@@ -46,16 +46,9 @@ function scan(subject: unknown, wildcards: boolean): number {
       tokenStart = i + 1;
     } else if (c <= 32 || c === 127) {
       return -2;
-    } else if (c >= 0x80) {
-      // as utf8Length: 2 or 3 bytes, 4 for a surrogate pair (its 2 units counted already)
-      if (c < 0x800) bytes += 1;
-      else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (charCode.call(subject, i + 1) & 0xfc00) === 0xdc00) {
-        bytes += 2;
-        i++;
-      } else bytes += 2;
-    }
+    } else if (c >= 0x80) ascii = false;
   }
-  return bytes;
+  return ascii ? n : utf8Length(subject);
 }
 
 /** Throws InvalidSubjectError unless `subject` is a valid subject to publish to (no wildcards). */
